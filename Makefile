@@ -1,0 +1,38 @@
+# The two commands a new user runs: `make run` and `make test`. Each does its own set-up.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.stockline-installed
+
+.PHONY: install run test bench lint check clean
+
+install: $(STAMP)
+
+# Reinstall only when the dependency list changes; otherwise this is instant.
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Stockline needs Python 3.11 or newer; set PYTHON=/path/to/python3.11")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing Stockline and its dependencies into $(VENV) ..."
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+# Embedded PostgreSQL unless DATABASE_URL is set; schema applied; serves on port 5000.
+run: install
+	STOCKLINE_ENV=$${STOCKLINE_ENV:-dev} $(BIN)/stockline serve
+
+test: install
+	$(BIN)/python -m pytest
+
+bench: install
+	@test -f bench/run.py || { echo "no benchmark yet: bench/ is filled by the load-testing issue"; exit 0; }
+	$(BIN)/python bench/run.py
+
+lint: install
+	$(BIN)/ruff check src tests db scripts bench
+
+check: install
+	$(BIN)/stockline check
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

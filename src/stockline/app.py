@@ -1,0 +1,64 @@
+"""Builds the ASGI app: settings, database pool, routers, error handlers, middleware.
+
+`uvicorn stockline.app:create_app --factory` serves it; `stockline serve` does that with the
+database resolved and the schema applied first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import psycopg
+from fastapi import FastAPI
+
+from stockline import __version__, db, health
+from stockline.config import Settings, get_settings
+from stockline.errors import install_error_handlers
+from stockline.observability import Metrics, ObservabilityMiddleware
+
+log = logging.getLogger(__name__)
+
+
+def _bootstrap_search_indexes(url: str) -> None:
+    try:
+        with db.connect(url) as conn:
+            db.bootstrap_search_indexes(conn)
+    except psycopg.OperationalError as exc:
+        log.warning("search index bootstrap skipped: database not reachable (%s)",
+                    type(exc).__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    secret_key = settings.resolved_secret_key()  # fail at start-up, not at first login
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = await asyncio.to_thread(db.resolve_database_url, settings)
+        if settings.run_index_bootstrap:
+            await asyncio.to_thread(_bootstrap_search_indexes, url)
+        pool = db.create_pool(settings, url)
+        await pool.open(wait=False)  # start even if the database is down; /ready tells
+        app.state.pool = pool
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    app = FastAPI(
+        title="Stockline",
+        version=__version__,
+        description="B2B ordering and batch inventory with first-expiry-first-out allocation.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.secret_key = secret_key
+    app.state.metrics = Metrics()
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics,
+                       server_timing=settings.log_timing)
+    return app

@@ -1,0 +1,278 @@
+"""`stockline`: the one front door. Each command is a thin wrapper over library functions;
+errors become one clear line on stderr and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import psycopg
+
+from stockline import db
+from stockline.config import Settings, get_settings
+from stockline.errors import StocklineError
+from stockline.invariants import check_invariants
+
+log = logging.getLogger("stockline")
+
+
+def _settings() -> Settings:
+    return get_settings()
+
+
+def _url() -> str:
+    return db.resolve_database_url(_settings())
+
+
+# --- serve ---------------------------------------------------------------------------------
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = _settings()
+    settings.resolved_secret_key()  # refuse to start without a secret outside dev mode
+    url = db.resolve_database_url(settings)
+    if not args.no_init:
+        with db.connect(url) as conn:
+            db.apply_schema(conn)
+    # worker processes read DATABASE_URL instead of each starting the embedded server
+    os.environ["DATABASE_URL"] = url
+    host = args.host or settings.host
+    port = args.port or settings.port
+    workers = args.workers or settings.workers
+    log.info("serving on http://%s:%d with %d worker(s)", host, port, workers)
+    uvicorn.run("stockline.app:create_app", factory=True, host=host, port=port,
+                workers=workers, access_log=not args.no_access_log, log_level="info",
+                proxy_headers=True)
+    return 0
+
+
+# --- db --------------------------------------------------------------------------------------
+
+def cmd_db_init(args: argparse.Namespace) -> int:
+    url = _url()
+    with db.connect(url) as conn:
+        db.apply_schema(conn)
+    print(f"schema applied to database {db.database_name(url)!r}")
+    return 0
+
+
+def cmd_db_reset(args: argparse.Namespace) -> int:
+    url = _url()
+    if not args.yes:
+        print(f"error: this deletes every Stockline table and row in database "
+              f"{db.database_name(url)!r}; run again with --yes to go ahead", file=sys.stderr)
+        return 2
+    with db.connect(url) as conn:
+        db.drop_schema(conn)
+        db.apply_schema(conn)
+    print(f"database {db.database_name(url)!r} reset: empty tables, schema applied")
+    return 0
+
+
+def cmd_db_url(args: argparse.Namespace) -> int:
+    print(_url())
+    return 0
+
+
+def cmd_db_counts(args: argparse.Namespace) -> int:
+    with db.connect(_url()) as conn:
+        counts = db.seed_counts(conn)
+    if args.json:
+        print(json.dumps(counts))
+    else:
+        for name, count in counts.items():
+            print(f"{name:<16}{count:>10}")
+    return 0
+
+
+def cmd_db_psql(args: argparse.Namespace) -> int:
+    url = _url()
+    psql = str(db.psql_executable())
+    extra = [arg for arg in args.psql_args if arg != "--"]
+    os.execv(psql, [psql, url, *extra])  # noqa: S606 - replaces this process with psql
+    return 0  # pragma: no cover
+
+
+def cmd_db_start(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if settings.database_url:
+        print("DATABASE_URL is set: the embedded server is not used", file=sys.stderr)
+        return 2
+    print(db.resolve_database_url(settings))
+    return 0
+
+
+def cmd_db_stop(args: argparse.Namespace) -> int:
+    settings = _settings()
+    stopped = db.stop_embedded(settings)
+    print("embedded server stopped" if stopped else "embedded server was not running")
+    return 0
+
+
+def cmd_db_status(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if settings.database_url:
+        target = "DATABASE_URL"
+    else:
+        state = "running" if db.embedded_running(settings) else "stopped"
+        target = f"embedded server in {db.embedded_pgdata(settings)} ({state})"
+        if state == "stopped":
+            print(f"database: {target}")
+            return 1
+    with db.connect(_url(), connect_timeout=5) as conn:
+        missing = db.missing_tables(conn)
+        version = conn.execute("SHOW server_version").fetchone()[0]
+    print(f"database: {target}, PostgreSQL {version}")
+    print("schema: applied" if not missing else f"schema: missing tables {', '.join(missing)}")
+    return 0 if not missing else 1
+
+
+# --- check -----------------------------------------------------------------------------------
+
+def cmd_check(args: argparse.Namespace) -> int:
+    with db.connect(_url()) as conn:
+        results = check_invariants(conn)
+    broken = [result for result in results if not result.holds]
+    if args.json:
+        print(json.dumps({
+            "ok": not broken,
+            "invariants": [{"name": r.name, "description": r.description, "holds": r.holds,
+                            "offenders": r.offenders[: args.limit]} for r in results],
+        }, default=str))
+        return 1 if broken else 0
+    for result in results:
+        mark = "ok  " if result.holds else "FAIL"
+        print(f"{mark} {result.name}: {result.description}")
+        for offender in result.offenders[: args.limit]:
+            print("       " + ", ".join(f"{key}={value}" for key, value in offender.items()))
+        if len(result.offenders) > args.limit:
+            print(f"       ... and {len(result.offenders) - args.limit} more")
+    print("all invariants hold" if not broken else f"{len(broken)} invariant(s) broken")
+    return 1 if broken else 0
+
+
+# --- parser ----------------------------------------------------------------------------------
+
+def _add(sub: Any, name: str, handler: Callable[[argparse.Namespace], int], help_text: str,
+         example: str) -> argparse.ArgumentParser:
+    parser = sub.add_parser(name, help=help_text, description=f"{help_text}\n\nexample:\n  {example}",
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stockline",
+        description="Stockline: B2B ordering and batch inventory with FEFO allocation.\n\n"
+                    "The database is DATABASE_URL when set, otherwise an embedded PostgreSQL\n"
+                    "kept in .stockline/pgdata (STOCKLINE_DATA_DIR), started on first use.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    serve = _add(commands, "serve", cmd_serve,
+                 "Apply the schema and serve the API and web pages",
+                 "stockline serve --port 5000 --workers 2")
+    serve.add_argument("--host", help="address to bind (default HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=_port, help="port to listen on (default PORT or 5000)")
+    serve.add_argument("--workers", type=_positive, help="server processes (default WORKERS or 1)")
+    serve.add_argument("--no-init", action="store_true", help="do not apply the schema first")
+    serve.add_argument("--no-access-log", action="store_true", help="do not log every request")
+
+    db_parser = commands.add_parser(
+        "db", help="Manage the database (schema, URL, counts, psql, embedded server)",
+        description="Manage the database: DATABASE_URL, or the embedded server.")
+    db_commands = db_parser.add_subparsers(title="db commands", metavar="DB_COMMAND")
+    db_parser.set_defaults(handler=lambda _args: _usage(db_parser))
+    _add(db_commands, "init", cmd_db_init, "Apply db/schema.sql (idempotent)", "stockline db init")
+    reset = _add(db_commands, "reset", cmd_db_reset,
+                 "Drop every Stockline table and apply the schema again (deletes all data)",
+                 "stockline db reset --yes")
+    reset.add_argument("--yes", action="store_true", help="confirm that all data is deleted")
+    _add(db_commands, "url", cmd_db_url,
+         "Print the URL of the database in use (starts the embedded server if needed)",
+         "export DATABASE_URL=$(stockline db url)")
+    counts = _add(db_commands, "counts", cmd_db_counts,
+                  "Print the seed procedure's five counts (customers, customer users, "
+                  "products, SKUs, batches)", "stockline db counts --json")
+    counts.add_argument("--json", action="store_true", help="print one JSON object")
+    psql = _add(db_commands, "psql", cmd_db_psql,
+                "Open psql (the one shipped with the embedded server) on the database",
+                "stockline db psql -- -c 'SELECT count(*) FROM Orders'")
+    psql.add_argument("psql_args", nargs=argparse.REMAINDER, help="arguments passed to psql")
+    _add(db_commands, "start", cmd_db_start, "Start the embedded server and print its URL",
+         "stockline db start")
+    _add(db_commands, "stop", cmd_db_stop, "Stop the embedded server cleanly", "stockline db stop")
+    _add(db_commands, "status", cmd_db_status,
+         "Say which database is in use, whether it answers and whether the schema is applied",
+         "stockline db status")
+
+    check = _add(commands, "check", cmd_check,
+                 "Verify data invariants (ledger = stock, no negative stock); exits 1 and "
+                 "lists offenders when one breaks", "stockline check --json")
+    check.add_argument("--json", action="store_true", help="print one JSON object")
+    check.add_argument("--limit", type=_positive, default=20,
+                       help="offenders listed per invariant (default 20)")
+    return parser
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def _positive(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {raw!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _port(raw: str) -> int:
+    value = _positive(raw)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"a port is at most 65535, got {value}")
+    return value
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("pgserver").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        return _usage(parser)
+    try:
+        return handler(args)
+    except StocklineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+    except psycopg.OperationalError as exc:
+        print(f"error: cannot reach the database: {_first_line(exc)}", file=sys.stderr)
+    except psycopg.Error as exc:
+        detail = exc.diag.message_primary if exc.diag and exc.diag.message_primary else _first_line(exc)
+        print(f"error: database refused the operation: {detail}", file=sys.stderr)
+    except KeyboardInterrupt:
+        return 130
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

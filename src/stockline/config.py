@@ -1,0 +1,147 @@
+"""Every setting, read once from the environment (and `.env` when present).
+
+Settings are built by `get_settings()` (cached) from `create_app()` and the CLI, never at
+import time, so tests build their own `Settings` without touching the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+from stockline.errors import ConfigError
+
+ENVIRONMENTS = ("dev", "test", "production")
+
+# name -> what it does; README.md documents each one (a test keeps the two in step)
+DOCUMENTED_SETTINGS = {
+    "STOCKLINE_ENV": "dev | test | production (default production: SECRET_KEY required)",
+    "DATABASE_URL": "libpq URL of the database; unset: embedded server in the data folder",
+    "STOCKLINE_DATA_DIR": "folder of the embedded server and the dev secret (default .stockline)",
+    "SECRET_KEY": "token signing key; required outside dev mode",
+    "HOST": "address `stockline serve` binds (default 127.0.0.1)",
+    "PORT": "port `stockline serve` listens on (default 5000)",
+    "WORKERS": "number of server processes (default 1)",
+    "REDIS_URL": "shared cache for several workers; unset: in-process cache",
+    "RUN_INDEX_BOOTSTRAP": "1: create pg_trgm search indexes at start-up where possible",
+    "CACHE_TTL_PRODUCTS": "seconds a catalog page may be cached (default 30)",
+    "MIN_SHELF_LIFE_DAYS": "a batch is sellable while expiry_date > today + this (default 0)",
+    "EXPIRING_SOON_DAYS": "window of the expiring-soon report (default 30)",
+    "LOG_TIMING": "1: add a Server-Timing header with app and database time",
+    "DB_POOL_MIN": "connections the pool keeps open (default 2)",
+    "DB_POOL_MAX": "connections the pool may open (default 10)",
+    "DB_PREPARE": "0: no server-side prepared statements (PgBouncer transaction pooling)",
+    "DB_TX_RETRIES": "attempts for a transaction hit by serialization failure or deadlock (default 5)",
+}
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1 or 0, got {raw!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "production"
+    database_url: str | None = None
+    data_dir: Path = field(default_factory=lambda: Path(".stockline").resolve())
+    secret_key: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 5000
+    workers: int = 1
+    redis_url: str | None = None
+    run_index_bootstrap: bool = False
+    cache_ttl_products: int = 30
+    min_shelf_life_days: int = 0
+    expiring_soon_days: int = 30
+    log_timing: bool = False
+    db_pool_min: int = 2
+    db_pool_max: int = 10
+    db_prepare: bool = True
+    db_tx_retries: int = 5
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings from `environ` (default: `.env` overlaid by the process environment)."""
+        if environ is None:
+            environ = {**{k: v for k, v in dotenv_values(".env").items() if v is not None},
+                       **os.environ}
+        env = environ.get("STOCKLINE_ENV", "production").strip().lower() or "production"
+        if env not in ENVIRONMENTS:
+            raise ConfigError(f"STOCKLINE_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
+        pool_min = _int(environ, "DB_POOL_MIN", 2)
+        pool_max = _int(environ, "DB_POOL_MAX", 10, minimum=1)
+        if pool_min > pool_max:
+            raise ConfigError(f"DB_POOL_MIN ({pool_min}) must not exceed DB_POOL_MAX ({pool_max})")
+        return cls(
+            env=env,
+            database_url=environ.get("DATABASE_URL", "").strip() or None,
+            data_dir=Path(environ.get("STOCKLINE_DATA_DIR", "").strip() or ".stockline").resolve(),
+            secret_key=environ.get("SECRET_KEY", "").strip() or None,
+            host=environ.get("HOST", "").strip() or "127.0.0.1",
+            port=_int(environ, "PORT", 5000, minimum=1),
+            workers=_int(environ, "WORKERS", 1, minimum=1),
+            redis_url=environ.get("REDIS_URL", "").strip() or None,
+            run_index_bootstrap=_flag(environ, "RUN_INDEX_BOOTSTRAP", False),
+            cache_ttl_products=_int(environ, "CACHE_TTL_PRODUCTS", 30),
+            min_shelf_life_days=_int(environ, "MIN_SHELF_LIFE_DAYS", 0),
+            expiring_soon_days=_int(environ, "EXPIRING_SOON_DAYS", 30),
+            log_timing=_flag(environ, "LOG_TIMING", False),
+            db_pool_min=pool_min,
+            db_pool_max=pool_max,
+            db_prepare=_flag(environ, "DB_PREPARE", True),
+            db_tx_retries=_int(environ, "DB_TX_RETRIES", 5, minimum=1),
+        )
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)
+
+    def resolved_secret_key(self) -> str:
+        """The signing key. Outside dev mode it must be configured; in dev mode one is made
+        once and kept in the data folder so tokens survive restarts."""
+        if self.secret_key:
+            if self.env == "production" and len(self.secret_key) < 32:
+                raise ConfigError("SECRET_KEY must be at least 32 characters in production")
+            return self.secret_key
+        if self.env != "dev":
+            raise ConfigError(
+                "SECRET_KEY is not set. Set it to a long random string "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))'), "
+                "or use STOCKLINE_ENV=dev on a development machine."
+            )
+        path = self.data_dir / "dev_secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()

@@ -1,0 +1,317 @@
+"""Database access: which database, the embedded server, schema, pool, queries, transactions.
+
+- `resolve_database_url()`: `DATABASE_URL` when set, otherwise the embedded PostgreSQL
+  (pgserver) in `<data dir>/pgdata`, started on first use and left running so later CLI
+  calls and server processes reuse it (`stockline db stop` stops it).
+- `create_pool()`: the psycopg 3 async pool; autocommit, so a connection is only in a
+  transaction inside `run_transaction()` / `conn.transaction()`.
+- `fetch_all` / `fetch_one` / `execute`: the one way queries run. They time themselves
+  (for Server-Timing) and turn constraint violations into domain errors by constraint name.
+- `run_transaction()`: one transaction per use case, retried on serialization failures and
+  deadlocks a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import time
+import warnings
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg import sql as pgsql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from stockline.config import Settings
+from stockline.errors import Conflict, ServiceUnavailable, ValidationFailed
+from stockline.sqlfile import Query
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_DATABASE = "stockline"
+
+# every table schema.sql creates, parents before children
+TABLES = (
+    "customers", "users", "products", "product_skus", "inventory_batches", "pricing_rules",
+    "carts", "cart_items", "orders", "order_items", "stock_movements",
+)
+
+_SCHEMA_LOCK_KEY = 0x5704C1  # advisory lock so concurrent start-ups apply the schema once
+_RETRYABLE = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected)
+
+T = TypeVar("T")
+
+
+# --- files shipped with the schema ---------------------------------------------------------
+
+def sql_file(name: str) -> Path:
+    """`db/<name>` of the repository, or the copy packed into the wheel."""
+    packaged = Path(__file__).parent / "db" / name
+    if packaged.exists():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "db" / name
+
+
+# --- the embedded server -------------------------------------------------------------------
+
+def _pgserver():
+    # pgserver warns at import when XDG_RUNTIME_DIR is unset (root shells, CI); harmless
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pgserver
+    return pgserver
+
+
+def embedded_pgdata(settings: Settings) -> Path:
+    return settings.data_dir / "pgdata"
+
+
+def _postmaster(pgdata: Path):
+    info = _pgserver().utils.PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None
+    return info if info is not None and info.is_running() else None
+
+
+def start_embedded(settings: Settings) -> str:
+    """Start (or find running) the embedded server; returns its URL for `dbname`."""
+    pgserver = _pgserver()
+    pgdata = embedded_pgdata(settings)
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(pgdata, cleanup_mode=None)  # None: keep running after exit
+    socket_dir = server.get_postmaster_info().socket_dir
+    return f"postgresql://postgres@/{EMBEDDED_DATABASE}?host={quote(str(socket_dir), safe='/')}"
+
+
+def embedded_running(settings: Settings) -> bool:
+    return _postmaster(embedded_pgdata(settings)) is not None
+
+
+def stop_embedded(settings: Settings) -> bool:
+    """Stop the embedded server cleanly (fast shutdown). False if it was not running."""
+    pgdata = embedded_pgdata(settings)
+    if _postmaster(pgdata) is None:
+        return False
+    pgserver = _pgserver()
+    user = "pgserver" if hasattr(os, "geteuid") and os.geteuid() == 0 else None
+    pgserver.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+    return True
+
+
+def psql_executable() -> Path:
+    return _pgserver().POSTGRES_BIN_PATH / "psql"
+
+
+def with_database(url: str, dbname: str) -> str:
+    """The same server, another database (as a libpq key=value string)."""
+    return make_conninfo(url, dbname=dbname)
+
+
+def database_name(url: str) -> str:
+    return conninfo_to_dict(url).get("dbname") or "postgres"
+
+
+def ensure_database_exists(url: str) -> None:
+    name = database_name(url)
+    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            return
+        try:
+            conn.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(name)))
+        except pg_errors.DuplicateDatabase:
+            pass  # another process created it first
+
+
+def resolve_database_url(settings: Settings) -> str:
+    """The database in use: DATABASE_URL, or the embedded one (started if needed)."""
+    if settings.database_url:
+        return settings.database_url
+    url = start_embedded(settings)
+    ensure_database_exists(url)
+    return url
+
+
+# --- schema --------------------------------------------------------------------------------
+
+def apply_schema(conn: psycopg.Connection) -> None:
+    """Apply db/schema.sql in one transaction, serialised across processes."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_KEY,))
+        conn.execute(sql_file("schema.sql").read_text(encoding="utf-8"))
+
+
+def bootstrap_search_indexes(conn: psycopg.Connection) -> bool:
+    """Create the pg_trgm search indexes if the server allows; log one line if not."""
+    try:
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_KEY,))
+            conn.execute(sql_file("search_indexes.sql").read_text(encoding="utf-8"))
+    except psycopg.Error as exc:
+        reason = (exc.diag.message_primary or type(exc).__name__) if exc.diag else str(exc)
+        log.warning("search index bootstrap skipped: pg_trgm unavailable (%s); "
+                    "search works without it, only slower", reason)
+        return False
+    log.info("search index bootstrap: pg_trgm indexes present")
+    return True
+
+
+MISSING_TABLES_SQL = "SELECT t AS table_name FROM unnest(%s::text[]) AS t WHERE to_regclass(t) IS NULL"
+
+
+def missing_tables(conn: psycopg.Connection) -> list[str]:
+    """Tables of the schema that this database lacks (empty when the schema is applied)."""
+    return [row[0] for row in conn.execute(MISSING_TABLES_SQL, (list(TABLES),)).fetchall()]
+
+
+def connect(url: str, **kwargs: Any) -> psycopg.Connection:
+    """A plain synchronous connection, for the CLI and tests."""
+    return psycopg.connect(url, autocommit=True, application_name="stockline-cli", **kwargs)
+
+
+# --- the pool ------------------------------------------------------------------------------
+
+def create_pool(settings: Settings, url: str) -> AsyncConnectionPool:
+    kwargs: dict[str, Any] = {
+        "autocommit": True,
+        "row_factory": dict_row,
+        "application_name": "stockline",
+    }
+    if not settings.db_prepare:
+        kwargs["prepare_threshold"] = None  # PgBouncer transaction pooling
+    return AsyncConnectionPool(
+        url, min_size=settings.db_pool_min, max_size=settings.db_pool_max, kwargs=kwargs,
+        open=False, name="stockline", timeout=10.0,
+    )
+
+
+# --- queries -------------------------------------------------------------------------------
+
+_db_seconds: ContextVar[list[float] | None] = ContextVar("stockline_db_seconds", default=None)
+
+
+@contextmanager
+def measure_db_time() -> Iterator[list[float]]:
+    """Collects the time spent in queries within the block (cell 0, seconds)."""
+    cell = [0.0]
+    token = _db_seconds.set(cell)
+    try:
+        yield cell
+    finally:
+        _db_seconds.reset(token)
+
+
+# constraint name -> what the user is told; anything unlisted gets a generic message
+CONSTRAINT_MESSAGES: dict[str, str] = {
+    "inventory_batches_qty_nonneg": "Stock cannot go below zero",
+    "inventory_batches_sku_batch_no_key": "This SKU already has a batch with that batch number",
+    "product_skus_sku_code_key": "Another SKU already uses that SKU code",
+    "product_skus_base_price_nonneg": "Base price cannot be negative",
+    "pricing_rules_discount_range": "Discount must be between 0 and 100 percent",
+    "users_username_key": "That username is taken",
+    "users_username_lower_key": "That username is taken",
+    "orders_customer_idempotency_key": "That idempotency key was already used",
+}
+
+
+def _constraint_error(exc: psycopg.errors.IntegrityError) -> Exception:
+    constraint = exc.diag.constraint_name or ""
+    message = CONSTRAINT_MESSAGES.get(constraint)
+    details = {"constraint": constraint} if constraint else None
+    if isinstance(exc, pg_errors.UniqueViolation):
+        return Conflict(message or "A record with these values already exists", details=details)
+    if isinstance(exc, pg_errors.ForeignKeyViolation):
+        if "is still referenced" in (exc.diag.message_detail or ""):
+            return Conflict(message or "The record is still in use", details=details)
+        return ValidationFailed(message or "A referenced record does not exist", details=details)
+    return ValidationFailed(message or "A value is out of range or missing", details=details)
+
+
+async def _run(conn: psycopg.AsyncConnection, query: Query | str, params: Any) -> psycopg.AsyncCursor:
+    sql = query.sql if isinstance(query, Query) else query
+    started = time.perf_counter()
+    try:
+        return await conn.execute(sql, params)
+    except psycopg.errors.IntegrityError as exc:
+        raise _constraint_error(exc) from exc
+    finally:
+        cell = _db_seconds.get()
+        if cell is not None:
+            cell[0] += time.perf_counter() - started
+
+
+async def fetch_all(conn: psycopg.AsyncConnection, query: Query | str,
+                    params: Any = None) -> list[dict[str, Any]]:
+    cursor = await _run(conn, query, params)
+    return await cursor.fetchall()
+
+
+async def fetch_one(conn: psycopg.AsyncConnection, query: Query | str,
+                    params: Any = None) -> dict[str, Any] | None:
+    cursor = await _run(conn, query, params)
+    return await cursor.fetchone()
+
+
+async def execute(conn: psycopg.AsyncConnection, query: Query | str, params: Any = None) -> int:
+    cursor = await _run(conn, query, params)
+    return cursor.rowcount
+
+
+# --- transactions --------------------------------------------------------------------------
+
+async def run_transaction(pool: AsyncConnectionPool,
+                          work: Callable[[psycopg.AsyncConnection], Awaitable[T]],
+                          *, attempts: int = 5) -> T:
+    """Run `work(conn)` in one transaction; retry it whole on serialization failure or
+    deadlock, up to `attempts` times with jittered backoff. `work` must be safe to re-run:
+    it reads everything it decides on inside the transaction. Side effects that must happen
+    once (cache bumps) belong after this returns."""
+    for attempt in range(1, attempts + 1):
+        try:
+            async with pool.connection() as conn, conn.transaction():
+                return await work(conn)
+        except _RETRYABLE as exc:
+            if attempt == attempts:
+                log.warning("transaction gave up after %d attempts: %s", attempts,
+                            type(exc).__name__)
+                raise ServiceUnavailable(
+                    "The system is busy; please retry", code="busy_retry",
+                    headers={"Retry-After": "1"},
+                ) from exc
+            await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311
+    raise AssertionError("unreachable")
+
+
+# --- operator views ------------------------------------------------------------------------
+
+# the five counts step 4 of the seed procedure verifies, in one round trip
+SEED_COUNTS_SQL = """
+SELECT (SELECT count(*) FROM Customers) AS customers,
+       (SELECT count(*) FROM Users WHERE role = 'customer') AS customer_users,
+       (SELECT count(*) FROM Products) AS products,
+       (SELECT count(*) FROM Product_SKUs) AS skus,
+       (SELECT count(*) FROM Inventory_Batches) AS batches
+"""
+
+
+def seed_counts(conn: psycopg.Connection) -> dict[str, int]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(SEED_COUNTS_SQL).fetchone()
+    return dict(row) if row else {}
+
+
+def drop_schema(conn: psycopg.Connection) -> None:
+    """Drop every Stockline table and function (not the database, not other objects)."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_KEY,))
+        for table in reversed(TABLES):
+            conn.execute(pgsql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(pgsql.Identifier(table)))
+        conn.execute("DROP FUNCTION IF EXISTS product_skus_fill_code() CASCADE")

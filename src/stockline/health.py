@@ -1,0 +1,58 @@
+"""Liveness, readiness and metrics: the routes operators and load balancers poll."""
+
+from __future__ import annotations
+
+import logging
+
+import psycopg
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from psycopg_pool import PoolTimeout
+
+from stockline import db
+from stockline.errors import error_response
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["health"])
+
+_PROBE_TIMEOUT_SECONDS = 2.0
+
+
+async def _missing_tables(request: Request) -> list[str] | None:
+    """Tables the schema lacks, or None when the database does not answer."""
+    try:
+        async with request.app.state.pool.connection(timeout=_PROBE_TIMEOUT_SECONDS) as conn:
+            rows = await db.fetch_all(conn, db.MISSING_TABLES_SQL, (list(db.TABLES),))
+    except (psycopg.Error, PoolTimeout) as exc:
+        log.info("database probe failed: %s", type(exc).__name__)
+        return None
+    return [row["table_name"] for row in rows]
+
+
+@router.get("/health", summary="Liveness: always 200; says whether the database answers")
+async def health(request: Request) -> dict[str, str]:
+    missing = await _missing_tables(request)
+    return {"status": "ok", "database": "down" if missing is None else "up"}
+
+
+@router.get("/ready", summary="Readiness: 200 once the database answers and has the schema",
+            responses={503: {"description": "database down or schema not applied"}})
+async def ready(request: Request) -> Response:
+    missing = await _missing_tables(request)
+    if missing is None:
+        return error_response(503, "not_ready", "The database is not answering",
+                              {"database": "down"}, headers={"Retry-After": "2"})
+    if missing:
+        return error_response(503, "not_ready", "The schema is not applied (run `stockline db init`)",
+                              {"database": "up", "missing_tables": missing},
+                              headers={"Retry-After": "2"})
+    return JSONResponse({"status": "ready", "database": "up"})
+
+
+@router.get("/metrics", summary="Prometheus metrics of this process",
+            response_class=Response)
+async def metrics(request: Request) -> Response:
+    state = request.app.state
+    state.metrics.observe_pool(state.pool.get_stats(), state.pool.max_size)
+    return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
