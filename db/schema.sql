@@ -216,7 +216,7 @@ CREATE TABLE IF NOT EXISTS Stock_Movements (
     note            text,
     created_at      timestamptz NOT NULL DEFAULT now(),
     -- the direction of each reason is fixed; sales and cancellations name their order
-    CONSTRAINT stock_movements_direction_matches_reason CHECK (
+    CONSTRAINT stock_movements_sign_matches_reason CHECK (
         (reason = 'receipt' AND quantity_delta > 0)
         OR (reason = 'sale' AND quantity_delta < 0 AND order_id IS NOT NULL)
         OR (reason = 'cancel' AND quantity_delta > 0 AND order_id IS NOT NULL)

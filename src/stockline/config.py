@@ -19,28 +19,6 @@ from stockline.errors import ConfigError
 
 ENVIRONMENTS = ("dev", "test", "production")
 
-# name -> what it does; README.md documents each one (a test keeps the two in step)
-DOCUMENTED_SETTINGS = {
-    "STOCKLINE_ENV": "dev | test | production (default production: SECRET_KEY required)",
-    "DATABASE_URL": "libpq URL of the database; unset: embedded server in the data folder",
-    "STOCKLINE_DATA_DIR": "folder of the embedded server and the dev secret (default .stockline)",
-    "SECRET_KEY": "token signing key; required outside dev mode",
-    "HOST": "address `stockline serve` binds (default 127.0.0.1)",
-    "PORT": "port `stockline serve` listens on (default 5000)",
-    "WORKERS": "number of server processes (default 1)",
-    "REDIS_URL": "shared cache for several workers; unset: in-process cache",
-    "RUN_INDEX_BOOTSTRAP": "1: create pg_trgm search indexes at start-up where possible",
-    "CACHE_TTL_PRODUCTS": "seconds a catalog page may be cached (default 30)",
-    "MIN_SHELF_LIFE_DAYS": "a batch is sellable while expiry_date > today + this (default 0)",
-    "EXPIRING_SOON_DAYS": "window of the expiring-soon report (default 30)",
-    "LOG_TIMING": "1: add a Server-Timing header with app and database time",
-    "DB_POOL_MIN": "connections the pool keeps open (default 2)",
-    "DB_POOL_MAX": "connections the pool may open (default 10)",
-    "DB_PREPARE": "0: no server-side prepared statements (PgBouncer transaction pooling)",
-    "DB_TX_RETRIES": "attempts for a transaction hit by serialization failure or deadlock (default 5)",
-}
-
-
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
     raw = env.get(name, "").strip()
     if not raw:

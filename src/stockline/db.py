@@ -108,7 +108,7 @@ def stop_embedded(settings: Settings) -> bool:
 
 
 def psql_executable() -> Path:
-    return _pgserver().POSTGRES_BIN_PATH / "psql"
+    return _pgserver()._commands.POSTGRES_BIN_PATH / "psql"
 
 
 def with_database(url: str, dbname: str) -> str:
