@@ -20,7 +20,7 @@ import random
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
@@ -125,10 +125,8 @@ def ensure_database_exists(url: str) -> None:
     with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             return
-        try:
+        with suppress(pg_errors.DuplicateDatabase):  # another process created it first
             conn.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(name)))
-        except pg_errors.DuplicateDatabase:
-            pass  # another process created it first
 
 
 def resolve_database_url(settings: Settings) -> str:
@@ -286,7 +284,7 @@ async def run_transaction(pool: AsyncConnectionPool,
                     "The system is busy; please retry", code="busy_retry",
                     headers={"Retry-After": "1"},
                 ) from exc
-            await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311
+            await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
     raise AssertionError("unreachable")
 
 

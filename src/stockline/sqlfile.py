@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 _HEADER = re.compile(r"^--\s*name:\s*(?P<name>[a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
+PARAMETER = re.compile(r"%\((\w+)\)s")
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def parse(text: str, path: Path) -> QueryFile:
     return QueryFile(path, queries)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(path: Path) -> QueryFile:
     return parse(path.read_text(encoding="utf-8"), path)
 

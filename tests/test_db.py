@@ -1,0 +1,132 @@
+"""db.py: transactions with bounded retry, constraint errors by name, named SQL files,
+the embedded server's lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import errors as pg_errors
+
+from stockline import db, sqlfile
+from stockline.config import Settings
+from stockline.errors import Conflict, ServiceUnavailable, ValidationFailed
+from tests.test_schema import seed_minimal
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "stockline"
+
+
+@pytest.fixture
+async def pool(settings):
+    async with db.create_pool(settings, settings.database_url) as opened:
+        yield opened
+
+
+async def test_a_real_deadlock_is_retried_until_both_transactions_commit(pool, conn):
+    ids = seed_minimal(conn)
+    conn.execute("INSERT INTO Customers (name) VALUES ('Second')")
+    attempts = {"a": 0, "b": 0}
+    both_hold_first_lock = asyncio.Barrier(2)
+
+    def work(name: str, first: int, second: int):
+        async def run(tx):
+            attempts[name] += 1
+            await db.execute(tx, "UPDATE Customers SET phone = %s WHERE customer_id = %s", (name, first))
+            if attempts[name] == 1:
+                await both_hold_first_lock.wait()  # now each waits for the other's row
+            await db.execute(tx, "UPDATE Customers SET phone = %s WHERE customer_id = %s", (name, second))
+            return name
+        return run
+
+    first, second = ids["customer_id"], ids["customer_id"] + 1
+    results = await asyncio.gather(db.run_transaction(pool, work("a", first, second)),
+                                   db.run_transaction(pool, work("b", second, first)))
+    assert sorted(results) == ["a", "b"]
+    assert sorted(attempts.values()) == [1, 2]  # exactly one was chosen as the victim and re-run
+    phones = {row["phone"] for row in conn.execute("SELECT phone FROM Customers")}
+    assert len(phones) == 1  # whichever committed last wrote both rows
+
+
+async def test_retries_are_bounded_and_end_in_a_503_busy_error(pool):
+    calls = 0
+
+    async def always_conflicts(tx):
+        nonlocal calls
+        calls += 1
+        raise pg_errors.SerializationFailure("could not serialize access")
+
+    with pytest.raises(ServiceUnavailable) as caught:
+        await db.run_transaction(pool, always_conflicts, attempts=3)
+    assert calls == 3
+    assert caught.value.status == 503 and caught.value.code == "busy_retry"
+
+
+async def test_a_failed_transaction_leaves_nothing_behind(pool, conn):
+    async def half_done(tx):
+        await db.execute(tx, "INSERT INTO Customers (name) VALUES ('Ghost Pharmacy')")
+        await db.execute(tx, "INSERT INTO Customers (name, customer_type) VALUES ('X', 'bad')")
+
+    with pytest.raises(ValidationFailed):
+        await db.run_transaction(pool, half_done)
+    assert conn.execute("SELECT count(*) AS n FROM Customers").fetchone()["n"] == 0
+
+
+async def test_constraint_violations_become_domain_errors_by_name(pool, conn):
+    ids = seed_minimal(conn)
+    async with pool.connection() as tx:
+        with pytest.raises(ValidationFailed) as negative:
+            await db.execute(tx, "UPDATE Inventory_Batches SET quantity_on_hand = -1")
+        assert negative.value.message == "Stock cannot go below zero"
+        assert negative.value.details == {"constraint": "inventory_batches_qty_nonneg"}
+        with pytest.raises(Conflict) as duplicate:
+            await db.execute(tx, "INSERT INTO Inventory_Batches (sku_id, batch_no, expiry_date) "
+                                 "VALUES (%s, 'AMX-2401', current_date)", (ids["sku_id"],))
+        assert duplicate.value.status == 409
+        with pytest.raises(Conflict, match="still in use"):
+            await db.execute(tx, "DELETE FROM Product_SKUs")
+        with pytest.raises(ValidationFailed, match="referenced record does not exist"):
+            await db.execute(tx, "INSERT INTO Inventory_Batches (sku_id, batch_no, expiry_date) "
+                                 "VALUES (424242, 'Z', current_date)")
+
+
+def test_sql_files_are_parsed_into_named_queries(tmp_path):
+    parsed = sqlfile.parse(
+        "-- name: first\n-- Counts things.\n-- Really.\nSELECT 1;\n\n-- name: second\nSELECT %(x)s\n",
+        tmp_path / "q.sql")
+    assert list(parsed) == ["first", "second"]
+    assert parsed["first"].description == "Counts things. Really."
+    assert parsed["first"].sql == "SELECT 1"
+    with pytest.raises(KeyError, match="no query named 'third'"):
+        parsed["third"]
+    with pytest.raises(ValueError, match="defined twice"):
+        sqlfile.parse("-- name: a\nSELECT 1;\n-- name: a\nSELECT 2;", tmp_path / "dup.sql")
+
+
+def _all_named_queries():
+    for path in sorted(SRC.rglob("*.sql")):
+        for query in sqlfile.load(path).values():
+            yield pytest.param(query, id=f"{path.relative_to(SRC)}:{query.name}")
+
+
+@pytest.mark.parametrize("query", list(_all_named_queries()))
+def test_every_named_query_is_valid_sql(conn, query):
+    """EXPLAIN plans each query against the real schema without running it."""
+    params = {name: None for name in sqlfile.PARAMETER.findall(query.sql)}
+    conn.execute("EXPLAIN " + query.sql, params or None)
+
+
+def test_embedded_server_starts_reuses_and_stops(tmp_path):
+    settings = Settings(env="test", data_dir=tmp_path / "data")
+    url = db.resolve_database_url(settings)
+    assert db.database_name(url) == db.EMBEDDED_DATABASE
+    assert db.embedded_running(settings)
+    try:
+        assert db.resolve_database_url(settings) == url  # found running, not started twice
+        with psycopg.connect(url) as conn:
+            assert conn.execute("SHOW server_version").fetchone()[0].startswith("16")
+    finally:
+        assert db.stop_embedded(settings) is True
+    assert not db.embedded_running(settings)
+    assert db.stop_embedded(settings) is False
