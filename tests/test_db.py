@@ -130,3 +130,32 @@ def test_embedded_server_starts_reuses_and_stops(tmp_path):
         assert db.stop_embedded(settings) is True
     assert not db.embedded_running(settings)
     assert db.stop_embedded(settings) is False
+
+
+@pytest.mark.parametrize("prepare", [True, False])
+async def test_prepared_statements_follow_db_prepare(settings, prepare):
+    """DB_PREPARE=0 must leave no server-side prepared statement (PgBouncer transaction mode)."""
+    async with db.create_pool(settings.with_overrides(db_prepare=prepare, db_pool_max=1),
+                              settings.database_url) as one_connection:
+        async with one_connection.connection() as conn:
+            for _ in range(8):
+                await db.fetch_one(conn, "SELECT count(*) FROM Customers WHERE customer_id > %s", (0,))
+            prepared = await db.fetch_one(conn, "SELECT count(*) AS n FROM pg_prepared_statements")
+    assert (prepared["n"] > 0) is prepare
+
+
+def test_search_index_bootstrap_creates_indexes_or_logs_one_line(conn, caplog):
+    available = conn.execute(
+        "SELECT count(*) AS n FROM pg_available_extensions WHERE name = 'pg_trgm'").fetchone()["n"] > 0
+    with caplog.at_level("INFO", logger="stockline.db"):
+        created = db.bootstrap_search_indexes(conn)
+    assert created is available
+    indexes = {row["indexname"] for row in conn.execute(
+        "SELECT indexname FROM pg_indexes WHERE indexname LIKE '%%trgm%%'")}
+    if available:
+        assert "products_name_trgm_idx" in indexes
+    else:
+        assert indexes == set()
+        warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+        assert len(warnings) == 1 and "pg_trgm unavailable" in warnings[0].getMessage()
+        assert db.missing_tables(conn) == []  # the failed attempt left the schema intact

@@ -17,6 +17,7 @@ import asyncio
 import logging
 import os
 import random
+import subprocess
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Iterator
@@ -34,7 +35,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from stockline.config import Settings
-from stockline.errors import Conflict, ServiceUnavailable, ValidationFailed
+from stockline.errors import Conflict, ServiceUnavailable, StocklineError, ValidationFailed
 from stockline.sqlfile import Query
 
 log = logging.getLogger(__name__)
@@ -86,8 +87,14 @@ def start_embedded(settings: Settings) -> str:
     """Start (or find running) the embedded server; returns its URL for `dbname`."""
     pgserver = _pgserver()
     pgdata = embedded_pgdata(settings)
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(pgdata, cleanup_mode=None)  # None: keep running after exit
+    try:
+        pgdata.parent.mkdir(parents=True, exist_ok=True)
+        server = pgserver.get_server(pgdata, cleanup_mode=None)  # None: keep running after exit
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise StocklineError(
+            f"the embedded PostgreSQL in {pgdata} did not start ({type(exc).__name__}); "
+            f"its log is {pgdata / 'log'}. Set DATABASE_URL to use another server."
+        ) from exc
     socket_dir = server.get_postmaster_info().socket_dir
     return f"postgresql://postgres@/{EMBEDDED_DATABASE}?host={quote(str(socket_dir), safe='/')}"
 
