@@ -17,6 +17,7 @@ from stockline import db
 from stockline.config import Settings, get_settings
 from stockline.errors import StocklineError
 from stockline.invariants import check_invariants
+from stockline.seeding import commands as seeding_commands
 
 log = logging.getLogger("stockline")
 
@@ -214,6 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add(db_commands, "status", cmd_db_status,
          "Say which database is in use, whether it answers and whether the schema is applied",
          "stockline db status")
+
+    seeding_commands.register(commands)
 
     check = _add(commands, "check", cmd_check,
                  "Verify data invariants (ledger = stock, no negative stock); exits 1 and "

@@ -123,3 +123,36 @@ class Settings:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings.from_env()
+
+
+@dataclass(frozen=True)
+class SeedSettings:
+    """Sizes and behaviour of the scale-data generator (the seed procedure's SCALE_* names)."""
+
+    customers: int = 500
+    products: int = 250
+    skus: int = 1500
+    batches: int = 8000
+    chunk_size: int = 1000
+    append: bool = False
+    seed: int | None = None
+    pricing_rules: int = 0
+    orders: int = 0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> SeedSettings:
+        environ = os.environ if environ is None else environ
+        # the procedure names CHUNK_SIZE; SCALE_CHUNK_SIZE matches the other names and wins
+        chunk_env = "SCALE_CHUNK_SIZE" if environ.get("SCALE_CHUNK_SIZE", "").strip() else "CHUNK_SIZE"
+        raw_seed = environ.get("SCALE_SEED", "").strip()
+        return cls(
+            customers=_int(environ, "SCALE_CUSTOMERS", 500),
+            products=_int(environ, "SCALE_PRODUCTS", 250),
+            skus=_int(environ, "SCALE_SKUS", 1500),
+            batches=_int(environ, "SCALE_BATCHES", 8000),
+            chunk_size=_int(environ, chunk_env, 1000, minimum=1),
+            append=_flag(environ, "SCALE_APPEND", False),
+            seed=_int(environ, "SCALE_SEED", 0) if raw_seed else None,
+            pricing_rules=_int(environ, "SCALE_PRICING_RULES", 0),
+            orders=_int(environ, "SCALE_ORDERS", 0),
+        )

@@ -1,0 +1,197 @@
+"""The scale-data generator behind `stockline seed` and `db/generate_scale_data.py`.
+
+Each table is topped up to its target (or, in append mode, grows by the full amount) in
+chunks: one COPY and one commit per chunk, so an interrupted run keeps what it loaded and a
+second run resumes. Batches go through a staging table so (sku_id, batch_no) duplicates
+are skipped (ON CONFLICT DO NOTHING) and every batch with stock gets its opening receipt
+in the ledger in the same statement.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import Any, TextIO
+
+import psycopg
+
+from stockline import db
+from stockline.config import SeedSettings
+from stockline.errors import ValidationFailed
+from stockline.progress import Progress
+from stockline.seeding import rows
+from stockline.sqlfile import queries_beside
+
+Q = queries_beside(__file__)
+
+CUSTOMER_COPY = ("COPY Customers (name, address, customer_type, email, phone, created_at) "
+                 "FROM STDIN (FORMAT BINARY)", ["text", "text", "text", "text", "text", "timestamptz"])
+PRODUCT_COPY = ("COPY Products (name, manufacturer, description, category) FROM STDIN (FORMAT BINARY)",
+                ["text", "text", "text", "text"])
+SKU_COPY = ("COPY Product_SKUs (sku_id, product_id, sku_code, package_size, unit_type, base_price, "
+            "reorder_level) FROM STDIN (FORMAT BINARY)",
+            ["int4", "int4", "text", "text", "text", "numeric", "int4"])
+BATCH_STAGE_COPY = ("COPY seed_batch_stage (sku_id, batch_no, expiry_date, quantity_on_hand, cost_price, "
+                    "received_at) FROM STDIN (FORMAT BINARY)",
+                    ["int4", "text", "date", "int4", "numeric", "timestamptz"])
+
+_MAX_BARREN_CHUNKS = 5  # chunks in a row that add nothing (all duplicates) before giving up
+
+
+@dataclass(frozen=True)
+class TableResult:
+    table: str
+    rows: int
+    seconds: float
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class SeedReport:
+    seed: int
+    tables: list[TableResult] = field(default_factory=list)
+
+    def rows(self, table: str) -> int:
+        return sum(result.rows for result in self.tables if result.table == table)
+
+
+def _copy_rows(conn: psycopg.Connection, copy: tuple[str, list[str]], batch: list[tuple]) -> None:
+    statement, types = copy
+    with conn.cursor() as cur, cur.copy(statement) as copier:
+        copier.set_types(types)
+        for row in batch:
+            copier.write_row(row)
+
+
+def _chunks(total: int, size: int) -> Iterator[int]:
+    while total > 0:
+        step = min(size, total)
+        yield step
+        total -= step
+
+
+class Seeder:
+    def __init__(self, conn: psycopg.Connection, plan: SeedSettings, out: TextIO,
+                 now: datetime | None = None) -> None:
+        self.conn = conn
+        self.plan = plan
+        self.out = out
+        seed = plan.seed if plan.seed is not None else random.SystemRandom().randrange(2**31)
+        self.report = SeedReport(seed)
+        # every generated date hangs off the start of today (UTC), so a seed repeats exactly
+        self.today: date = (now or datetime.now(UTC)).astimezone(UTC).date()
+        self.anchor = datetime.combine(self.today, time(0), UTC)
+
+    def rng(self, table: str) -> random.Random:
+        return random.Random(f"{self.report.seed}/{table}")
+
+    def to_add(self, target: int, existing: int) -> int:
+        return target if self.plan.append else max(0, target - existing)
+
+    def load(self, table: str, count: int, write_chunk: Callable[[int], int]) -> None:
+        """Run `write_chunk(size)` in its own transaction until `count` rows were added."""
+        if count == 0:
+            return
+        progress = Progress(table, count, self.out)
+        barren = 0
+        while progress.done < count:
+            size = min(self.plan.chunk_size, count - progress.done)
+            with self.conn.transaction():
+                added = write_chunk(size)
+            progress.advance(added)
+            barren = barren + 1 if added == 0 else 0
+            if barren >= _MAX_BARREN_CHUNKS:
+                raise ValidationFailed(f"{table}: generated rows keep colliding with existing ones; "
+                                       f"stopped at {progress.done:,} of {count:,}")
+        self.report.tables.append(TableResult(table, progress.done, progress.finish()))
+
+    def run(self) -> SeedReport:
+        existing = db.seed_counts(self.conn)
+        self.seed_customers(self.to_add(self.plan.customers, existing["customers"]))
+        self.seed_products(self.to_add(self.plan.products, existing["products"]))
+        self.seed_skus(self.to_add(self.plan.skus, existing["skus"]))
+        self.seed_batches(self.to_add(self.plan.batches, existing["batches"]))
+        return self.report
+
+    def seed_customers(self, count: int) -> None:
+        rng = self.rng("customers")
+
+        def chunk(size: int) -> int:
+            _copy_rows(self.conn, CUSTOMER_COPY, [rows.customer_row(rng, self.anchor) for _ in range(size)])
+            return size
+
+        self.load("customers", count, chunk)
+
+    def seed_products(self, count: int) -> None:
+        rng = self.rng("products")
+
+        def chunk(size: int) -> int:
+            _copy_rows(self.conn, PRODUCT_COPY, [rows.product_row(rng) for _ in range(size)])
+            return size
+
+        self.load("products", count, chunk)
+
+    def seed_skus(self, count: int) -> None:
+        if count == 0:
+            return
+        products = self.conn.execute(Q["products_with_sku_counts"].sql).fetchall()
+        if not products:
+            raise ValidationFailed("SKUs need products: set SCALE_PRODUCTS above 0")
+        names = {product_id: name for product_id, name, _ in products}
+        sku_counts = {product_id: sku_count for product_id, _, sku_count in products}
+        product_ids = list(names)
+        rng = self.rng("skus")
+
+        def chunk(size: int) -> int:
+            ids = [row[0] for row in self.conn.execute(Q["reserve_sku_ids"].sql, {"count": size})]
+            batch = []
+            for sku_id in ids:
+                product_id = rng.choice(product_ids)
+                batch.append(rows.sku_row(rng, sku_id, product_id, names[product_id], sku_counts[product_id]))
+                sku_counts[product_id] += 1
+            _copy_rows(self.conn, SKU_COPY, batch)
+            return size
+
+        self.load("product_skus", count, chunk)
+
+    def seed_batches(self, count: int) -> None:
+        if count == 0:
+            return
+        skus = [rows.SkuFacts(sku_id, base_price, rows.presentation_of(name).form.batch_prefix)
+                for sku_id, base_price, name in self.conn.execute(Q["skus_for_batches"].sql)]
+        if not skus:
+            raise ValidationFailed("batches need SKUs: set SCALE_SKUS above 0")
+        self.conn.execute(Q["create_batch_stage"].sql)
+        rng = self.rng("batches")
+
+        def chunk(size: int) -> int:
+            batch = [rows.batch_row(rng, rng.choice(skus), self.today, self.anchor) for _ in range(size)]
+            _copy_rows(self.conn, BATCH_STAGE_COPY, batch)
+            return self.conn.execute(Q["move_staged_batches"].sql).fetchone()[0]
+
+        self.load("inventory_batches", count, chunk)
+
+
+def run_seed(conn: psycopg.Connection, plan: SeedSettings, out: TextIO | None = None,
+             now: datetime | None = None) -> SeedReport:
+    """Seed `conn`'s database to `plan`; progress goes to `out` (stderr by default)."""
+    return Seeder(conn, plan, out or sys.stderr, now).run()
+
+
+def format_summary(report: SeedReport, counts: dict[str, Any]) -> str:
+    lines = [f"{'table':<18}{'added':>10}{'seconds':>10}{'rows/s':>12}"]
+    for result in report.tables:
+        lines.append(f"{result.table:<18}{result.rows:>10,}{result.seconds:>10.2f}"
+                     f"{result.rows_per_second:>12,.0f}")
+    if not report.tables:
+        lines.append("(every table already holds its target; nothing added)")
+    lines.append("")
+    lines.append("now: " + ", ".join(f"{name} {count:,}" for name, count in counts.items()))
+    lines.append(f"seed {report.seed} (SCALE_SEED={report.seed} repeats this run on an empty database)")
+    return "\n".join(lines)
