@@ -43,3 +43,54 @@ WITH inserted AS (
     WHERE quantity_on_hand > 0
 )
 SELECT count(*)::int AS added FROM inserted;
+
+-- name: reserve_order_ids
+-- Draws order_ids from the identity sequence, so items and ledger rows can name their order.
+SELECT nextval(pg_get_serial_sequence('orders', 'order_id')) AS order_id
+FROM generate_series(1, %(count)s);
+
+-- name: pricing_rule_keys
+-- Existing rules' (sku_id, customer_id, min_quantity), so generated rules never duplicate one.
+SELECT sku_id, customer_id, min_quantity FROM Pricing_Rules;
+
+-- name: all_pricing_rules
+SELECT rule_id, sku_id, customer_id, min_quantity, discount_percentage, valid_from, valid_to
+FROM Pricing_Rules;
+
+-- name: customers_with_login
+-- Every customer with one of its users (NULL while it has none), for order history.
+SELECT c.customer_id, min(u.user_id) AS user_id
+FROM Customers AS c
+LEFT JOIN Users AS u ON u.customer_id = c.customer_id AND u.role = 'customer'
+GROUP BY c.customer_id
+ORDER BY c.customer_id;
+
+-- name: batches_with_stock
+-- Stock that order history may draw from, in FEFO order per SKU.
+SELECT b.batch_id, b.sku_id, b.expiry_date, b.quantity_on_hand, b.cost_price, b.received_at,
+       s.base_price
+FROM Inventory_Batches AS b
+JOIN Product_SKUs AS s USING (sku_id)
+WHERE b.quantity_on_hand > 0
+ORDER BY b.sku_id, b.expiry_date, b.batch_id;
+
+-- name: create_stock_delta_stage
+CREATE TEMP TABLE IF NOT EXISTS seed_stock_delta_stage (batch_id integer, delta integer)
+ON COMMIT DELETE ROWS;
+
+-- name: apply_staged_stock_deltas
+-- Moves quantity_on_hand by the staged deltas; the matching movements were copied already.
+UPDATE Inventory_Batches AS b
+SET quantity_on_hand = b.quantity_on_hand + d.delta
+FROM (SELECT batch_id, sum(delta)::int AS delta FROM seed_stock_delta_stage GROUP BY batch_id) AS d
+WHERE b.batch_id = d.batch_id;
+
+-- name: history_counts
+SELECT (SELECT count(*) FROM Pricing_Rules)::int AS pricing_rules,
+       (SELECT count(*) FROM Orders)::int AS orders;
+
+-- name: all_sku_ids
+SELECT sku_id FROM Product_SKUs ORDER BY sku_id;
+
+-- name: all_customer_ids
+SELECT customer_id FROM Customers ORDER BY customer_id;

@@ -21,8 +21,9 @@ import psycopg
 from stockline import db
 from stockline.config import SeedSettings
 from stockline.errors import ValidationFailed
+from stockline.pricing.rules import PricingRule
 from stockline.progress import Progress
-from stockline.seeding import rows
+from stockline.seeding import history, rows
 from stockline.sqlfile import queries_beside
 
 Q = queries_beside(__file__)
@@ -107,8 +108,9 @@ class Seeder:
             progress.advance(added)
             barren = barren + 1 if added == 0 else 0
             if barren >= _MAX_BARREN_CHUNKS:
-                raise ValidationFailed(f"{table}: generated rows keep colliding with existing ones; "
-                                       f"stopped at {progress.done:,} of {count:,}")
+                raise ValidationFailed(f"{table}: nothing more could be added (generated rows collide with "
+                                       f"existing ones, or no stock is left to sell); stopped at "
+                                       f"{progress.done:,} of {count:,}")
         self.report.tables.append(TableResult(table, progress.done, progress.finish()))
 
     def run(self) -> SeedReport:
@@ -117,6 +119,9 @@ class Seeder:
         self.seed_products(self.to_add(self.plan.products, existing["products"]))
         self.seed_skus(self.to_add(self.plan.skus, existing["skus"]))
         self.seed_batches(self.to_add(self.plan.batches, existing["batches"]))
+        rule_count, order_count = self.conn.execute(Q["history_counts"].sql).fetchone()
+        self.seed_pricing_rules(self.to_add(self.plan.pricing_rules, rule_count))
+        self.seed_orders(self.to_add(self.plan.orders, order_count))
         return self.report
 
     def seed_customers(self, count: int) -> None:
@@ -176,6 +181,47 @@ class Seeder:
             return self.conn.execute(Q["move_staged_batches"].sql).fetchone()[0]
 
         self.load("inventory_batches", count, chunk)
+
+    def seed_pricing_rules(self, count: int) -> None:
+        if count == 0:
+            return
+        sku_ids = [row[0] for row in self.conn.execute(Q["all_sku_ids"].sql)]
+        customer_ids = [row[0] for row in self.conn.execute(Q["all_customer_ids"].sql)]
+        if not sku_ids or not customer_ids:
+            raise ValidationFailed("pricing rules need customers and SKUs to refer to")
+        taken = {tuple(row) for row in self.conn.execute(Q["pricing_rule_keys"].sql)}
+        rng = self.rng("pricing_rules")
+
+        def chunk(size: int) -> int:
+            made = history.pricing_rule_rows(rng, size, sku_ids, customer_ids, taken, self.today)
+            _copy_rows(self.conn, history.RULE_COPY, made)
+            return len(made)
+
+        self.load("pricing_rules", count, chunk)
+
+    def seed_orders(self, count: int) -> None:
+        if count == 0:
+            return
+        customers = [tuple(row) for row in self.conn.execute(Q["customers_with_login"].sql)]
+        batches = [history.Batch(*row) for row in self.conn.execute(Q["batches_with_stock"].sql)]
+        if not customers or not batches:
+            raise ValidationFailed("order history needs customers and batches with stock")
+        rules = [PricingRule(*row) for row in self.conn.execute(Q["all_pricing_rules"].sql)]
+        self.conn.execute(Q["create_stock_delta_stage"].sql)
+        rng = self.rng("orders")
+        simulator = history.OrderSimulator(rng, batches, customers, rules, self.anchor)
+
+        def chunk(size: int) -> int:
+            order_ids = [row[0] for row in self.conn.execute(Q["reserve_order_ids"].sql, {"count": size})]
+            simulated = simulator.simulate(order_ids, simulator.order_dates(size))
+            _copy_rows(self.conn, history.ORDER_COPY, simulated.orders)
+            _copy_rows(self.conn, history.ITEM_COPY, simulated.items)
+            _copy_rows(self.conn, history.MOVEMENT_COPY, simulated.movements)
+            _copy_rows(self.conn, history.DELTA_COPY, simulated.deltas)
+            self.conn.execute(Q["apply_staged_stock_deltas"].sql)
+            return len(simulated.orders)
+
+        self.load("orders", count, chunk)
 
 
 def run_seed(conn: psycopg.Connection, plan: SeedSettings, out: TextIO | None = None,
