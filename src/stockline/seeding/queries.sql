@@ -13,6 +13,11 @@ LEFT JOIN Product_SKUs AS s USING (product_id)
 GROUP BY p.product_id
 ORDER BY p.product_id;
 
+-- name: reserve_batch_ids
+-- Draws batch_ids from the identity sequence, so receipts can be copied beside their batches.
+SELECT nextval(pg_get_serial_sequence('inventory_batches', 'batch_id'))::int AS batch_id
+FROM generate_series(1, %(count)s);
+
 -- name: skus_for_batches
 -- What a new batch needs to know about each SKU.
 SELECT s.sku_id, s.base_price, p.name AS product_name

@@ -143,7 +143,9 @@ class SkuFacts:
     batch_prefix: str
 
 
-def batch_row(rng: random.Random, sku: SkuFacts, today: date, now: datetime) -> tuple:
+def batch_row(rng: random.Random, sku: SkuFacts, serial: int, today: date, now: datetime) -> tuple:
+    """A batch of `sku`. `serial` is the manufacturer's running batch number for the SKU, so
+    batch numbers made in one run never repeat for a SKU."""
     roll = rng.random()
     if roll < EXPIRED_SHARE:
         expiry = today - timedelta(days=rng.randint(1, 180))
@@ -164,5 +166,5 @@ def batch_row(rng: random.Random, sku: SkuFacts, today: date, now: datetime) -> 
               else rng.uniform(0.55, 0.92))
     cost = Decimal(str(round(price * margin, 2))).quantize(Decimal("0.01"))
     month_letter = "ABCDEFGHJKLM"[received.month - 1]
-    batch_no = f"{sku.batch_prefix}{received.year % 100:02d}{month_letter}{rng.randint(0, 99999):05d}"
+    batch_no = f"{sku.batch_prefix}{received.year % 100:02d}{month_letter}{serial % 100000:05d}"
     return (sku.sku_id, batch_no, expiry, quantity, cost, received)

@@ -9,9 +9,12 @@ in the ledger in the same statement.
 
 from __future__ import annotations
 
+import queue
 import random
 import sys
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any, TextIO
@@ -38,6 +41,13 @@ SKU_COPY = ("COPY Product_SKUs (sku_id, product_id, sku_code, package_size, unit
 BATCH_STAGE_COPY = ("COPY seed_batch_stage (sku_id, batch_no, expiry_date, quantity_on_hand, cost_price, "
                     "received_at) FROM STDIN (FORMAT BINARY)",
                     ["int4", "text", "date", "int4", "numeric", "timestamptz"])
+
+BATCH_COPY = ("COPY Inventory_Batches (batch_id, sku_id, batch_no, expiry_date, quantity_on_hand, "
+              "cost_price, received_at) FROM STDIN (FORMAT BINARY)",
+              ["int4", "int4", "text", "date", "int4", "numeric", "timestamptz"])
+RECEIPT_COPY = ("COPY Stock_Movements (batch_id, quantity_delta, reason, note, created_at) FROM STDIN "
+                "(FORMAT BINARY)", ["int4", "int4", "text", "text", "timestamptz"])
+OPENING_NOTE = "opening stock (seed)"
 
 _MAX_BARREN_CHUNKS = 5  # chunks in a row that add nothing (all duplicates) before giving up
 
@@ -70,11 +80,43 @@ def _copy_rows(conn: psycopg.Connection, copy: tuple[str, list[str]], batch: lis
             copier.write_row(row)
 
 
-def _chunks(total: int, size: int) -> Iterator[int]:
-    while total > 0:
-        step = min(size, total)
-        yield step
-        total -= step
+@contextmanager
+def prefetched(make_chunk: Callable[[], list[tuple]], depth: int = 2) -> Iterator[Iterator[list[tuple]]]:
+    """Chunks made by `make_chunk` on a background thread, `depth` ahead, so Python builds
+    the next chunk while PostgreSQL ingests this one (psycopg releases the GIL on I/O)."""
+    made: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            while not stop.is_set():
+                chunk = make_chunk()
+                while not stop.is_set():
+                    try:
+                        made.put(chunk, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+        except BaseException as exc:  # surfaces in the consumer
+            made.put(exc)
+
+    def consume() -> Iterator[list[tuple]]:
+        while True:
+            item = made.get()
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    previous_interval = sys.getswitchinterval()
+    sys.setswitchinterval(0.0005)  # hand the GIL back quickly when a database round trip ends
+    thread = threading.Thread(target=produce, name="seed-prefetch", daemon=True)
+    thread.start()
+    try:
+        yield consume()
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        sys.setswitchinterval(previous_interval)
 
 
 class Seeder:
@@ -95,15 +137,17 @@ class Seeder:
     def to_add(self, target: int, existing: int) -> int:
         return target if self.plan.append else max(0, target - existing)
 
-    def load(self, table: str, count: int, write_chunk: Callable[[int], int]) -> None:
-        """Run `write_chunk(size)` in its own transaction until `count` rows were added."""
+    def load(self, table: str, count: int, write_chunk: Callable[[int], int], *,
+             own_transactions: bool = False) -> None:
+        """Run `write_chunk(size)`, each in a transaction of its own (opened here unless
+        `own_transactions`), until `count` rows were added."""
         if count == 0:
             return
         progress = Progress(table, count, self.out)
         barren = 0
         while progress.done < count:
             size = min(self.plan.chunk_size, count - progress.done)
-            with self.conn.transaction():
+            with nullcontext() if own_transactions else self.conn.transaction():
                 added = write_chunk(size)
             progress.advance(added)
             barren = barren + 1 if added == 0 else 0
@@ -114,6 +158,9 @@ class Seeder:
         self.report.tables.append(TableResult(table, progress.done, progress.finish()))
 
     def run(self) -> SeedReport:
+        # a commit per chunk need not wait for the disk: a crash loses at most the last
+        # chunks, never consistency, and a top-up run fills them in again
+        self.conn.execute("SET synchronous_commit = off")
         existing = db.seed_counts(self.conn)
         self.seed_customers(self.to_add(self.plan.customers, existing["customers"]))
         self.seed_products(self.to_add(self.plan.products, existing["products"]))
@@ -174,13 +221,39 @@ class Seeder:
             raise ValidationFailed("batches need SKUs: set SCALE_SKUS above 0")
         self.conn.execute(Q["create_batch_stage"].sql)
         rng = self.rng("batches")
+        serials: dict[int, int] = {}
 
-        def chunk(size: int) -> int:
-            batch = [rows.batch_row(rng, rng.choice(skus), self.today, self.anchor) for _ in range(size)]
-            _copy_rows(self.conn, BATCH_STAGE_COPY, batch)
-            return self.conn.execute(Q["move_staged_batches"].sql).fetchone()[0]
+        def make_chunk() -> list[tuple]:
+            made = []
+            for _ in range(self.plan.chunk_size):
+                sku = rng.choice(skus)
+                serial = serials.get(sku.sku_id)
+                serial = rng.randrange(100_000) if serial is None else serial + 1
+                serials[sku.sku_id] = serial
+                made.append(rows.batch_row(rng, sku, serial, self.today, self.anchor))
+            return made
 
-        self.load("inventory_batches", count, chunk)
+        with prefetched(make_chunk) as chunks:
+            self.load("inventory_batches", count, lambda size: self._write_batches(next(chunks)[:size]),
+                      own_transactions=True)
+
+    def _write_batches(self, batch: list[tuple]) -> int:
+        """Fast path: COPY straight into the table with reserved ids, receipts alongside.
+        A chunk that hits an existing (sku_id, batch_no) is redone through the staging
+        table with ON CONFLICT DO NOTHING, so duplicates are skipped, never fatal."""
+        try:
+            with self.conn.transaction():
+                ids = [row[0] for row in self.conn.execute(Q["reserve_batch_ids"].sql,
+                                                           {"count": len(batch)})]
+                numbered = list(zip(ids, batch, strict=True))
+                _copy_rows(self.conn, BATCH_COPY, [(batch_id, *row) for batch_id, row in numbered])
+                _copy_rows(self.conn, RECEIPT_COPY, [(batch_id, row[3], "receipt", OPENING_NOTE, row[5])
+                                                     for batch_id, row in numbered if row[3] > 0])
+            return len(batch)
+        except psycopg.errors.UniqueViolation:
+            with self.conn.transaction():
+                _copy_rows(self.conn, BATCH_STAGE_COPY, batch)
+                return self.conn.execute(Q["move_staged_batches"].sql).fetchone()[0]
 
     def seed_pricing_rules(self, count: int) -> None:
         if count == 0:
