@@ -143,6 +143,21 @@ class SkuFacts:
     batch_prefix: str
 
 
+class BatchSerials:
+    """Each SKU's running batch serial, from a random start: batch numbers made in one run
+    never repeat for a SKU (up to 100,000 batches of it)."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.last: dict[int, int] = {}
+
+    def next(self, sku_id: int) -> int:
+        last = self.last.get(sku_id)
+        serial = self.rng.randrange(100_000) if last is None else last + 1
+        self.last[sku_id] = serial
+        return serial
+
+
 def batch_row(rng: random.Random, sku: SkuFacts, serial: int, today: date, now: datetime) -> tuple:
     """A batch of `sku`. `serial` is the manufacturer's running batch number for the SKU, so
     batch numbers made in one run never repeat for a SKU."""

@@ -221,16 +221,13 @@ class Seeder:
             raise ValidationFailed("batches need SKUs: set SCALE_SKUS above 0")
         self.conn.execute(Q["create_batch_stage"].sql)
         rng = self.rng("batches")
-        serials: dict[int, int] = {}
+        serials = rows.BatchSerials(rng)
 
         def make_chunk() -> list[tuple]:
             made = []
             for _ in range(self.plan.chunk_size):
                 sku = rng.choice(skus)
-                serial = serials.get(sku.sku_id)
-                serial = rng.randrange(100_000) if serial is None else serial + 1
-                serials[sku.sku_id] = serial
-                made.append(rows.batch_row(rng, sku, serial, self.today, self.anchor))
+                made.append(rows.batch_row(rng, sku, serials.next(sku.sku_id), self.today, self.anchor))
             return made
 
         with prefetched(make_chunk) as chunks:
