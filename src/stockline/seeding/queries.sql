@@ -18,6 +18,13 @@ ORDER BY p.product_id;
 SELECT nextval(pg_get_serial_sequence('inventory_batches', 'batch_id'))::int AS batch_id
 FROM generate_series(1, %(count)s);
 
+-- name: add_opening_receipts
+-- The opening receipt of each just-copied batch that holds stock, built server-side.
+INSERT INTO Stock_Movements (batch_id, quantity_delta, reason, note, created_at)
+SELECT batch_id, quantity_on_hand, 'receipt', %(note)s, received_at
+FROM Inventory_Batches
+WHERE batch_id = ANY(%(batch_ids)s::int[]) AND quantity_on_hand > 0;
+
 -- name: skus_for_batches
 -- What a new batch needs to know about each SKU.
 SELECT s.sku_id, s.base_price, p.name AS product_name

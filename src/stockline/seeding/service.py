@@ -45,8 +45,6 @@ BATCH_STAGE_COPY = ("COPY seed_batch_stage (sku_id, batch_no, expiry_date, quant
 BATCH_COPY = ("COPY Inventory_Batches (batch_id, sku_id, batch_no, expiry_date, quantity_on_hand, "
               "cost_price, received_at) FROM STDIN (FORMAT BINARY)",
               ["int4", "int4", "text", "date", "int4", "numeric", "timestamptz"])
-RECEIPT_COPY = ("COPY Stock_Movements (batch_id, quantity_delta, reason, note, created_at) FROM STDIN "
-                "(FORMAT BINARY)", ["int4", "int4", "text", "text", "timestamptz"])
 OPENING_NOTE = "opening stock (seed)"
 
 _MAX_BARREN_CHUNKS = 5  # chunks in a row that add nothing (all duplicates) before giving up
@@ -242,10 +240,9 @@ class Seeder:
             with self.conn.transaction():
                 ids = [row[0] for row in self.conn.execute(Q["reserve_batch_ids"].sql,
                                                            {"count": len(batch)})]
-                numbered = list(zip(ids, batch, strict=True))
-                _copy_rows(self.conn, BATCH_COPY, [(batch_id, *row) for batch_id, row in numbered])
-                _copy_rows(self.conn, RECEIPT_COPY, [(batch_id, row[3], "receipt", OPENING_NOTE, row[5])
-                                                     for batch_id, row in numbered if row[3] > 0])
+                _copy_rows(self.conn, BATCH_COPY, [(batch_id, *row) for batch_id, row
+                                                   in zip(ids, batch, strict=True)])
+                self.conn.execute(Q["add_opening_receipts"].sql, {"batch_ids": ids, "note": OPENING_NOTE})
             return len(batch)
         except psycopg.errors.UniqueViolation:
             with self.conn.transaction():
