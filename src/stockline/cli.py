@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 
 from stockline import db
+from stockline.accounts import commands as accounts_commands
 from stockline.config import Settings, get_settings
 from stockline.errors import StocklineError
 from stockline.invariants import check_invariants
@@ -38,19 +39,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings()
     settings.resolved_secret_key()  # refuse to start without a secret outside dev mode
     url = db.resolve_database_url(settings)
+    host = args.host or settings.host
+    port = args.port or settings.port
     if not args.no_init:
         with db.connect(url) as conn:
             db.apply_schema(conn)
+            if settings.env == "dev" and not args.no_demo:
+                _load_demo_data(conn, settings, f"http://{host}:{port}")
     # worker processes read DATABASE_URL instead of each starting the embedded server
     os.environ["DATABASE_URL"] = url
-    host = args.host or settings.host
-    port = args.port or settings.port
     workers = args.workers or settings.workers
     log.info("serving on http://%s:%d with %d worker(s)", host, port, workers)
     uvicorn.run("stockline.app:create_app", factory=True, host=host, port=port,
                 workers=workers, access_log=not args.no_access_log, log_level="info",
                 proxy_headers=True)
     return 0
+
+
+def _load_demo_data(conn: psycopg.Connection, settings: Settings, base_url: str) -> None:
+    from stockline.seeding import demo
+
+    logins = demo.seed_demo(conn, settings.data_dir, sys.stderr)
+    if logins is not None:
+        print(demo.sign_in_help(logins, base_url), file=sys.stderr)
 
 
 # --- db --------------------------------------------------------------------------------------
@@ -187,6 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=_positive, help="server processes (default WORKERS or 1)")
     serve.add_argument("--no-init", action="store_true", help="do not apply the schema first")
     serve.add_argument("--no-access-log", action="store_true", help="do not log every request")
+    serve.add_argument("--no-demo", action="store_true",
+                       help="in dev mode, do not load demo data into an empty database")
 
     db_parser = commands.add_parser(
         "db", help="Manage the database (schema, URL, counts, psql, embedded server)",
@@ -217,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
          "stockline db status")
 
     seeding_commands.register(commands)
+    accounts_commands.register(commands)
 
     check = _add(commands, "check", cmd_check,
                  "Verify data invariants (ledger = stock, no negative stock); exits 1 and "

@@ -12,8 +12,9 @@ _REDRAW_SECONDS = 0.1
 
 
 class Progress:
-    def __init__(self, label: str, total: int, stream: TextIO | None = None) -> None:
+    def __init__(self, label: str, total: int, stream: TextIO | None = None, unit: str = "rows") -> None:
         self.label = label
+        self.unit = unit
         self.total = max(total, 0)
         self.done = 0
         self.stream = stream or sys.stderr
@@ -56,6 +57,6 @@ class Progress:
             self._draw()
             self.stream.write("\n")
         else:
-            self.stream.write(f"{self.label}: {self.done:,} rows in {seconds:.2f} s\n")
+            self.stream.write(f"{self.label}: {self.done:,} {self.unit} in {seconds:.2f} s\n")
         self.stream.flush()
         return seconds

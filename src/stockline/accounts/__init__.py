@@ -1,0 +1,1 @@
+"""Accounts: customer logins (bulk) and staff users."""

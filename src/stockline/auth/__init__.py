@@ -1,0 +1,1 @@
+"""Authentication: passwords, tokens, current-user dependencies and roles."""
