@@ -162,6 +162,7 @@ def test_demo_data_fills_an_empty_database_once(clean_db, tmp_path, monkeypatch)
         help_text = demo.sign_in_help(made, "http://127.0.0.1:5000")
         assert "admin" in help_text and "cust_1" in help_text
         assert str(made.customer_passwords_csv) in help_text
+        assert conn.execute("SELECT count(*) FROM Orders WHERE user_id IS NULL").fetchone()[0] == 0
         assert demo.seed_demo(conn, tmp_path, out) is None  # never touches a non-empty database
         assert db.seed_counts(conn)["customers"] == 8
 

@@ -5,6 +5,7 @@ never touched."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 from dataclasses import dataclass
@@ -50,11 +51,12 @@ def seed_demo(conn: psycopg.Connection, data_dir: Path, out: TextIO) -> DemoLogi
     if not database_is_empty(conn):
         return None
     out.write("empty database: loading demo data (first run only)\n")
-    report = run_seed(conn, DEMO_PLAN, out)
-    out.write(format_summary(report, db.seed_counts(conn)) + "\n")
+    run_seed(conn, dataclasses.replace(DEMO_PLAN, orders=0), out)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     logins = create_customer_logins(conn, password=None,
                                     csv_path=data_dir / f"customer_passwords_{stamp}.csv")
+    report = run_seed(conn, DEMO_PLAN, out)  # orders last, so they name the customers' users
+    out.write(format_summary(report, db.seed_counts(conn)) + "\n")
     admin_password = secrets.token_urlsafe(15)
     create_staff_user(conn, DEMO_ADMIN, admin_password, role="admin")
     credentials = data_dir / "demo_admin_credentials.txt"
