@@ -222,17 +222,15 @@ def test_order_history_is_fefo_priced_and_never_from_expired_stock(clean_db):
 def test_duplicate_batch_numbers_are_skipped_not_fatal(clean_db):
     seed(clean_db, SeedSettings(customers=1, products=2, skus=3, batches=10, seed=4))
     with db.connect(clean_db) as conn:
-        from stockline.seeding.service import Seeder
+        from stockline.seeding.service import Q, write_batches
 
         existing = conn.execute(
             "SELECT sku_id, batch_no, expiry_date, quantity_on_hand, cost_price, received_at "
             "FROM Inventory_Batches ORDER BY batch_id LIMIT 1").fetchone()
         fresh = (existing[0], "ZZ99X00001", *existing[2:])
-        seeder = Seeder(conn, SeedSettings(), io.StringIO())
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS seed_batch_stage (sku_id integer, batch_no text, "
-                     "expiry_date date, quantity_on_hand integer, cost_price numeric(12, 2), "
-                     "received_at timestamptz) ON COMMIT DELETE ROWS")
-        assert seeder._write_batches([tuple(existing), fresh]) == 1
+        conn.execute(Q["create_batch_stage"].sql)
+        ids = conn.execute(Q["reserve_batch_and_movement_ids"].sql, {"batches": 2, "receipts": 2}).fetchone()
+        assert write_batches(conn, [tuple(existing), fresh], *ids) == 1
         assert all(result.holds for result in check_invariants(conn))
     assert counts(clean_db)["batches"] == 11
 

@@ -13,17 +13,20 @@ LEFT JOIN Product_SKUs AS s USING (product_id)
 GROUP BY p.product_id
 ORDER BY p.product_id;
 
--- name: reserve_batch_ids
--- Draws batch_ids from the identity sequence, so receipts can be copied beside their batches.
-SELECT nextval(pg_get_serial_sequence('inventory_batches', 'batch_id'))::int AS batch_id
-FROM generate_series(1, %(count)s);
+-- name: reserve_batch_and_movement_ids
+-- Draws ids for a chunk of batches and for their opening receipts from the identity
+-- sequences, so rows keep the same ids whichever writer connection commits first.
+SELECT ARRAY(SELECT nextval(pg_get_serial_sequence('inventory_batches', 'batch_id'))::int
+             FROM generate_series(1, %(batches)s)) AS batch_ids,
+       ARRAY(SELECT nextval(pg_get_serial_sequence('stock_movements', 'movement_id'))
+             FROM generate_series(1, %(receipts)s)) AS movement_ids;
 
 -- name: add_opening_receipts
--- The opening receipt of each just-copied batch that holds stock, built server-side.
-INSERT INTO Stock_Movements (batch_id, quantity_delta, reason, note, created_at)
-SELECT batch_id, quantity_on_hand, 'receipt', %(note)s, received_at
-FROM Inventory_Batches
-WHERE batch_id = ANY(%(batch_ids)s::int[]) AND quantity_on_hand > 0;
+-- The opening receipts of just-copied batches that hold stock, under reserved movement ids.
+INSERT INTO Stock_Movements (movement_id, batch_id, quantity_delta, reason, note, created_at)
+SELECT r.movement_id, b.batch_id, b.quantity_on_hand, 'receipt', %(note)s, b.received_at
+FROM unnest(%(batch_ids)s::int[], %(movement_ids)s::bigint[]) AS r (batch_id, movement_id)
+JOIN Inventory_Batches AS b USING (batch_id);
 
 -- name: skus_for_batches
 -- What a new batch needs to know about each SKU.
@@ -50,7 +53,7 @@ WITH inserted AS (
     RETURNING batch_id, quantity_on_hand, received_at
 ), receipts AS (
     INSERT INTO Stock_Movements (batch_id, quantity_delta, reason, note, created_at)
-    SELECT batch_id, quantity_on_hand, 'receipt', 'opening stock (seed)', received_at
+    SELECT batch_id, quantity_on_hand, 'receipt', %(note)s, received_at
     FROM inserted
     WHERE quantity_on_hand > 0
 )

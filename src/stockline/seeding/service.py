@@ -13,13 +13,16 @@ import queue
 import random
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any, TextIO
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 
 from stockline import db
 from stockline.config import SeedSettings
@@ -48,6 +51,7 @@ BATCH_COPY = ("COPY Inventory_Batches (batch_id, sku_id, batch_no, expiry_date, 
 OPENING_NOTE = "opening stock (seed)"
 
 _MAX_BARREN_CHUNKS = 5  # chunks in a row that add nothing (all duplicates) before giving up
+BATCH_WRITERS = 2  # connections loading batches at once: PostgreSQL ingests on two cores
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,59 @@ def prefetched(make_chunk: Callable[[], list[tuple]], depth: int = 2) -> Iterato
         sys.setswitchinterval(previous_interval)
 
 
+class BatchWriters:
+    """A few extra connections to the same database, each writing whole chunks of batches."""
+
+    def __init__(self, conn: psycopg.Connection, size: int) -> None:
+        self.conninfo = make_conninfo(conn.info.dsn, password=conn.info.password or None)
+        self.size = size
+        self.idle: queue.Queue[psycopg.Connection] = queue.Queue()
+        self.pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="seed-writer")
+
+    def __enter__(self) -> BatchWriters:
+        for _ in range(self.size):
+            writer = db.connect(self.conninfo)
+            writer.execute("SET synchronous_commit = off")
+            writer.execute(Q["create_batch_stage"].sql)
+            self.idle.put(writer)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        while not self.idle.empty():
+            self.idle.get().close()
+
+    def submit(self, batch: list[tuple], batch_ids: list[int], movement_ids: list[int]) -> Future[int]:
+        return self.pool.submit(self._write, batch, batch_ids, movement_ids)
+
+    def _write(self, batch: list[tuple], batch_ids: list[int], movement_ids: list[int]) -> int:
+        writer = self.idle.get()
+        try:
+            return write_batches(writer, batch, batch_ids, movement_ids)
+        finally:
+            self.idle.put(writer)
+
+
+def write_batches(conn: psycopg.Connection, batch: list[tuple], batch_ids: list[int],
+                  movement_ids: list[int]) -> int:
+    """Fast path: COPY straight into the table under the reserved ids, with the opening
+    receipts (one per batch with stock, in order) built beside them. A chunk that hits an
+    existing (sku_id, batch_no) is redone through the staging table with ON CONFLICT DO
+    NOTHING: duplicates are skipped, never fatal. Returns the batches added."""
+    try:
+        with conn.transaction():
+            numbered = list(zip(batch_ids, batch, strict=True))
+            _copy_rows(conn, BATCH_COPY, [(batch_id, *row) for batch_id, row in numbered])
+            stocked = [batch_id for batch_id, row in numbered if row[3] > 0]
+            conn.execute(Q["add_opening_receipts"].sql, {"batch_ids": stocked, "movement_ids": movement_ids,
+                                                         "note": OPENING_NOTE})
+        return len(batch)
+    except psycopg.errors.UniqueViolation:
+        with conn.transaction():
+            _copy_rows(conn, BATCH_STAGE_COPY, batch)
+            return conn.execute(Q["move_staged_batches"].sql, {"note": OPENING_NOTE}).fetchone()[0]
+
+
 class Seeder:
     def __init__(self, conn: psycopg.Connection, plan: SeedSettings, out: TextIO,
                  now: datetime | None = None) -> None:
@@ -135,17 +192,16 @@ class Seeder:
     def to_add(self, target: int, existing: int) -> int:
         return target if self.plan.append else max(0, target - existing)
 
-    def load(self, table: str, count: int, write_chunk: Callable[[int], int], *,
-             own_transactions: bool = False) -> None:
-        """Run `write_chunk(size)`, each in a transaction of its own (opened here unless
-        `own_transactions`), until `count` rows were added."""
+    def load(self, table: str, count: int, write_chunk: Callable[[int], int]) -> None:
+        """Run `write_chunk(size)`, each in a transaction of its own, until `count` rows
+        were added."""
         if count == 0:
             return
         progress = Progress(table, count, self.out)
         barren = 0
         while progress.done < count:
             size = min(self.plan.chunk_size, count - progress.done)
-            with nullcontext() if own_transactions else self.conn.transaction():
+            with self.conn.transaction():
                 added = write_chunk(size)
             progress.advance(added)
             barren = barren + 1 if added == 0 else 0
@@ -217,7 +273,6 @@ class Seeder:
                 for sku_id, base_price, name in self.conn.execute(Q["skus_for_batches"].sql)]
         if not skus:
             raise ValidationFailed("batches need SKUs: set SCALE_SKUS above 0")
-        self.conn.execute(Q["create_batch_stage"].sql)
         rng = self.rng("batches")
         serials = rows.BatchSerials(rng)
 
@@ -228,26 +283,35 @@ class Seeder:
                 made.append(rows.batch_row(rng, sku, serials.next(sku.sku_id), self.today, self.anchor))
             return made
 
-        with prefetched(make_chunk) as chunks:
-            self.load("inventory_batches", count, lambda size: self._write_batches(next(chunks)[:size]),
-                      own_transactions=True)
+        with prefetched(make_chunk) as chunks, BatchWriters(self.conn, BATCH_WRITERS) as writers:
+            self._load_batches(count, chunks, writers)
 
-    def _write_batches(self, batch: list[tuple]) -> int:
-        """Fast path: COPY straight into the table with reserved ids, receipts alongside.
-        A chunk that hits an existing (sku_id, batch_no) is redone through the staging
-        table with ON CONFLICT DO NOTHING, so duplicates are skipped, never fatal."""
-        try:
-            with self.conn.transaction():
-                ids = [row[0] for row in self.conn.execute(Q["reserve_batch_ids"].sql,
-                                                           {"count": len(batch)})]
-                _copy_rows(self.conn, BATCH_COPY, [(batch_id, *row) for batch_id, row
-                                                   in zip(ids, batch, strict=True)])
-                self.conn.execute(Q["add_opening_receipts"].sql, {"batch_ids": ids, "note": OPENING_NOTE})
-            return len(batch)
-        except psycopg.errors.UniqueViolation:
-            with self.conn.transaction():
-                _copy_rows(self.conn, BATCH_STAGE_COPY, batch)
-                return self.conn.execute(Q["move_staged_batches"].sql).fetchone()[0]
+    def _load_batches(self, count: int, chunks: Iterator[list[tuple]], writers: BatchWriters) -> None:
+        """Chunks go to several writer connections at once, so PostgreSQL ingests on more
+        than one core. Ids are reserved here, in chunk order, so a seed still gives the same
+        rows under the same ids."""
+        progress = Progress("inventory_batches", count, self.out)
+        in_flight: deque[tuple[int, Future[int]]] = deque()
+        pending = barren = 0
+        while progress.done < count:
+            while len(in_flight) < writers.size and progress.done + pending < count:
+                size = min(self.plan.chunk_size, count - progress.done - pending)
+                batch = next(chunks)[:size]
+                receipts = sum(1 for row in batch if row[3] > 0)
+                ids = self.conn.execute(Q["reserve_batch_and_movement_ids"].sql,
+                                        {"batches": size, "receipts": receipts}).fetchone()
+                in_flight.append((size, writers.submit(batch, *ids)))
+                pending += size
+            size, future = in_flight.popleft()
+            pending -= size
+            added = future.result()
+            progress.advance(added)
+            barren = barren + 1 if added == 0 else 0
+            if barren >= _MAX_BARREN_CHUNKS:
+                raise ValidationFailed(f"inventory_batches: generated batch numbers keep colliding with "
+                                       f"existing ones; stopped at {progress.done:,} of {count:,}")
+        self.report.tables.append(TableResult("inventory_batches", progress.done, progress.finish()))
+
 
     def seed_pricing_rules(self, count: int) -> None:
         if count == 0:
