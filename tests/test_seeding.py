@@ -272,3 +272,21 @@ def test_progress_is_plain_lines_off_a_terminal(clean_db):
     assert "customers: 100/400" in lines and "customers: 300/400" in lines
     assert any(line.startswith("customers: 400 rows in") for line in lines)
     assert "\r" not in out.getvalue()
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_a_bar_on_a_terminal():
+    from stockline.progress import Progress
+
+    screen = _Terminal()
+    progress = Progress("inventory_batches", 100, screen)
+    progress.advance(40)
+    progress.advance(60)
+    progress.finish()
+    drawn = screen.getvalue()
+    assert drawn.startswith("\r  inventory_batches")
+    assert "[" + "#" * 28 + "]" in drawn and "100/100" in drawn and drawn.endswith("\n")
