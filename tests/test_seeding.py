@@ -9,6 +9,8 @@ import subprocess
 import sys
 from decimal import Decimal
 
+import pytest
+
 from stockline import db
 from stockline.config import SeedSettings
 from stockline.invariants import check_invariants
@@ -290,3 +292,12 @@ def test_progress_is_a_bar_on_a_terminal():
     drawn = screen.getvalue()
     assert drawn.startswith("\r  inventory_batches")
     assert "[" + "#" * 28 + "]" in drawn and "100/100" in drawn and drawn.endswith("\n")
+
+
+def test_a_zero_chunk_size_is_refused(capsys):
+    from stockline.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["seed", "--chunk-size", "0"])
+    assert exited.value.code == 2
+    assert "must be at least 1" in capsys.readouterr().err

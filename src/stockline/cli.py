@@ -8,13 +8,13 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import psycopg
 
 from stockline import db
 from stockline.accounts import commands as accounts_commands
+from stockline.cli_args import add_command, whole_number
 from stockline.config import Settings, get_settings
 from stockline.errors import StocklineError
 from stockline.invariants import check_invariants
@@ -171,14 +171,6 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 # --- parser ----------------------------------------------------------------------------------
 
-def _add(sub: Any, name: str, handler: Callable[[argparse.Namespace], int], help_text: str,
-         example: str) -> argparse.ArgumentParser:
-    parser = sub.add_parser(name, help=help_text, description=f"{help_text}\n\nexample:\n  {example}",
-                            formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.set_defaults(handler=handler)
-    return parser
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stockline",
@@ -190,12 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
-    serve = _add(commands, "serve", cmd_serve,
+    serve = add_command(commands, "serve", cmd_serve,
                  "Apply the schema and serve the API and web pages",
                  "stockline serve --port 5000 --workers 2")
     serve.add_argument("--host", help="address to bind (default HOST or 127.0.0.1)")
-    serve.add_argument("--port", type=_port, help="port to listen on (default PORT or 5000)")
-    serve.add_argument("--workers", type=_positive, help="server processes (default WORKERS or 1)")
+    serve.add_argument("--port", type=whole_number(1, 65535), help="port to listen on (default PORT or 5000)")
+    serve.add_argument("--workers", type=whole_number(1), help="server processes (default WORKERS or 1)")
     serve.add_argument("--no-init", action="store_true", help="do not apply the schema first")
     serve.add_argument("--no-access-log", action="store_true", help="do not log every request")
     serve.add_argument("--no-demo", action="store_true",
@@ -206,37 +198,37 @@ def build_parser() -> argparse.ArgumentParser:
         description="Manage the database: DATABASE_URL, or the embedded server.")
     db_commands = db_parser.add_subparsers(title="db commands", metavar="DB_COMMAND")
     db_parser.set_defaults(handler=lambda _args: _usage(db_parser))
-    _add(db_commands, "init", cmd_db_init, "Apply db/schema.sql (idempotent)", "stockline db init")
-    reset = _add(db_commands, "reset", cmd_db_reset,
+    add_command(db_commands, "init", cmd_db_init, "Apply db/schema.sql (idempotent)", "stockline db init")
+    reset = add_command(db_commands, "reset", cmd_db_reset,
                  "Drop every Stockline table and apply the schema again (deletes all data)",
                  "stockline db reset --yes")
     reset.add_argument("--yes", action="store_true", help="confirm that all data is deleted")
-    _add(db_commands, "url", cmd_db_url,
+    add_command(db_commands, "url", cmd_db_url,
          "Print the URL of the database in use (starts the embedded server if needed)",
          "export DATABASE_URL=$(stockline db url)")
-    counts = _add(db_commands, "counts", cmd_db_counts,
+    counts = add_command(db_commands, "counts", cmd_db_counts,
                   "Print the seed procedure's five counts (customers, customer users, "
                   "products, SKUs, batches)", "stockline db counts --json")
     counts.add_argument("--json", action="store_true", help="print one JSON object")
-    psql = _add(db_commands, "psql", cmd_db_psql,
+    psql = add_command(db_commands, "psql", cmd_db_psql,
                 "Open psql (the one shipped with the embedded server) on the database",
                 "stockline db psql -- -c 'SELECT count(*) FROM Orders'")
     psql.add_argument("psql_args", nargs=argparse.REMAINDER, help="arguments passed to psql")
-    _add(db_commands, "start", cmd_db_start, "Start the embedded server and print its URL",
+    add_command(db_commands, "start", cmd_db_start, "Start the embedded server and print its URL",
          "stockline db start")
-    _add(db_commands, "stop", cmd_db_stop, "Stop the embedded server cleanly", "stockline db stop")
-    _add(db_commands, "status", cmd_db_status,
+    add_command(db_commands, "stop", cmd_db_stop, "Stop the embedded server cleanly", "stockline db stop")
+    add_command(db_commands, "status", cmd_db_status,
          "Say which database is in use, whether it answers and whether the schema is applied",
          "stockline db status")
 
     seeding_commands.register(commands)
     accounts_commands.register(commands)
 
-    check = _add(commands, "check", cmd_check,
+    check = add_command(commands, "check", cmd_check,
                  "Verify data invariants (ledger = stock, no negative stock); exits 1 and "
                  "lists offenders when one breaks", "stockline check --json")
     check.add_argument("--json", action="store_true", help="print one JSON object")
-    check.add_argument("--limit", type=_positive, default=20,
+    check.add_argument("--limit", type=whole_number(1), default=20,
                        help="offenders listed per invariant (default 20)")
     return parser
 
@@ -244,23 +236,6 @@ def build_parser() -> argparse.ArgumentParser:
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help(sys.stderr)
     return 2
-
-
-def _positive(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {raw!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _port(raw: str) -> int:
-    value = _positive(raw)
-    if value > 65535:
-        raise argparse.ArgumentTypeError(f"a port is at most 65535, got {value}")
-    return value
 
 
 def _first_line(exc: BaseException) -> str:

@@ -15,6 +15,7 @@ from stockline.accounts.service import (
     create_staff_user,
     default_csv_path,
 )
+from stockline.cli_args import add_command, whole_number
 from stockline.config import get_settings
 from stockline.errors import ValidationFailed
 from stockline.progress import Progress
@@ -79,41 +80,29 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive(raw: str) -> int:
-    if not raw.isdigit() or int(raw) < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {raw!r}")
-    return int(raw)
-
-
-def _parser(commands, name: str, help_text: str, example: str) -> argparse.ArgumentParser:
-    return commands.add_parser(name, help=help_text, description=f"{help_text}\n\nexample:\n  {example}",
-                               formatter_class=argparse.RawDescriptionHelpFormatter)
-
-
 def register(commands) -> None:
     users = commands.add_parser("users", help="Create customer logins and admin/staff users",
                                 description="Create customer logins and admin/staff users.")
     users.set_defaults(handler=lambda _args: (users.print_help(sys.stderr), 2)[1])
     sub = users.add_subparsers(title="users commands", metavar="USERS_COMMAND")
 
-    logins = _parser(sub, "create-customer-logins",
-                     "Create a cust_<customer_id> login for every customer lacking one (argon2id, "
-                     "hashed on all cores); idempotent",
-                     "stockline users create-customer-logins --password 'Customer@123'")
+    logins = add_command(sub, "create-customer-logins", cmd_create_customer_logins,
+                         "Create a cust_<customer_id> login for every customer lacking one (argon2id, "
+                         "hashed on all cores); idempotent",
+                         "stockline users create-customer-logins --password 'Customer@123'")
     logins.add_argument("--password", help="one password for all new logins; without it each gets a "
                                            "random one, written to a CSV file only you can read")
     logins.add_argument("--dry-run", action="store_true", help="list the logins it would create")
     logins.add_argument("--must-change", action="store_true",
                         help="make users change the password at first login")
     logins.add_argument("--csv", type=Path, help="where generated passwords go (default in .stockline/)")
-    logins.add_argument("--workers", type=_positive, help="hashing threads (default: one per core)")
-    logins.set_defaults(handler=cmd_create_customer_logins)
+    logins.add_argument("--workers", type=whole_number(1), help="hashing threads (default: one per core)")
 
-    admin = _parser(sub, "create-admin", "Create an admin (or staff) user; asks for the password",
-                    "stockline users create-admin alice --role staff")
+    admin = add_command(sub, "create-admin", cmd_create_admin,
+                        "Create an admin (or staff) user; asks for the password",
+                        "stockline users create-admin alice --role staff")
     admin.add_argument("username")
     admin.add_argument("--password", help="the password (otherwise asked twice on the terminal)")
     admin.add_argument("--role", choices=STAFF_ROLES, default="admin")
     admin.add_argument("--must-change", action="store_true",
                        help="make the user change the password at first login")
-    admin.set_defaults(handler=cmd_create_admin)

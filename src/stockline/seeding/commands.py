@@ -7,6 +7,7 @@ import dataclasses
 import sys
 
 from stockline import db
+from stockline.cli_args import whole_number
 from stockline.config import SeedSettings, get_settings
 from stockline.seeding.service import format_summary, run_seed
 
@@ -22,24 +23,12 @@ _FLAGS = (
 )
 
 
-def _non_negative(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {raw!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
-    return value
-
-
 def plan_from_args(args: argparse.Namespace) -> SeedSettings:
     """Environment first (the procedure's SCALE_* variables), flags on top."""
     plan = SeedSettings.from_env()
     overrides = {name: getattr(args, name) for name, _, _ in _FLAGS if getattr(args, name) is not None}
     if args.append:
         overrides["append"] = True
-    if overrides.get("chunk_size") == 0:
-        raise argparse.ArgumentTypeError("--chunk-size must be at least 1")
     return dataclasses.replace(plan, **overrides)
 
 
@@ -66,7 +55,8 @@ def register(commands) -> None:
                     "\n\nexample:\n  SCALE_CUSTOMERS=500 stockline seed --batches 20000 --seed 42",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     for name, env, help_text in _FLAGS:
-        parser.add_argument(f"--{name.replace('_', '-')}", type=_non_negative, default=None,
+        smallest = 1 if name == "chunk_size" else 0
+        parser.add_argument(f"--{name.replace('_', '-')}", type=whole_number(smallest), default=None,
                             help=f"{help_text} (default: {env})")
     parser.add_argument("--append", action="store_true",
                         help="add the full amounts on top of what exists (SCALE_APPEND=1)")
