@@ -15,6 +15,8 @@ import psycopg
 from fastapi import FastAPI
 
 from stockline import __version__, db, health
+from stockline.auth import routes as auth_routes
+from stockline.auth.service import new_user_state_cache
 from stockline.config import Settings, get_settings
 from stockline.errors import install_error_handlers
 from stockline.observability import Metrics, ObservabilityMiddleware
@@ -57,8 +59,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.secret_key = secret_key
     app.state.metrics = Metrics()
+    app.state.user_cache = new_user_state_cache()
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(auth_routes.router)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics,
                        server_timing=settings.log_timing)
     return app

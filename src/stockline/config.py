@@ -62,6 +62,7 @@ class Settings:
     db_pool_max: int = 10
     db_prepare: bool = True
     db_tx_retries: int = 5
+    token_ttl_seconds: int = 3600
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -94,6 +95,7 @@ class Settings:
             db_pool_max=pool_max,
             db_prepare=_flag(environ, "DB_PREPARE", True),
             db_tx_retries=_int(environ, "DB_TX_RETRIES", 5, minimum=1),
+            token_ttl_seconds=_int(environ, "TOKEN_TTL_SECONDS", 3600, minimum=60),
         )
 
     def with_overrides(self, **changes: object) -> Settings:

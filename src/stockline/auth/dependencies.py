@@ -1,0 +1,77 @@
+"""Who is calling: one dependency per audience, and every route declares one.
+
+- `optional_user`: public routes (anonymous callers get None).
+- `any_user`: any signed-in user.
+- `customer_user`: a customer's user (role customer).
+- `staff_user`: staff or admin.
+- `admin_user`: admin only.
+
+A user who must change their password may only reach /api/me and /api/me/password.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from stockline.auth.service import CurrentUser, authenticate
+from stockline.errors import Forbidden, Unauthorized
+
+_bearer = HTTPBearer(auto_error=False, description="The access_token from POST /api/login")
+_PASSWORD_CHANGE_PATHS = ("/api/me", "/api/me/password")
+
+
+async def _user_from(request: Request,
+                     credentials: HTTPAuthorizationCredentials | None) -> CurrentUser | None:
+    if credentials is None:
+        if request.headers.get("authorization"):
+            raise Unauthorized("The Authorization header must be 'Bearer <token>'", code="invalid_token",
+                               headers={"WWW-Authenticate": "Bearer"})
+        return None
+    state = request.app.state
+    return await authenticate(state.pool, state.user_cache, state.secret_key, credentials.credentials)
+
+
+async def optional_user(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> CurrentUser | None:
+    return await _user_from(request, credentials)
+
+
+async def any_user(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> CurrentUser:
+    user = await _user_from(request, credentials)
+    if user is None:
+        raise Unauthorized("Sign in first (POST /api/login)", headers={"WWW-Authenticate": "Bearer"})
+    if user.must_change_password and request.url.path not in _PASSWORD_CHANGE_PATHS:
+        raise Forbidden("Change your password first (POST /api/me/password)",
+                        code="password_change_required")
+    return user
+
+
+async def customer_user(user: Annotated[CurrentUser, Depends(any_user)]) -> CurrentUser:
+    if user.role != "customer" or user.customer_id is None:
+        raise Forbidden("Only a customer's users may do this")
+    return user
+
+
+async def staff_user(user: Annotated[CurrentUser, Depends(any_user)]) -> CurrentUser:
+    if not user.is_staff:
+        raise Forbidden("Only staff and admins may do this")
+    return user
+
+
+async def admin_user(user: Annotated[CurrentUser, Depends(any_user)]) -> CurrentUser:
+    if user.role != "admin":
+        raise Forbidden("Only admins may do this")
+    return user
+
+
+OptionalUser = Annotated[CurrentUser | None, Depends(optional_user)]
+AnyUser = Annotated[CurrentUser, Depends(any_user)]
+CustomerUser = Annotated[CurrentUser, Depends(customer_user)]
+StaffUser = Annotated[CurrentUser, Depends(staff_user)]
+AdminUser = Annotated[CurrentUser, Depends(admin_user)]
