@@ -236,3 +236,50 @@ CREATE TABLE IF NOT EXISTS Stock_Movements (
 CREATE INDEX IF NOT EXISTS stock_movements_batch_idx ON Stock_Movements (batch_id, movement_id);
 CREATE INDEX IF NOT EXISTS stock_movements_order_idx ON Stock_Movements (order_id) WHERE order_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS stock_movements_created_idx ON Stock_Movements (created_at DESC, movement_id DESC);
+
+-- The pricing rule's SQL form (the Python form is stockline.pricing.rules; a property test
+-- keeps them in agreement). For one SKU, customer (NULL: anonymous), quantity and day: the
+-- best applicable discount (ties: SKU + customer, SKU, customer, global, then lowest
+-- rule_id), the net unit price rounded half-up to the cent, the line total, the rule that
+-- won, and the next tier (the smallest higher quantity that would give a bigger discount).
+-- LANGUAGE sql and STABLE so the planner can inline it into the query that lists a page.
+CREATE OR REPLACE FUNCTION stockline_price(
+    p_sku_id integer, p_customer_id integer, p_quantity integer, p_on date, p_base_price numeric
+) RETURNS TABLE (
+    discount_percentage numeric, unit_price numeric, line_total numeric, rule_id integer,
+    next_tier_min_quantity integer, next_tier_discount numeric
+)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce(best.discount_percentage, 0),
+           round(p_base_price * (100 - coalesce(best.discount_percentage, 0)) / 100, 2),
+           round(p_base_price * (100 - coalesce(best.discount_percentage, 0)) / 100, 2) * p_quantity,
+           best.rule_id,
+           upcoming.min_quantity,
+           upcoming.discount_percentage
+    FROM (SELECT 1) AS one
+    LEFT JOIN LATERAL (
+        SELECT r.rule_id, r.discount_percentage
+        FROM Pricing_Rules AS r
+        WHERE (r.sku_id IS NULL OR r.sku_id = p_sku_id)
+          AND (r.customer_id IS NULL OR r.customer_id = p_customer_id)
+          AND (r.valid_from IS NULL OR r.valid_from <= p_on)
+          AND (r.valid_to IS NULL OR p_on <= r.valid_to)
+          AND r.min_quantity <= p_quantity
+        ORDER BY r.discount_percentage DESC,
+                 (r.sku_id IS NOT NULL)::int * 2 + (r.customer_id IS NOT NULL)::int DESC,
+                 r.rule_id
+        LIMIT 1
+    ) AS best ON true
+    LEFT JOIN LATERAL (
+        SELECT r.min_quantity, r.discount_percentage
+        FROM Pricing_Rules AS r
+        WHERE (r.sku_id IS NULL OR r.sku_id = p_sku_id)
+          AND (r.customer_id IS NULL OR r.customer_id = p_customer_id)
+          AND (r.valid_from IS NULL OR r.valid_from <= p_on)
+          AND (r.valid_to IS NULL OR p_on <= r.valid_to)
+          AND r.min_quantity > p_quantity
+          AND r.discount_percentage > coalesce(best.discount_percentage, 0)
+        ORDER BY r.min_quantity, r.discount_percentage DESC
+        LIMIT 1
+    ) AS upcoming ON true
+$$;

@@ -1,0 +1,20 @@
+-- Pricing in SQL: the rule itself is the stockline_price() function of db/schema.sql.
+
+-- name: price_skus
+-- Prices several SKUs at once for a customer (NULL: anonymous), a quantity and a day.
+SELECT s.sku_id, s.base_price, p.*
+FROM Product_SKUs AS s
+CROSS JOIN LATERAL stockline_price(s.sku_id, %(customer_id)s, %(quantity)s, %(on)s, s.base_price) AS p
+WHERE s.sku_id = ANY(%(sku_ids)s::int[])
+ORDER BY s.sku_id;
+
+-- name: applicable_rules
+-- Every rule that could apply to a customer on a day for these SKUs, whatever the quantity
+-- (the Python form prices from these; the catalog's price ladder lists them).
+SELECT rule_id, sku_id, customer_id, min_quantity, discount_percentage, valid_from, valid_to
+FROM Pricing_Rules
+WHERE (sku_id IS NULL OR sku_id = ANY(%(sku_ids)s::int[]))
+  AND (customer_id IS NULL OR customer_id = %(customer_id)s)
+  AND (valid_from IS NULL OR valid_from <= %(on)s)
+  AND (valid_to IS NULL OR %(on)s <= valid_to)
+ORDER BY rule_id;
