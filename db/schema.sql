@@ -283,3 +283,8 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
         LIMIT 1
     ) AS upcoming ON true
 $$;
+
+-- Catalog cache version: nextval() after a committed change to stock, prices, rules or
+-- products; readers put last_value in their cache keys. A sequence, not a row, so writers
+-- never queue on one lock.
+CREATE SEQUENCE IF NOT EXISTS catalog_version;

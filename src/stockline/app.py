@@ -17,9 +17,11 @@ from fastapi import FastAPI
 from stockline import __version__, db, health
 from stockline.auth import routes as auth_routes
 from stockline.auth.service import new_user_state_cache
+from stockline.catalog import routes as catalog_routes
 from stockline.config import Settings, get_settings
 from stockline.errors import install_error_handlers
 from stockline.observability import Metrics, ObservabilityMiddleware
+from stockline.response_cache import create_response_cache
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +47,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pool = db.create_pool(settings, url)
         await pool.open(wait=False)  # start even if the database is down; /ready tells
         app.state.pool = pool
+        app.state.catalog_cache = create_response_cache(settings)
         try:
             yield
         finally:
+            await app.state.catalog_cache.close()
             await pool.close()
 
     app = FastAPI(
@@ -63,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(auth_routes.router)
+    app.include_router(catalog_routes.router)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics,
                        server_timing=settings.log_timing)
     return app

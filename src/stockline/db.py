@@ -321,3 +321,4 @@ def drop_schema(conn: psycopg.Connection) -> None:
             conn.execute(pgsql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(pgsql.Identifier(table)))
         conn.execute("DROP FUNCTION IF EXISTS product_skus_fill_code() CASCADE")
         conn.execute("DROP FUNCTION IF EXISTS stockline_price(integer, integer, integer, date, numeric)")
+        conn.execute("DROP SEQUENCE IF EXISTS catalog_version")

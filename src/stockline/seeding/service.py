@@ -223,6 +223,8 @@ class Seeder:
         rule_count, order_count = self.conn.execute(Q["history_counts"].sql).fetchone()
         self.seed_pricing_rules(self.to_add(self.plan.pricing_rules, rule_count))
         self.seed_orders(self.to_add(self.plan.orders, order_count))
+        if self.report.tables:
+            self.conn.execute(Q["bump_catalog_version"].sql)  # cached catalog pages are stale now
         return self.report
 
     def seed_customers(self, count: int) -> None:

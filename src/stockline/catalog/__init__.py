@@ -1,0 +1,1 @@
+"""The catalog: active SKUs with their stock figures and the caller's prices."""

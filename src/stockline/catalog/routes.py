@@ -1,0 +1,72 @@
+"""HTTP routes of the catalog (public: anonymous callers see non-customer prices)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from stockline.auth.dependencies import OptionalUser
+from stockline.auth.service import CurrentUser
+from stockline.catalog import service
+from stockline.catalog.schemas import CatalogPage, ProductDetail, Sort
+from stockline.response_cache import CachedResponse
+
+router = APIRouter(prefix="/api", tags=["catalog"])
+
+
+async def _pricing_customer(request: Request, user: CurrentUser | None, preview: int | None) -> int | None:
+    """Whose prices: a customer's user always gets their own (a customer_id in the query is
+    ignored); staff and admins may preview a customer's; anonymous callers get list prices."""
+    if user is None:
+        return None
+    if user.role == "customer":
+        return user.customer_id
+    if preview is not None:
+        await service.ensure_customer(request.app.state.pool, preview)
+    return preview
+
+
+def _respond(request: Request, rendered: CachedResponse) -> Response:
+    headers = {"ETag": rendered.etag, "Cache-Control": "private, no-cache", "Vary": "Authorization"}
+    if rendered.etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(rendered.body, media_type="application/json", headers=headers)
+
+
+@router.get("/products", summary="Active SKUs priced for the caller",
+            responses={200: {"model": CatalogPage}, 304: {"description": "not modified (ETag)"}})
+async def list_products(
+    request: Request, user: OptionalUser,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    quantity: Annotated[int, Query(ge=1, le=1_000_000, description="units priced per line")] = 1,
+    search: Annotated[str | None, Query(max_length=200)] = None,
+    manufacturer: Annotated[str | None, Query(max_length=200)] = None,
+    in_stock: bool | None = None,
+    low_stock: bool | None = None,
+    sort: Sort = Sort.product,
+    customer_id: Annotated[int | None, Query(ge=1, description="staff/admin: preview its prices")] = None,
+) -> Response:
+    query = service.CatalogQuery(page=page, limit=limit, quantity=quantity,
+                                 search=(search or "").strip() or None,
+                                 manufacturer=(manufacturer or "").strip() or None, in_stock=in_stock,
+                                 low_stock=low_stock, sort=sort.value)
+    state = request.app.state
+    rendered = await service.list_products(state.pool, state.catalog_cache, state.settings,
+                                           customer_id=await _pricing_customer(request, user, customer_id),
+                                           query=query)
+    return _respond(request, rendered)
+
+
+@router.get("/products/{sku_id}", summary="One SKU: price ladder and sellable batches",
+            responses={200: {"model": ProductDetail}, 404: {"description": "no such active SKU"}})
+async def product_detail(
+    request: Request, user: OptionalUser, sku_id: Annotated[int, Path(ge=1, le=2_147_483_647)],
+    quantity: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    customer_id: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    state = request.app.state
+    rendered = await service.product_detail(state.pool, state.settings, sku_id=sku_id, quantity=quantity,
+                                            customer_id=await _pricing_customer(request, user, customer_id))
+    return _respond(request, rendered)

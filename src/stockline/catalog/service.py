@@ -1,0 +1,163 @@
+"""Catalog use cases: a page of SKUs priced for the caller, and one SKU in detail.
+
+Rendered pages are cached per (customer, query, day, catalog version) — see
+stockline.response_cache — so the hot path is one tiny version query and a cache hit.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from psycopg_pool import AsyncConnectionPool
+
+from stockline import db
+from stockline.config import Settings
+from stockline.errors import NotFound
+from stockline.pricing import repo as pricing_repo
+from stockline.pricing.rules import net_unit_price, price_line
+from stockline.response_cache import CachedResponse, ResponseCache
+from stockline.sqlfile import queries_beside
+
+Q = queries_beside(__file__)
+
+MAX_SEARCH_TERMS = 8
+
+
+@dataclass(frozen=True)
+class CatalogQuery:
+    page: int = 1
+    limit: int = 20
+    quantity: int = 1
+    search: str | None = None
+    manufacturer: str | None = None
+    in_stock: bool | None = None
+    low_stock: bool | None = None
+    sort: str = "product"
+
+    def needs_every_row(self) -> bool:
+        """Filters and sorts on stock or price need figures for every matching SKU."""
+        return (self.in_stock is not None or self.low_stock is not None
+                or self.sort in ("price", "expiry", "availability"))
+
+    def search_patterns(self) -> list[str]:
+        """ILIKE patterns, one per whitespace-separated term; wildcards in a term are literal."""
+        terms = (self.search or "").split()[:MAX_SEARCH_TERMS]
+        escaped = (t.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for t in terms)
+        return [f"%{term}%" for term in escaped]
+
+
+def business_day() -> date:
+    return datetime.now(UTC).date()
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+def _item(row: dict[str, Any]) -> dict[str, Any]:
+    next_tier = None
+    if row["next_tier_min_quantity"] is not None:
+        next_tier = {"min_quantity": row["next_tier_min_quantity"],
+                     "discount_percentage": _money(row["next_tier_discount"]),
+                     "effective_price": _money(net_unit_price(row["base_price"], row["next_tier_discount"]))}
+    expiry = row["earliest_expiry"]
+    return {
+        "product_id": row["product_id"], "product_name": row["product_name"],
+        "manufacturer": row["manufacturer"], "description": row["description"], "sku_id": row["sku_id"],
+        "sku_code": row["sku_code"], "package_size": row["package_size"], "unit_type": row["unit_type"],
+        "base_price": _money(row["base_price"]), "total_on_hand": row["total_on_hand"],
+        "earliest_expiry": expiry.isoformat() if expiry else None,
+        "low_stock": row["total_on_hand"] < row["reorder_level"],
+        "effective_price": _money(row["unit_price"]), "line_total": _money(row["line_total"]),
+        "discount_percentage": _money(row["discount_percentage"]), "applied_rule_id": row["rule_id"],
+        "next_tier": next_tier,
+    }
+
+
+def _render(document: dict[str, Any]) -> CachedResponse:
+    return CachedResponse.of(json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+async def catalog_version(pool: AsyncConnectionPool) -> int:
+    async with pool.connection() as conn:
+        row = await db.fetch_one(conn, Q["catalog_version"])
+    return row["version"]
+
+
+async def ensure_customer(pool: AsyncConnectionPool, customer_id: int) -> None:
+    async with pool.connection() as conn:
+        row = await db.fetch_one(conn, Q["customer_exists"], {"customer_id": customer_id})
+    if not row["found"]:
+        raise NotFound(f"Customer {customer_id} does not exist")
+
+
+async def list_products(pool: AsyncConnectionPool, cache: ResponseCache, settings: Settings, *,
+                        customer_id: int | None, query: CatalogQuery) -> CachedResponse:
+    today = business_day()
+    version = await catalog_version(pool)
+    key = f"catalog:v{version}:{today}:{customer_id}:{json.dumps(asdict(query), sort_keys=True)}"
+    cached = await cache.get(key)
+    if cached is not None:
+        return cached
+    params = {
+        "customer_id": customer_id, "quantity": query.quantity, "today": today,
+        "sellable_after": today + timedelta(days=settings.min_shelf_life_days),
+        "manufacturer": query.manufacturer, "patterns": query.search_patterns(), "in_stock": query.in_stock,
+        "low_stock": query.low_stock, "sort": query.sort, "limit": query.limit,
+        "offset": (query.page - 1) * query.limit,
+    }
+    sql = Q["page_by_stock_or_price"] if query.needs_every_row() else Q["page_by_product"]
+    async with pool.connection() as conn:
+        rows = await db.fetch_all(conn, sql, params)
+    total = rows[0]["total_items"]
+    rendered = _render({
+        "items": [_item(row) for row in rows if row["sku_id"] is not None],
+        "total_items": total, "total_pages": math.ceil(total / query.limit), "current_page": query.page,
+        "page_size": query.limit, "assumed_quantity_for_pricing": query.quantity, "customer_id": customer_id,
+        "search": query.search,
+    })
+    await cache.set(key, rendered)
+    return rendered
+
+
+async def product_detail(pool: AsyncConnectionPool, settings: Settings, *, sku_id: int,
+                         customer_id: int | None, quantity: int) -> CachedResponse:
+    today = business_day()
+    sellable_after = today + timedelta(days=settings.min_shelf_life_days)
+    async with pool.connection() as conn:
+        row = await db.fetch_one(conn, Q["sku_detail"], {
+            "sku_id": sku_id, "customer_id": customer_id, "quantity": quantity, "today": today,
+            "sellable_after": sellable_after})
+        if row is None:
+            raise NotFound(f"No active SKU {sku_id}")
+        batches = await db.fetch_all(conn, Q["sellable_batches"], {"sku_id": sku_id,
+                                                                    "sellable_after": sellable_after})
+        rules = await pricing_repo.applicable_rules(conn, sku_ids=[sku_id], customer_id=customer_id, on=today)
+    document = _item(row) | {
+        "category": row["category"], "reorder_level": row["reorder_level"],
+        "assumed_quantity_for_pricing": quantity, "customer_id": customer_id,
+        "price_ladder": _price_ladder(row["base_price"], sku_id, customer_id, today, rules),
+        "batches": [{"batch_no": b["batch_no"], "expiry_date": b["expiry_date"].isoformat(),
+                     "quantity_on_hand": b["quantity_on_hand"]} for b in batches],
+    }
+    return _render(document)
+
+
+def _price_ladder(base_price: Decimal, sku_id: int, customer_id: int | None, today: date,
+                  rules: list) -> list[dict[str, Any]]:
+    """The price at 1 and at every tier threshold that applies to this caller, by the one
+    pricing function; steps that do not lower the price are left out."""
+    ladder = []
+    for threshold in sorted({1, *(rule.min_quantity for rule in rules)}):
+        price = price_line(customer_id=customer_id, sku_id=sku_id, base_price=base_price,
+                           quantity=threshold, on=today, rules=rules)
+        if ladder and price.unit_price >= Decimal(ladder[-1]["effective_price"]):
+            continue
+        ladder.append({"min_quantity": threshold, "discount_percentage": _money(price.discount_percentage),
+                       "effective_price": _money(price.unit_price), "applied_rule_id": price.rule_id})
+    return ladder
