@@ -114,10 +114,11 @@ async def test_server_timing_only_when_log_timing_is_on(settings, client):
     assert "server-timing" not in (await client.get("/ready")).headers
     async with serve(settings.with_overrides(log_timing=True)) as http:
         timing = (await http.get("/ready")).headers["server-timing"]
-    match = re.fullmatch(r"app;dur=([\d.]+), db;dur=([\d.]+)", timing)
+    match = re.fullmatch(r'app;dur=([\d.]+), db;dur=([\d.]+);desc="(\d+) queries"', timing)
     assert match, timing
-    app_ms, db_ms = map(float, match.groups())
+    app_ms, db_ms, queries = float(match[1]), float(match[2]), int(match[3])
     assert 0 < db_ms <= app_ms  # /ready queries the database inside the request
+    assert queries == 1
 
 
 async def test_metrics_count_requests_by_route_template_and_status(client):

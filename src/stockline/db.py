@@ -23,6 +23,7 @@ import warnings
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -200,18 +201,26 @@ def create_pool(settings: Settings, url: str) -> AsyncConnectionPool:
 
 # --- queries -------------------------------------------------------------------------------
 
-_db_seconds: ContextVar[list[float] | None] = ContextVar("stockline_db_seconds", default=None)
+@dataclass
+class DbUsage:
+    """Queries run and seconds spent in them, within one measure_db_time() block."""
+
+    queries: int = 0
+    seconds: float = 0.0
+
+
+_db_usage: ContextVar[DbUsage | None] = ContextVar("stockline_db_usage", default=None)
 
 
 @contextmanager
-def measure_db_time() -> Iterator[list[float]]:
-    """Collects the time spent in queries within the block (cell 0, seconds)."""
-    cell = [0.0]
-    token = _db_seconds.set(cell)
+def measure_db_time() -> Iterator[DbUsage]:
+    """Counts the queries run within the block and the time spent in them."""
+    usage = DbUsage()
+    token = _db_usage.set(usage)
     try:
-        yield cell
+        yield usage
     finally:
-        _db_seconds.reset(token)
+        _db_usage.reset(token)
 
 
 # constraint name -> what the user is told; anything unlisted gets a generic message
@@ -248,9 +257,10 @@ async def _run(conn: psycopg.AsyncConnection, query: Query | str, params: Any) -
     except psycopg.errors.IntegrityError as exc:
         raise _constraint_error(exc) from exc
     finally:
-        cell = _db_seconds.get()
-        if cell is not None:
-            cell[0] += time.perf_counter() - started
+        usage = _db_usage.get()
+        if usage is not None:
+            usage.queries += 1
+            usage.seconds += time.perf_counter() - started
 
 
 async def fetch_all(conn: psycopg.AsyncConnection, query: Query | str,

@@ -73,7 +73,7 @@ class ObservabilityMiddleware:
         started = time.perf_counter()
         status_holder: dict[str, Any] = {}
 
-        with measure_db_time() as db_seconds:
+        with measure_db_time() as db_usage:
             async def send_wrapper(message: Message) -> None:
                 if message["type"] == "http.response.start":
                     elapsed = time.perf_counter() - started
@@ -82,7 +82,8 @@ class ObservabilityMiddleware:
                     headers = list(message.get("headers", []))
                     headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
                     if self.server_timing:
-                        timing = f"app;dur={elapsed * 1000:.1f}, db;dur={db_seconds[0] * 1000:.1f}"
+                        timing = (f"app;dur={elapsed * 1000:.1f}, "
+                                  f'db;dur={db_usage.seconds * 1000:.1f};desc="{db_usage.queries} queries"')
                         headers.append((b"server-timing", timing.encode()))
                     message = {**message, "headers": headers}
                 await send(message)
