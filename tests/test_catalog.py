@@ -1,0 +1,236 @@
+"""GET /api/products and /api/products/{sku_id}: stock figures, prices per caller,
+filters, search, sorts, pagination, bad parameters, caching and ETags."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date, timedelta
+
+import pytest
+
+from stockline.auth import passwords
+from stockline.config import Settings
+from stockline.response_cache import RedisResponseCache
+from tests.conftest import serve
+
+TODAY = date.today()
+PASSWORD = "Customer@123"
+
+
+@pytest.fixture
+def catalog(conn):
+    """Three listed SKUs (S1, S2 of Amoxicillin; S3 of Paracetamol) and two that are not."""
+    conn.execute("INSERT INTO Customers (customer_id, name) VALUES (1, 'First Pharmacy'), (2, 'Second Pharmacy')")
+    hashed = passwords.hash_password(PASSWORD)
+    conn.execute("INSERT INTO Users (customer_id, username, password_hash, role) VALUES "
+                 "(1, 'cust_1', %(h)s, 'customer'), (2, 'cust_2', %(h)s, 'customer'), "
+                 "(NULL, 'staffer', %(h)s, 'staff')", {"h": hashed})
+    conn.execute("INSERT INTO Products (product_id, name, manufacturer, is_active) VALUES "
+                 "(1, 'Amoxicillin 500 mg capsules', 'Sandoz', true), (2, 'Paracetamol 500 mg tablets', 'Teva', true), "
+                 "(3, 'Withdrawn 5 mg tablets', 'Teva', false)")
+    conn.execute("INSERT INTO Product_SKUs (sku_id, product_id, sku_code, package_size, unit_type, base_price, "
+                 "reorder_level, is_active) VALUES "
+                 "(1, 1, 'AMOX-1', '3x10', 'capsule', 10.00, 10, true), "
+                 "(2, 1, 'AMOX-2', '100', 'capsule', 30.00, 50, true), "
+                 "(3, 2, 'PARA-3', '10', 'tablet', 2.50, 10, true), "
+                 "(4, 2, 'PARA-4', '20', 'tablet', 4.00, 10, false), "
+                 "(5, 3, 'WITH-5', '30', 'tablet', 1.00, 10, true)")
+    batches = [  # (sku, batch_no, days to expiry, quantity)
+        (1, "A-SOON", 10, 5), (1, "A-LATER", 100, 20), (1, "A-EXPIRED", -1, 50), (1, "A-EMPTY", 5, 0),
+        (1, "A-TODAY", 0, 7), (2, "B-1", 200, 30), (4, "D-1", 50, 9), (5, "E-1", 50, 9),
+    ]
+    for sku_id, batch_no, days, quantity in batches:
+        conn.execute("INSERT INTO Inventory_Batches (sku_id, batch_no, expiry_date, quantity_on_hand, cost_price) "
+                     "VALUES (%s, %s, %s, %s, 1)", (sku_id, batch_no, TODAY + timedelta(days=days), quantity))
+    conn.execute("INSERT INTO Pricing_Rules (rule_id, sku_id, customer_id, min_quantity, discount_percentage) "
+                 "VALUES (1, NULL, NULL, 10, 5), (2, 1, 1, 1, 20), (3, 2, NULL, 5, 10)")
+    conn.execute("SELECT nextval('catalog_version')")
+    return conn
+
+
+async def bearer(client, username: str) -> dict[str, str]:
+    response = await client.post("/api/login", json={"username": username, "password": PASSWORD})
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def listing(client, headers=None, **params):
+    response = await client.get("/api/products", params=params, headers=headers or {})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def by_sku(page) -> dict[int, dict]:
+    return {item["sku_id"]: item for item in page["items"]}
+
+
+async def test_anonymous_listing_counts_only_sellable_stock(client, catalog):
+    page = await listing(client)
+    assert [item["sku_id"] for item in page["items"]] == [1, 2, 3]  # inactive SKU and product left out
+    assert {k: page[k] for k in ("total_items", "total_pages", "current_page", "page_size",
+                                 "assumed_quantity_for_pricing", "customer_id", "search")} == {
+        "total_items": 3, "total_pages": 1, "current_page": 1, "page_size": 20,
+        "assumed_quantity_for_pricing": 1, "customer_id": None, "search": None}
+    first = by_sku(page)[1]
+    assert first["total_on_hand"] == 25  # expired, empty and expiring-today batches do not count
+    assert first["earliest_expiry"] == (TODAY + timedelta(days=10)).isoformat()
+    assert (first["base_price"], first["effective_price"], first["discount_percentage"]) == (
+        "10.00", "10.00", "0.00")
+    assert first["applied_rule_id"] is None
+    assert first["next_tier"] == {"min_quantity": 10, "discount_percentage": "5.00", "effective_price": "9.50"}
+    assert set(first) >= {"product_id", "product_name", "manufacturer", "description", "sku_id",
+                          "package_size", "unit_type", "base_price", "total_on_hand", "earliest_expiry",
+                          "effective_price", "discount_percentage", "applied_rule_id", "next_tier"}
+    empty = by_sku(page)[3]
+    assert (empty["total_on_hand"], empty["earliest_expiry"], empty["low_stock"]) == (0, None, True)
+    assert by_sku(page)[2]["low_stock"] is True  # 30 < reorder level 50
+
+
+async def test_each_customer_sees_only_its_own_prices(client, catalog):
+    own = by_sku(await listing(client, await bearer(client, "cust_1")))
+    assert (own[1]["effective_price"], own[1]["applied_rule_id"]) == ("8.00", 2)
+    other_headers = await bearer(client, "cust_2")
+    other = await listing(client, other_headers, customer_id=1)  # asking for customer 1's prices
+    assert other["customer_id"] == 2
+    assert by_sku(other)[1]["effective_price"] == "10.00"
+
+
+async def test_staff_may_preview_a_customers_prices(client, catalog):
+    headers = await bearer(client, "staffer")
+    preview = await listing(client, headers, customer_id=1)
+    assert preview["customer_id"] == 1 and by_sku(preview)[1]["effective_price"] == "8.00"
+    assert (await listing(client, headers))["customer_id"] is None
+    missing = await client.get("/api/products", params={"customer_id": 999}, headers=headers)
+    assert missing.status_code == 404
+
+
+async def test_quantity_tiers_price_the_whole_line(client, catalog):
+    page = by_sku(await listing(client, quantity=10))
+    assert (page[1]["effective_price"], page[1]["line_total"], page[1]["applied_rule_id"]) == ("9.50", "95.00", 1)
+    assert (page[2]["effective_price"], page[2]["applied_rule_id"]) == ("27.00", 3)  # 10 % beats 5 %
+
+
+@pytest.mark.parametrize(("params", "expected"), [
+    ({"in_stock": "true"}, [1, 2]),
+    ({"in_stock": "false"}, [3]),
+    ({"low_stock": "true"}, [2, 3]),
+    ({"low_stock": "false"}, [1]),
+    ({"manufacturer": "TEVA"}, [3]),
+    ({"search": "amox 3x10"}, [1]),
+    ({"search": "CAPSULE"}, [1, 2]),
+    ({"search": "para-3"}, [3]),
+    ({"search": "sandoz tablet"}, []),
+    ({"search": "100%"}, []),
+    ({"search": "_"}, []),
+    ({"search": "'; DROP TABLE Products; --"}, []),
+    ({"sort": "price"}, [3, 1, 2]),
+    ({"sort": "availability"}, [2, 1, 3]),
+    ({"sort": "expiry"}, [1, 2, 3]),
+    ({"sort": "name", "in_stock": "true"}, [1, 2]),
+])
+async def test_filters_search_and_sorts(client, catalog, params, expected):
+    page = await listing(client, **params)
+    assert [item["sku_id"] for item in page["items"]] == expected
+    assert page["total_items"] == len(expected)
+
+
+async def test_search_text_is_only_text(client, catalog):
+    await listing(client, search="'; DROP TABLE Products; --")
+    assert catalog.execute("SELECT count(*) AS n FROM Products").fetchone()["n"] == 3
+
+
+async def test_pagination_totals_are_exact(client, catalog):
+    first = await listing(client, limit=2, page=1)
+    assert ([i["sku_id"] for i in first["items"]], first["total_items"], first["total_pages"]) == ([1, 2], 3, 2)
+    second = await listing(client, limit=2, page=2)
+    assert [i["sku_id"] for i in second["items"]] == [3]
+    beyond = await listing(client, limit=2, page=5)
+    assert (beyond["items"], beyond["total_items"], beyond["total_pages"]) == ([], 3, 2)
+    sorted_beyond = await listing(client, limit=2, page=9, sort="price")
+    assert (sorted_beyond["items"], sorted_beyond["total_items"]) == ([], 3)
+
+
+@pytest.mark.parametrize("params", [
+    {"page": "0"}, {"page": "abc"}, {"limit": "0"}, {"limit": "201"}, {"quantity": "0"}, {"quantity": "-3"},
+    {"sort": "bogus"}, {"in_stock": "maybe"}, {"low_stock": "2x"}, {"customer_id": "0"}, {"search": "x" * 201},
+])
+async def test_bad_parameters_are_422_in_the_error_shape(client, catalog, params):
+    response = await client.get("/api/products", params=params)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "validation_error"
+
+
+async def test_product_detail_has_batches_in_fefo_order_and_a_price_ladder(client, catalog):
+    anonymous = (await client.get("/api/products/1")).json()
+    assert [b["batch_no"] for b in anonymous["batches"]] == ["A-SOON", "A-LATER"]
+    assert [(s["min_quantity"], s["effective_price"]) for s in anonymous["price_ladder"]] == [(1, "10.00"), (10, "9.50")]
+    customer = (await client.get("/api/products/1", headers=await bearer(client, "cust_1"))).json()
+    assert [(s["min_quantity"], s["effective_price"], s["applied_rule_id"]) for s in customer["price_ladder"]] == [
+        (1, "8.00", 2)]  # the global 5 % tier would not lower a 20 % contract price
+    assert customer["customer_id"] == 1
+
+
+@pytest.mark.parametrize("path", ["/api/products/4", "/api/products/5", "/api/products/777"])
+async def test_inactive_or_missing_skus_are_404(client, catalog, path):
+    response = await client.get(path)
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+async def test_a_listing_runs_the_same_few_queries_whatever_its_size(settings, catalog):
+    async with serve(settings.with_overrides(log_timing=True, cache_ttl_products=0)) as http:
+        counts = set()
+        for params in ({"limit": 1}, {"limit": 3}, {"limit": 3, "sort": "price"}):
+            timing = (await http.get("/api/products", params=params)).headers["server-timing"]
+            counts.add(int(re.search(r'desc="(\d+) queries"', timing)[1]))
+    assert counts == {2}  # the cache version and the page itself
+
+
+async def test_a_committed_change_is_seen_at_once_by_every_worker(settings, catalog):
+    async with serve(settings) as first_worker, serve(settings) as second_worker:
+        for worker in (first_worker, second_worker):
+            assert by_sku(await listing(worker))[1]["base_price"] == "10.00"
+        catalog.execute("UPDATE Product_SKUs SET base_price = 12.00 WHERE sku_id = 1")
+        # not yet announced: the cached page may stand (for at most CACHE_TTL_PRODUCTS)
+        assert by_sku(await listing(first_worker))[1]["base_price"] == "10.00"
+        catalog.execute("SELECT nextval('catalog_version')")  # what every writer does after commit
+        for worker in (first_worker, second_worker):
+            assert by_sku(await listing(worker))[1]["base_price"] == "12.00"
+
+
+async def test_etag_and_if_none_match(client, catalog):
+    first = await client.get("/api/products")
+    etag = first.headers["etag"]
+    again = await client.get("/api/products", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
+    catalog.execute("UPDATE Product_SKUs SET base_price = 11.00 WHERE sku_id = 1")
+    catalog.execute("SELECT nextval('catalog_version')")
+    changed = await client.get("/api/products", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+
+
+def _redis_url() -> str | None:
+    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=0.3).ping()
+    except Exception:
+        return None
+    return url
+
+
+async def test_workers_share_the_redis_cache(settings: Settings, catalog):
+    url = _redis_url()
+    if url is None:
+        pytest.skip("no Redis answers at REDIS_URL (or 127.0.0.1:6379): shared-cache test skipped")
+    shared = settings.with_overrides(redis_url=url)
+    async with serve(shared) as first_worker, serve(shared) as second_worker:
+        assert isinstance(first_worker._transport.app.state.catalog_cache, RedisResponseCache)
+        etag = (await first_worker.get("/api/products", params={"search": "redis-probe"})).headers["etag"]
+        catalog.execute("UPDATE Products SET name = 'redis-probe' WHERE product_id = 1")
+        # the second worker answers from what the first cached (no version bump yet)
+        cached = await second_worker.get("/api/products", params={"search": "redis-probe"})
+        assert cached.headers["etag"] == etag and cached.json()["items"] == []
+        catalog.execute("SELECT nextval('catalog_version')")
+        fresh = await second_worker.get("/api/products", params={"search": "redis-probe"})
+        assert [i["sku_id"] for i in fresh.json()["items"]] == [1, 2]
