@@ -68,6 +68,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(auth_routes.router)
     app.include_router(catalog_routes.router)
+    if settings.bench_endpoints:
+        from stockline import bench_routes
+
+        app.include_router(bench_routes.router)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics,
                        server_timing=settings.log_timing)
     return app
