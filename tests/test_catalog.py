@@ -3,6 +3,7 @@ filters, search, sorts, pagination, bad parameters, caching and ETags."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from datetime import date, timedelta
@@ -10,6 +11,7 @@ from datetime import date, timedelta
 import pytest
 
 from stockline.auth import passwords
+from stockline.catalog.version import Q as CATALOG_Q
 from stockline.config import Settings
 from stockline.response_cache import RedisResponseCache
 from tests.conftest import serve
@@ -45,8 +47,21 @@ def catalog(conn):
                      "VALUES (%s, %s, %s, %s, 1)", (sku_id, batch_no, TODAY + timedelta(days=days), quantity))
     conn.execute("INSERT INTO Pricing_Rules (rule_id, sku_id, customer_id, min_quantity, discount_percentage) "
                  "VALUES (1, NULL, NULL, 10, 5), (2, 1, 1, 1, 20), (3, 2, NULL, 5, 10)")
-    conn.execute("SELECT nextval('catalog_version')")
+    announce_change(conn)
     return conn
+
+
+def announce_change(conn) -> None:
+    """What every writer does after its commit."""
+    conn.execute(CATALOG_Q["bump_catalog_version"].sql)
+
+
+async def eventually(check, seconds: float = 3.0):
+    """Polls `check` (an async callable returning a bool) until it holds or time runs out."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, "condition never held"
+        await asyncio.sleep(0.01)
 
 
 async def bearer(client, username: str) -> dict[str, str]:
@@ -182,19 +197,42 @@ async def test_a_listing_runs_the_same_few_queries_whatever_its_size(settings, c
         for params in ({"limit": 1}, {"limit": 3}, {"limit": 3, "sort": "price"}):
             timing = (await http.get("/api/products", params=params)).headers["server-timing"]
             counts.add(int(re.search(r'desc="(\d+) queries"', timing)[1]))
-    assert counts == {2}  # the cache version and the page itself
+    assert counts == {1}  # the page itself: the cache version comes by LISTEN/NOTIFY
 
 
-async def test_a_committed_change_is_seen_at_once_by_every_worker(settings, catalog):
+async def test_a_committed_change_reaches_every_worker(settings, catalog):
     async with serve(settings) as first_worker, serve(settings) as second_worker:
         for worker in (first_worker, second_worker):
             assert by_sku(await listing(worker))[1]["base_price"] == "10.00"
         catalog.execute("UPDATE Product_SKUs SET base_price = 12.00 WHERE sku_id = 1")
         # not yet announced: the cached page may stand (for at most CACHE_TTL_PRODUCTS)
         assert by_sku(await listing(first_worker))[1]["base_price"] == "10.00"
-        catalog.execute("SELECT nextval('catalog_version')")  # what every writer does after commit
+        announce_change(catalog)
         for worker in (first_worker, second_worker):
-            assert by_sku(await listing(worker))[1]["base_price"] == "12.00"
+            async def fresh(worker=worker) -> bool:
+                return by_sku(await listing(worker))[1]["base_price"] == "12.00"
+            await eventually(fresh)
+
+
+async def test_a_worker_sees_its_own_change_at_once(settings, catalog):
+    async with serve(settings) as worker:
+        app = worker._transport.app
+        await listing(worker)
+        catalog.execute("UPDATE Product_SKUs SET base_price = 13.00 WHERE sku_id = 1")
+        async with app.state.pool.connection() as conn:
+            await app.state.catalog_version.announce_change(conn)
+        assert by_sku(await listing(worker))[1]["base_price"] == "13.00"  # no waiting
+
+
+async def test_without_its_listener_a_worker_reads_the_version_per_request(settings, catalog):
+    async with serve(settings) as worker:
+        versions = worker._transport.app.state.catalog_version
+        await versions.stop()
+        versions.listening = False
+        await listing(worker)
+        catalog.execute("UPDATE Product_SKUs SET base_price = 14.00 WHERE sku_id = 1")
+        announce_change(catalog)
+        assert by_sku(await listing(worker))[1]["base_price"] == "14.00"
 
 
 async def test_etag_and_if_none_match(client, catalog):
@@ -203,9 +241,13 @@ async def test_etag_and_if_none_match(client, catalog):
     again = await client.get("/api/products", headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
     catalog.execute("UPDATE Product_SKUs SET base_price = 11.00 WHERE sku_id = 1")
-    catalog.execute("SELECT nextval('catalog_version')")
-    changed = await client.get("/api/products", headers={"If-None-Match": etag})
-    assert changed.status_code == 200 and changed.headers["etag"] != etag
+    announce_change(catalog)
+
+    async def changed() -> bool:
+        response = await client.get("/api/products", headers={"If-None-Match": etag})
+        return response.status_code == 200 and response.headers["etag"] != etag
+
+    await eventually(changed)
 
 
 def _redis_url() -> str | None:
@@ -231,6 +273,10 @@ async def test_workers_share_the_redis_cache(settings: Settings, catalog):
         # the second worker answers from what the first cached (no version bump yet)
         cached = await second_worker.get("/api/products", params={"search": "redis-probe"})
         assert cached.headers["etag"] == etag and cached.json()["items"] == []
-        catalog.execute("SELECT nextval('catalog_version')")
-        fresh = await second_worker.get("/api/products", params={"search": "redis-probe"})
-        assert [i["sku_id"] for i in fresh.json()["items"]] == [1, 2]
+        announce_change(catalog)
+
+        async def fresh() -> bool:
+            response = await second_worker.get("/api/products", params={"search": "redis-probe"})
+            return [i["sku_id"] for i in response.json()["items"]] == [1, 2]
+
+        await eventually(fresh)

@@ -18,6 +18,7 @@ from stockline import __version__, db, health
 from stockline.auth import routes as auth_routes
 from stockline.auth.service import new_user_state_cache
 from stockline.catalog import routes as catalog_routes
+from stockline.catalog.version import CatalogVersion
 from stockline.config import Settings, get_settings
 from stockline.errors import install_error_handlers
 from stockline.observability import Metrics, ObservabilityMiddleware
@@ -48,9 +49,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await pool.open(wait=False)  # start even if the database is down; /ready tells
         app.state.pool = pool
         app.state.catalog_cache = create_response_cache(settings)
+        app.state.catalog_version = CatalogVersion(url)
+        await app.state.catalog_version.start()
         try:
             yield
         finally:
+            await app.state.catalog_version.stop()
             await app.state.catalog_cache.close()
             await pool.close()
 

@@ -120,6 +120,11 @@ ORDER BY expiry_date, batch_id;
 SELECT EXISTS (SELECT 1 FROM Customers WHERE customer_id = %(customer_id)s) AS found;
 
 -- name: catalog_version
--- Bumped (nextval) after every committed change to stock, prices, rules or products; part
--- of every catalog cache key, so the next read after a change is fresh in every worker.
+-- The latest catalog version: part of every catalog cache key (see catalog/version.py).
 SELECT last_value AS version FROM catalog_version;
+
+-- name: bump_catalog_version
+-- After a committed change to stock, prices, rules or products: a new version, announced
+-- to every worker.
+SELECT pg_notify('stockline_catalog', v::text), v AS version
+FROM nextval('catalog_version') AS v;

@@ -53,9 +53,9 @@ async def list_products(
                                  manufacturer=(manufacturer or "").strip() or None, in_stock=in_stock,
                                  low_stock=low_stock, sort=sort.value)
     state = request.app.state
-    rendered = await service.list_products(state.pool, state.catalog_cache, state.settings,
-                                           customer_id=await _pricing_customer(request, user, customer_id),
-                                           query=query)
+    rendered = await service.list_products(
+        state.pool, state.catalog_cache, state.catalog_version, state.settings,
+        customer_id=await _pricing_customer(request, user, customer_id), query=query)
     return _respond(request, rendered)
 
 

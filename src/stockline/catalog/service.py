@@ -16,6 +16,7 @@ from typing import Any
 from psycopg_pool import AsyncConnectionPool
 
 from stockline import db
+from stockline.catalog.version import CatalogVersion
 from stockline.config import Settings
 from stockline.errors import NotFound
 from stockline.pricing import repo as pricing_repo
@@ -83,12 +84,6 @@ def _render(document: dict[str, Any]) -> CachedResponse:
     return CachedResponse.of(json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode())
 
 
-async def catalog_version(pool: AsyncConnectionPool) -> int:
-    async with pool.connection() as conn:
-        row = await db.fetch_one(conn, Q["catalog_version"])
-    return row["version"]
-
-
 async def ensure_customer(pool: AsyncConnectionPool, customer_id: int) -> None:
     async with pool.connection() as conn:
         row = await db.fetch_one(conn, Q["customer_exists"], {"customer_id": customer_id})
@@ -96,10 +91,11 @@ async def ensure_customer(pool: AsyncConnectionPool, customer_id: int) -> None:
         raise NotFound(f"Customer {customer_id} does not exist")
 
 
-async def list_products(pool: AsyncConnectionPool, cache: ResponseCache, settings: Settings, *,
-                        customer_id: int | None, query: CatalogQuery) -> CachedResponse:
+async def list_products(pool: AsyncConnectionPool, cache: ResponseCache, versions: CatalogVersion,
+                        settings: Settings, *, customer_id: int | None,
+                        query: CatalogQuery) -> CachedResponse:
     today = business_day()
-    version = await catalog_version(pool)
+    version = await versions.current(pool)
     key = f"catalog:v{version}:{today}:{customer_id}:{json.dumps(asdict(query), sort_keys=True)}"
     cached = await cache.get(key)
     if cached is not None:

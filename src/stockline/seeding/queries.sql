@@ -109,6 +109,3 @@ SELECT sku_id FROM Product_SKUs ORDER BY sku_id;
 
 -- name: all_customer_ids
 SELECT customer_id FROM Customers ORDER BY customer_id;
-
--- name: bump_catalog_version
-SELECT nextval('catalog_version');

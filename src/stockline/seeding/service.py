@@ -25,6 +25,7 @@ import psycopg
 from psycopg.conninfo import make_conninfo
 
 from stockline import db
+from stockline.catalog import version as catalog_version
 from stockline.config import SeedSettings
 from stockline.errors import ValidationFailed
 from stockline.pricing.rules import PricingRule
@@ -33,6 +34,7 @@ from stockline.seeding import history, rows
 from stockline.sqlfile import queries_beside
 
 Q = queries_beside(__file__)
+CATALOG_Q = queries_beside(catalog_version.__file__)
 
 CUSTOMER_COPY = ("COPY Customers (name, address, customer_type, email, phone, created_at) "
                  "FROM STDIN (FORMAT BINARY)", ["text", "text", "text", "text", "text", "timestamptz"])
@@ -224,7 +226,7 @@ class Seeder:
         self.seed_pricing_rules(self.to_add(self.plan.pricing_rules, rule_count))
         self.seed_orders(self.to_add(self.plan.orders, order_count))
         if self.report.tables:
-            self.conn.execute(Q["bump_catalog_version"].sql)  # cached catalog pages are stale now
+            self.conn.execute(CATALOG_Q["bump_catalog_version"].sql)  # cached catalog pages are stale now
         return self.report
 
     def seed_customers(self, count: int) -> None:
