@@ -7,22 +7,24 @@
 -- The common listing (sort by product or name, no stock filter): the page is chosen first,
 -- then only its rows get stock figures and prices. Always one row: the total, and the page
 -- rows' columns (NULL when the page is past the end).
-WITH matching AS (
+WITH matching AS NOT MATERIALIZED (
     SELECT s.sku_id, p.product_id, lower(p.name) AS name_key
     FROM Product_SKUs AS s
     JOIN Products AS p USING (product_id)
     WHERE s.is_active AND p.is_active
       AND (%(manufacturer)s::text IS NULL OR lower(p.manufacturer) = lower(%(manufacturer)s::text))
-      AND NOT EXISTS (
+      AND (cardinality(%(patterns)s::text[]) = 0 OR NOT EXISTS (
           SELECT 1 FROM unnest(%(patterns)s::text[]) AS t (pattern)
           WHERE NOT (p.name ILIKE t.pattern OR p.manufacturer ILIKE t.pattern OR s.package_size ILIKE t.pattern
-                     OR s.unit_type ILIKE t.pattern OR s.sku_code ILIKE t.pattern))
+                     OR s.unit_type ILIKE t.pattern OR s.sku_code ILIKE t.pattern)))
 ), page AS (
-    SELECT sku_id, row_number() OVER (
-               ORDER BY CASE WHEN %(sort)s::text = 'name' THEN name_key END, product_id, sku_id) AS position
-    FROM matching
-    ORDER BY position
-    LIMIT %(limit)s OFFSET %(offset)s
+    SELECT sku_id, row_number() OVER (ORDER BY sort_key, product_id, sku_id) AS position
+    FROM (
+        SELECT sku_id, product_id, CASE WHEN %(sort)s::text = 'name' THEN name_key END AS sort_key
+        FROM matching
+        ORDER BY sort_key, product_id, sku_id
+        LIMIT %(limit)s OFFSET %(offset)s
+    ) AS ordered
 )
 SELECT (SELECT count(*) FROM matching)::int AS total_items, item.*
 FROM (SELECT 1) AS one
@@ -61,10 +63,10 @@ WITH stock AS (
     LEFT JOIN stock USING (sku_id)
     WHERE s.is_active AND p.is_active
       AND (%(manufacturer)s::text IS NULL OR lower(p.manufacturer) = lower(%(manufacturer)s::text))
-      AND NOT EXISTS (
+      AND (cardinality(%(patterns)s::text[]) = 0 OR NOT EXISTS (
           SELECT 1 FROM unnest(%(patterns)s::text[]) AS t (pattern)
           WHERE NOT (p.name ILIKE t.pattern OR p.manufacturer ILIKE t.pattern OR s.package_size ILIKE t.pattern
-                     OR s.unit_type ILIKE t.pattern OR s.sku_code ILIKE t.pattern))
+                     OR s.unit_type ILIKE t.pattern OR s.sku_code ILIKE t.pattern)))
       AND (%(in_stock)s::boolean IS NULL OR (coalesce(stock.total_on_hand, 0) > 0) = %(in_stock)s::boolean)
       AND (%(low_stock)s::boolean IS NULL
            OR (coalesce(stock.total_on_hand, 0) < s.reorder_level) = %(low_stock)s::boolean)
