@@ -128,8 +128,9 @@ def test_sql_and_python_forms_agree(priced_world, rules, quantity, customer_id, 
                 (sku_id, rule_customer, min_quantity, discount, start, end)).fetchone()["rule_id"]
             python_rules.append(
                 PricingRule(rule_id, sku_id, rule_customer, min_quantity, discount, start, end))
-        rows = conn.execute(PRICING_SQL["price_skus"].sql, {"customer_id": customer_id, "quantity": quantity,
-                                                             "on": on, "sku_ids": [1, 2]}).fetchall()
+        # the query cart and checkout price with (the catalog inlines the same function)
+        rows = conn.execute(PRICING_SQL["price_lines"].sql, {"customer_id": customer_id, "on": on,
+                                                              "sku_ids": [1, 2], "quantities": [quantity] * 2}).fetchall()
         for row in rows:
             expected = price_line(customer_id=customer_id, sku_id=row["sku_id"], base_price=base_price,
                                   quantity=quantity, on=on, rules=python_rules)

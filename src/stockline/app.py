@@ -22,6 +22,7 @@ from stockline.catalog.version import CatalogVersion
 from stockline.config import Settings, get_settings
 from stockline.errors import install_error_handlers
 from stockline.observability import Metrics, ObservabilityMiddleware
+from stockline.ordering import routes as ordering_routes
 from stockline.response_cache import create_response_cache
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(auth_routes.router)
     app.include_router(catalog_routes.router)
+    app.include_router(ordering_routes.router)
     if settings.bench_endpoints:
         from stockline import bench_routes
 

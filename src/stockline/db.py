@@ -53,6 +53,7 @@ _SCHEMA_LOCK_KEY = 0x5704C1  # advisory lock so concurrent start-ups apply the s
 _RETRYABLE = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected)
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 # --- files shipped with the schema ---------------------------------------------------------
@@ -284,24 +285,30 @@ async def execute(conn: psycopg.AsyncConnection, query: Query | str, params: Any
 
 async def run_transaction(pool: AsyncConnectionPool,
                           work: Callable[[psycopg.AsyncConnection], Awaitable[T]],
-                          *, attempts: int = 5) -> T:
+                          *, attempts: int = 5,
+                          after_commit: Callable[[psycopg.AsyncConnection, T], Awaitable[R]] | None = None,
+                          ) -> T | R:
     """Run `work(conn)` in one transaction; retry it whole on serialization failure or
     deadlock, up to `attempts` times with jittered backoff. `work` must be safe to re-run:
-    it reads everything it decides on inside the transaction. Side effects that must happen
-    once (cache bumps) belong after this returns."""
+    it reads everything it decides on inside the transaction. `after_commit(conn, result)`
+    runs once, after the commit, on the same connection (cache bumps, reading the result
+    back) and its value is returned instead."""
     for attempt in range(1, attempts + 1):
-        try:
-            async with pool.connection() as conn, conn.transaction():
-                return await work(conn)
-        except _RETRYABLE as exc:
-            if attempt == attempts:
-                log.warning("transaction gave up after %d attempts: %s", attempts,
-                            type(exc).__name__)
-                raise ServiceUnavailable(
-                    "The system is busy; please retry", code="busy_retry",
-                    headers={"Retry-After": "1"},
-                ) from exc
-            await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
+        async with pool.connection() as conn:
+            try:
+                async with conn.transaction():
+                    result = await work(conn)
+            except _RETRYABLE as exc:
+                if attempt == attempts:
+                    log.warning("transaction gave up after %d attempts: %s", attempts,
+                                type(exc).__name__)
+                    raise ServiceUnavailable(
+                        "The system is busy; please retry", code="busy_retry",
+                        headers={"Retry-After": "1"},
+                    ) from exc
+            else:
+                return result if after_commit is None else await after_commit(conn, result)
+        await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
     raise AssertionError("unreachable")
 
 

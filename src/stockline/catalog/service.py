@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -19,8 +19,9 @@ from stockline import db
 from stockline.catalog.version import CatalogVersion
 from stockline.config import Settings
 from stockline.errors import NotFound
+from stockline.inventory.expiry import business_day, sellable_after
 from stockline.pricing import repo as pricing_repo
-from stockline.pricing.rules import net_unit_price, price_line
+from stockline.pricing.rules import money, net_unit_price, price_line
 from stockline.response_cache import CachedResponse, ResponseCache
 from stockline.sqlfile import queries_beside
 
@@ -52,30 +53,22 @@ class CatalogQuery:
         return [f"%{term}%" for term in escaped]
 
 
-def business_day() -> date:
-    return datetime.now(UTC).date()
-
-
-def _money(value: Decimal) -> str:
-    return f"{value:.2f}"
-
-
 def _item(row: dict[str, Any]) -> dict[str, Any]:
     next_tier = None
     if row["next_tier_min_quantity"] is not None:
         next_tier = {"min_quantity": row["next_tier_min_quantity"],
-                     "discount_percentage": _money(row["next_tier_discount"]),
-                     "effective_price": _money(net_unit_price(row["base_price"], row["next_tier_discount"]))}
+                     "discount_percentage": money(row["next_tier_discount"]),
+                     "effective_price": money(net_unit_price(row["base_price"], row["next_tier_discount"]))}
     expiry = row["earliest_expiry"]
     return {
         "product_id": row["product_id"], "product_name": row["product_name"],
         "manufacturer": row["manufacturer"], "description": row["description"], "sku_id": row["sku_id"],
         "sku_code": row["sku_code"], "package_size": row["package_size"], "unit_type": row["unit_type"],
-        "base_price": _money(row["base_price"]), "total_on_hand": row["total_on_hand"],
+        "base_price": money(row["base_price"]), "total_on_hand": row["total_on_hand"],
         "earliest_expiry": expiry.isoformat() if expiry else None,
         "low_stock": row["total_on_hand"] < row["reorder_level"],
-        "effective_price": _money(row["unit_price"]), "line_total": _money(row["line_total"]),
-        "discount_percentage": _money(row["discount_percentage"]), "applied_rule_id": row["rule_id"],
+        "effective_price": money(row["unit_price"]), "line_total": money(row["line_total"]),
+        "discount_percentage": money(row["discount_percentage"]), "applied_rule_id": row["rule_id"],
         "next_tier": next_tier,
     }
 
@@ -102,7 +95,7 @@ async def list_products(pool: AsyncConnectionPool, cache: ResponseCache, version
         return cached
     params = {
         "customer_id": customer_id, "quantity": query.quantity, "today": today,
-        "sellable_after": today + timedelta(days=settings.min_shelf_life_days),
+        "sellable_after": sellable_after(settings, today),
         "manufacturer": query.manufacturer, "patterns": query.search_patterns(), "in_stock": query.in_stock,
         "low_stock": query.low_stock, "sort": query.sort, "limit": query.limit,
         "offset": (query.page - 1) * query.limit,
@@ -124,15 +117,15 @@ async def list_products(pool: AsyncConnectionPool, cache: ResponseCache, version
 async def product_detail(pool: AsyncConnectionPool, settings: Settings, *, sku_id: int,
                          customer_id: int | None, quantity: int) -> CachedResponse:
     today = business_day()
-    sellable_after = today + timedelta(days=settings.min_shelf_life_days)
+    after = sellable_after(settings, today)
     async with pool.connection() as conn:
         row = await db.fetch_one(conn, Q["sku_detail"], {
             "sku_id": sku_id, "customer_id": customer_id, "quantity": quantity, "today": today,
-            "sellable_after": sellable_after})
+            "sellable_after": after})
         if row is None:
             raise NotFound(f"No active SKU {sku_id}")
         batches = await db.fetch_all(conn, Q["sellable_batches"], {"sku_id": sku_id,
-                                                                    "sellable_after": sellable_after})
+                                                                    "sellable_after": after})
         rules = await pricing_repo.applicable_rules(conn, sku_ids=[sku_id], customer_id=customer_id, on=today)
     document = _item(row) | {
         "category": row["category"], "reorder_level": row["reorder_level"],
@@ -154,6 +147,6 @@ def _price_ladder(base_price: Decimal, sku_id: int, customer_id: int | None, tod
                            quantity=threshold, on=today, rules=rules)
         if ladder and price.unit_price >= Decimal(ladder[-1]["effective_price"]):
             continue
-        ladder.append({"min_quantity": threshold, "discount_percentage": _money(price.discount_percentage),
-                       "effective_price": _money(price.unit_price), "applied_rule_id": price.rule_id})
+        ladder.append({"min_quantity": threshold, "discount_percentage": money(price.discount_percentage),
+                       "effective_price": money(price.unit_price), "applied_rule_id": price.rule_id})
     return ladder

@@ -1,13 +1,5 @@
 -- Pricing in SQL: the rule itself is the stockline_price() function of db/schema.sql.
 
--- name: price_skus
--- Prices several SKUs at once for a customer (NULL: anonymous), a quantity and a day.
-SELECT s.sku_id, s.base_price, p.*
-FROM Product_SKUs AS s
-CROSS JOIN LATERAL stockline_price(s.sku_id, %(customer_id)s, %(quantity)s, %(on)s, s.base_price) AS p
-WHERE s.sku_id = ANY(%(sku_ids)s::int[])
-ORDER BY s.sku_id;
-
 -- name: applicable_rules
 -- Every rule that could apply to a customer on a day for these SKUs, whatever the quantity
 -- (the Python form prices from these; the catalog's price ladder lists them).
@@ -18,3 +10,12 @@ WHERE (sku_id IS NULL OR sku_id = ANY(%(sku_ids)s::int[]))
   AND (valid_from IS NULL OR valid_from <= %(on)s)
   AND (valid_to IS NULL OR %(on)s <= valid_to)
 ORDER BY rule_id;
+
+-- name: price_lines
+-- Prices lines of (SKU, quantity) for a customer and a day: the cart and checkout use this,
+-- so the price a cart shows is the price checkout charges.
+SELECT w.sku_id, w.quantity, s.base_price, p.*
+FROM unnest(%(sku_ids)s::int[], %(quantities)s::int[]) AS w (sku_id, quantity)
+JOIN Product_SKUs AS s USING (sku_id)
+CROSS JOIN LATERAL stockline_price(s.sku_id, %(customer_id)s, w.quantity, %(on)s, s.base_price) AS p
+ORDER BY w.sku_id;

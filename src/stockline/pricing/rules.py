@@ -59,6 +59,11 @@ class Price:
     next_tier: NextTier | None
 
 
+def money(value: Decimal) -> str:
+    """Money as the API shows it: a decimal string with two places ("12.50")."""
+    return f"{value:.2f}"
+
+
 def net_unit_price(base_price: Decimal, discount_percentage: Decimal) -> Decimal:
     return (base_price * (HUNDRED - discount_percentage) / HUNDRED).quantize(CENT, ROUND_HALF_UP)
 

@@ -1,0 +1,74 @@
+"""The stock ledger and the locks that guard it: the one way stock changes.
+
+Rules every caller follows, inside its own transaction:
+1. `lock_skus` the SKUs whose batches will move, before reading or writing any batch. Locks
+   go in ascending sku_id order, so concurrent stock changes never deadlock, and quantities
+   read after the lock are the truth until commit.
+2. `record_movements` writes the movements and changes quantity_on_hand together, in one
+   statement, so for every batch quantity_on_hand = sum of its movements, always.
+Side effects such as the catalog version bump happen after commit, in the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+import psycopg
+
+from stockline import db
+from stockline.errors import NotFound
+from stockline.inventory.allocation import SellableBatch
+from stockline.sqlfile import queries_beside
+
+Q = queries_beside(__file__)
+
+Reason = Literal["receipt", "sale", "cancel", "adjustment", "write_off"]
+
+
+@dataclass(frozen=True)
+class Movement:
+    batch_id: int
+    quantity_delta: int
+    reason: Reason
+    order_id: int | None = None
+    user_id: int | None = None
+    note: str | None = None
+
+
+async def lock_skus(conn: psycopg.AsyncConnection, sku_ids: Iterable[int]) -> dict[int, bool]:
+    """Lock these SKUs (ascending sku_id) until commit; returns {sku_id: on sale} for those
+    that exist."""
+    rows = await db.fetch_all(conn, Q["lock_skus"], {"sku_ids": sorted(set(sku_ids))})
+    return {row["sku_id"]: row["is_active"] for row in rows}
+
+
+async def sellable_batches(conn: psycopg.AsyncConnection, sku_ids: Iterable[int],
+                           sellable_after: date) -> list[SellableBatch]:
+    rows = await db.fetch_all(conn, Q["sellable_batches"], {"sku_ids": sorted(set(sku_ids)),
+                                                            "sellable_after": sellable_after})
+    return [SellableBatch(**row) for row in rows]
+
+
+async def available_stock(conn: psycopg.AsyncConnection, sku_id: int,
+                          sellable_after: date) -> dict | None:
+    """{sku_id, is_active, available} of one SKU; None when there is no such SKU."""
+    params = {"sku_id": sku_id, "sellable_after": sellable_after}
+    return await db.fetch_one(conn, Q["available_stock"], params)
+
+
+async def record_movements(conn: psycopg.AsyncConnection, movements: Sequence[Movement]) -> None:
+    """Apply and record `movements` (the caller holds the SKU locks). Stock going below zero
+    raises ValidationFailed and the caller's transaction rolls back."""
+    if not movements:
+        return
+    params = {
+        "batch_ids": [m.batch_id for m in movements], "deltas": [m.quantity_delta for m in movements],
+        "reasons": [m.reason for m in movements], "order_ids": [m.order_id for m in movements],
+        "user_ids": [m.user_id for m in movements], "notes": [m.note for m in movements],
+    }
+    written = await db.execute(conn, Q["record_movements"], params)
+    if written != len(movements):
+        raise NotFound("A stock movement names a batch that does not exist")

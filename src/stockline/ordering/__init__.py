@@ -1,0 +1,1 @@
+"""Ordering: carts, checkout, direct orders and the order lifecycle."""

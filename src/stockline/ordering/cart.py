@@ -1,0 +1,101 @@
+"""Cart use cases. A cart belongs to one user; its lines are priced live, each for its own
+quantity, by the pricing rule's SQL form, the same one checkout charges with.
+
+Availability is checked when a line is set (409 when more is asked than is sellable), but a
+cart reserves nothing: checkout re-checks everything under lock."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from stockline import db
+from stockline.auth.service import CurrentUser
+from stockline.config import Settings
+from stockline.errors import Conflict, NotFound
+from stockline.inventory import ledger
+from stockline.inventory.expiry import business_day, sellable_after
+from stockline.pricing.rules import money, net_unit_price
+from stockline.sqlfile import queries_beside
+
+Q = queries_beside(__file__)
+
+
+def _line(row: dict[str, Any]) -> dict[str, Any]:
+    next_tier = None
+    if row["next_tier_min_quantity"] is not None:
+        next_tier = {"min_quantity": row["next_tier_min_quantity"],
+                     "discount_percentage": money(row["next_tier_discount"]),
+                     "effective_price": money(net_unit_price(row["base_price"], row["next_tier_discount"]))}
+    problem = None
+    if not row["is_active"]:
+        problem = "no longer sold"
+    elif row["quantity"] > row["available"]:
+        problem = f"only {row['available']} available"
+    return {
+        "sku_id": row["sku_id"], "sku_code": row["sku_code"], "product_id": row["product_id"],
+        "product_name": row["product_name"], "manufacturer": row["manufacturer"],
+        "package_size": row["package_size"], "unit_type": row["unit_type"], "quantity": row["quantity"],
+        "available": row["available"],
+        "earliest_expiry": row["earliest_expiry"].isoformat() if row["earliest_expiry"] else None,
+        "base_price": money(row["base_price"]), "effective_price": money(row["unit_price"]),
+        "discount_percentage": money(row["discount_percentage"]), "applied_rule_id": row["rule_id"],
+        "line_total": money(row["line_total"]), "next_tier": next_tier, "problem": problem,
+    }
+
+
+async def _read(conn: psycopg.AsyncConnection, settings: Settings, user: CurrentUser) -> dict[str, Any]:
+    today = business_day()
+    rows = await db.fetch_all(conn, Q["cart_lines"], {
+        "user_id": user.user_id, "customer_id": user.customer_id, "today": today,
+        "sellable_after": sellable_after(settings, today)})
+    lines = [_line(row) for row in rows]
+    total = sum((row["line_total"] for row in rows), Decimal("0.00"))
+    return {"customer_id": user.customer_id, "items": lines, "total_items": len(lines),
+            "total_units": sum(row["quantity"] for row in rows), "total_amount": money(total),
+            "ready_to_check_out": bool(lines) and all(line["problem"] is None for line in lines)}
+
+
+async def get_cart(pool: AsyncConnectionPool, settings: Settings, user: CurrentUser) -> dict[str, Any]:
+    async with pool.connection() as conn:
+        return await _read(conn, settings, user)
+
+
+async def set_line(pool: AsyncConnectionPool, settings: Settings, user: CurrentUser, *, sku_id: int,
+                   quantity: int) -> dict[str, Any]:
+    """Set a line to `quantity` units (0 removes it); refuses more than is available."""
+    async def work(conn: psycopg.AsyncConnection) -> None:
+        if quantity == 0:
+            await db.execute(conn, Q["remove_cart_line"], {"user_id": user.user_id, "sku_id": sku_id})
+            return
+        stock = await ledger.available_stock(conn, sku_id, sellable_after(settings))
+        if stock is None or not stock["is_active"]:
+            raise NotFound(f"No SKU {sku_id} is on sale")
+        if quantity > stock["available"]:
+            raise Conflict(f"Only {stock['available']} units of SKU {sku_id} are available",
+                           code="insufficient_stock",
+                           details={"sku_id": sku_id, "requested": quantity, "available": stock["available"]})
+        cart = await db.fetch_one(conn, Q["ensure_cart"], {"user_id": user.user_id})
+        await db.execute(conn, Q["set_cart_line"], {"cart_id": cart["cart_id"], "sku_id": sku_id,
+                                                    "quantity": quantity})
+
+    await db.run_transaction(pool, work, attempts=settings.db_tx_retries)
+    return await get_cart(pool, settings, user)
+
+
+async def remove_line(pool: AsyncConnectionPool, settings: Settings, user: CurrentUser,
+                      sku_id: int) -> dict[str, Any]:
+    async with pool.connection() as conn:
+        removed = await db.execute(conn, Q["remove_cart_line"], {"user_id": user.user_id, "sku_id": sku_id})
+        if not removed:
+            raise NotFound(f"SKU {sku_id} is not in your cart")
+        return await _read(conn, settings, user)
+
+
+async def clear(pool: AsyncConnectionPool, settings: Settings, user: CurrentUser) -> dict[str, Any]:
+    async with pool.connection() as conn:
+        await db.execute(conn, Q["clear_cart"], {"user_id": user.user_id})
+        return await _read(conn, settings, user)

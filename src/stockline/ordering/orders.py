@@ -1,0 +1,125 @@
+"""Orders after they are placed: reading them and moving them through their lifecycle.
+
+pending -> processed -> shipped; pending or processed -> cancelled. Cancelling gives every
+allocated unit back to the batch it came from (ledger reason `cancel`). Any other transition
+is 409. Customers may cancel their own pending orders only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from stockline import db
+from stockline.auth.service import CurrentUser
+from stockline.catalog.version import CatalogVersion
+from stockline.config import Settings
+from stockline.errors import Conflict, NotFound
+from stockline.inventory import ledger
+from stockline.pagination import PageRequest
+from stockline.pricing.rules import money
+from stockline.sqlfile import queries_beside
+
+Q = queries_beside(__file__)
+
+STATUSES = ("pending", "processed", "shipped", "cancelled")
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "pending": frozenset({"processed", "cancelled"}),
+    "processed": frozenset({"shipped", "cancelled"}),
+    "shipped": frozenset(),
+    "cancelled": frozenset(),
+}
+CUSTOMER_TRANSITIONS: dict[str, frozenset[str]] = {"pending": frozenset({"cancelled"})}
+
+
+def _item(row: dict[str, Any], include_costs: bool) -> dict[str, Any]:
+    item = {
+        "order_item_id": row["order_item_id"], "sku_id": row["sku_id"], "sku_code": row["sku_code"],
+        "product_name": row["product_name"], "package_size": row["package_size"],
+        "unit_type": row["unit_type"], "batch_id": row["batch_id"], "batch_no": row["batch_no"],
+        "expiry_date": row["expiry_date"].isoformat(), "quantity": row["quantity"],
+        "base_price": money(row["base_price"]), "discount_percentage": money(row["discount_percentage"]),
+        "sale_price": money(row["sale_price"]), "line_total": money(row["line_total"]),
+        "applied_rule_id": row["pricing_rule_id"],
+    }
+    if include_costs:
+        cost = row["unit_cost"] * row["quantity"]
+        item |= {"unit_cost": money(row["unit_cost"]), "line_cost": money(cost),
+                 "line_profit": money(row["line_total"] - cost)}
+    return item
+
+
+async def read_order(conn: psycopg.AsyncConnection, order_id: int, *, customer_id: int | None,
+                     include_costs: bool = False) -> dict[str, Any]:
+    """An order with every allocation (batch and expiry, for recall tracing). A customer
+    (customer_id set) sees only their own: another's order is 404, as if it did not exist."""
+    header = await db.fetch_one(conn, Q["order_header"], {"order_id": order_id, "customer_id": customer_id})
+    if header is None:
+        raise NotFound(f"No order {order_id}")
+    rows = await db.fetch_all(conn, Q["order_items"], {"order_id": order_id})
+    items = [_item(row, include_costs) for row in rows]
+    return {
+        "order_id": header["order_id"], "customer_id": header["customer_id"],
+        "customer_name": header["customer_name"], "user_id": header["user_id"],
+        "username": header["username"], "order_date": header["order_date"].isoformat(),
+        "status": header["status"], "total_amount": money(header["total_amount"]),
+        "updated_at": header["updated_at"].isoformat(),
+        "allowed_transitions": sorted((CUSTOMER_TRANSITIONS if customer_id else TRANSITIONS)
+                                      .get(header["status"], ())),
+        "total_units": sum(row["quantity"] for row in rows), "items": items,
+    }
+
+
+async def get_order(pool: AsyncConnectionPool, order_id: int, *, customer_id: int | None,
+                    include_costs: bool = False) -> dict[str, Any]:
+    async with pool.connection() as conn:
+        return await read_order(conn, order_id, customer_id=customer_id, include_costs=include_costs)
+
+
+async def customer_orders(pool: AsyncConnectionPool, customer_id: int, paging: PageRequest,
+                          status: str | None) -> dict[str, Any]:
+    async with pool.connection() as conn:
+        rows = await db.fetch_all(conn, Q["customer_orders_page"], {
+            "customer_id": customer_id, "status": status, "limit": paging.limit, "offset": paging.offset})
+    items = [{"order_id": r["order_id"], "order_date": r["order_date"].isoformat(), "status": r["status"],
+              "total_amount": money(r["total_amount"]), "line_count": r["line_count"], "units": r["units"],
+              "updated_at": r["updated_at"].isoformat()}
+             for r in rows if r["order_id"] is not None]
+    return paging.envelope(items, rows[0]["total_items"], status=status)
+
+
+async def change_status(pool: AsyncConnectionPool, versions: CatalogVersion, settings: Settings, *,
+                        order_id: int, new_status: str, actor: CurrentUser) -> dict[str, Any]:
+    """Move an order to `new_status` by the lifecycle's rules. A customer's user reaches only
+    their own orders and may only cancel a pending one."""
+    customer_id = actor.customer_id if not actor.is_staff else None
+    allowed = CUSTOMER_TRANSITIONS if customer_id is not None else TRANSITIONS
+
+    async def work(conn: psycopg.AsyncConnection) -> bool:
+        order = await db.fetch_one(conn, Q["lock_order"], {"order_id": order_id, "customer_id": customer_id})
+        if order is None:
+            raise NotFound(f"No order {order_id}")
+        permitted = allowed.get(order["status"], frozenset())
+        if new_status not in permitted:
+            raise Conflict(f"An order that is {order['status']} cannot become {new_status}",
+                           code="invalid_transition",
+                           details={"from": order["status"], "to": new_status, "allowed": sorted(permitted)})
+        restocked = new_status == "cancelled"
+        if restocked:
+            allocations = await db.fetch_all(conn, Q["order_allocations"], {"order_id": order_id})
+            await ledger.lock_skus(conn, (a["sku_id"] for a in allocations))
+            note = f"cancelled by {'the customer' if customer_id is not None else actor.username}"
+            await ledger.record_movements(conn, [
+                ledger.Movement(a["batch_id"], a["quantity"], "cancel", order_id, actor.user_id, note)
+                for a in allocations])
+        await db.execute(conn, Q["set_order_status"], {"order_id": order_id, "status": new_status})
+        return restocked
+
+    async def after_commit(conn: psycopg.AsyncConnection, restocked: bool) -> dict[str, Any]:
+        if restocked:
+            await versions.announce_change(conn)
+        return await read_order(conn, order_id, customer_id=customer_id, include_costs=actor.is_staff)
+
+    return await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=after_commit)

@@ -1,0 +1,144 @@
+-- Queries of ordering: carts, orders and their items.
+-- "Sellable" batches: stock > 0 and expiry_date > %(sellable_after)s (see inventory/expiry.py).
+
+-- name: cart_lines
+-- A user's cart, each line priced for its own quantity by the one pricing function, with
+-- the SKU's available stock. No rows: an empty (or never created) cart.
+SELECT ci.sku_id, ci.quantity, s.sku_code, p.product_id, p.name AS product_name, p.manufacturer,
+       s.package_size, s.unit_type, s.base_price, s.is_active AND p.is_active AS is_active,
+       coalesce(stock.available, 0) AS available, stock.earliest_expiry,
+       price.discount_percentage, price.unit_price, price.line_total, price.rule_id,
+       price.next_tier_min_quantity, price.next_tier_discount
+FROM Carts AS c
+JOIN Cart_Items AS ci USING (cart_id)
+JOIN Product_SKUs AS s USING (sku_id)
+JOIN Products AS p USING (product_id)
+LEFT JOIN LATERAL (
+    SELECT sum(b.quantity_on_hand)::int AS available, min(b.expiry_date) AS earliest_expiry
+    FROM Inventory_Batches AS b
+    WHERE b.sku_id = s.sku_id AND b.quantity_on_hand > 0 AND b.expiry_date > %(sellable_after)s
+) AS stock ON true
+CROSS JOIN LATERAL stockline_price(s.sku_id, %(customer_id)s, ci.quantity, %(today)s, s.base_price) AS price
+WHERE c.user_id = %(user_id)s
+ORDER BY ci.added_at, ci.sku_id;
+
+-- name: ensure_cart
+-- The user's cart, created on first use; race-free when two requests create it at once.
+INSERT INTO Carts AS c (user_id) VALUES (%(user_id)s)
+ON CONFLICT (user_id) DO UPDATE SET updated_at = now()
+RETURNING c.cart_id;
+
+-- name: set_cart_line
+-- Sets a line's quantity (not adds to it: a repeated request changes nothing more).
+INSERT INTO Cart_Items (cart_id, sku_id, quantity) VALUES (%(cart_id)s, %(sku_id)s, %(quantity)s)
+ON CONFLICT (cart_id, sku_id) DO UPDATE SET quantity = EXCLUDED.quantity;
+
+-- name: remove_cart_line
+DELETE FROM Cart_Items AS ci
+USING Carts AS c
+WHERE ci.cart_id = c.cart_id AND c.user_id = %(user_id)s AND ci.sku_id = %(sku_id)s;
+
+-- name: clear_cart
+DELETE FROM Cart_Items AS ci
+USING Carts AS c
+WHERE ci.cart_id = c.cart_id AND c.user_id = %(user_id)s;
+
+-- name: lock_cart
+-- Locks the user's cart for checkout (two checkouts of one cart run one after the other) and
+-- returns its lines; one row with NULL sku_id when the cart is empty, none when it never existed.
+SELECT c.cart_id, ci.sku_id, ci.quantity
+FROM Carts AS c
+LEFT JOIN Cart_Items AS ci USING (cart_id)
+WHERE c.user_id = %(user_id)s
+ORDER BY ci.sku_id
+FOR UPDATE OF c;
+
+-- name: order_by_idempotency_key
+SELECT order_id, request_hash
+FROM Orders
+WHERE customer_id = %(customer_id)s AND idempotency_key = %(idempotency_key)s;
+
+-- name: insert_order
+-- An order and its items (one per batch a line drew from) in one statement.
+WITH new_order AS (
+    INSERT INTO Orders (customer_id, user_id, total_amount, idempotency_key, request_hash)
+    VALUES (%(customer_id)s, %(user_id)s, %(total_amount)s, %(idempotency_key)s, %(request_hash)s)
+    RETURNING order_id
+), items AS (
+    INSERT INTO Order_Items (order_id, sku_id, batch_id, quantity_ordered, base_price, discount_percentage,
+                             sale_price, unit_cost, pricing_rule_id)
+    SELECT new_order.order_id, i.*
+    FROM new_order,
+         unnest(%(sku_ids)s::int[], %(batch_ids)s::int[], %(quantities)s::int[], %(base_prices)s::numeric[],
+                %(discounts)s::numeric[], %(sale_prices)s::numeric[], %(unit_costs)s::numeric[],
+                %(rule_ids)s::int[]) AS i
+)
+SELECT order_id FROM new_order;
+
+-- name: customer_exists
+SELECT EXISTS (SELECT 1 FROM Customers WHERE customer_id = %(customer_id)s) AS found;
+
+-- name: order_header
+-- One order, if the caller may see it (%(customer_id)s NULL: staff, who see every order).
+SELECT o.order_id, o.customer_id, c.name AS customer_name, o.user_id, u.username, o.order_date, o.status,
+       o.total_amount, o.updated_at
+FROM Orders AS o
+JOIN Customers AS c USING (customer_id)
+LEFT JOIN Users AS u ON u.user_id = o.user_id
+WHERE o.order_id = %(order_id)s
+  AND (%(customer_id)s::int IS NULL OR o.customer_id = %(customer_id)s::int);
+
+-- name: order_items
+-- An order's allocations with what recall tracing needs: product, package, batch and expiry.
+SELECT oi.order_item_id, oi.sku_id, s.sku_code, p.name AS product_name, s.package_size, s.unit_type,
+       oi.batch_id, b.batch_no, b.expiry_date, oi.quantity_ordered AS quantity, oi.base_price,
+       oi.discount_percentage, oi.sale_price, oi.sale_price * oi.quantity_ordered AS line_total,
+       oi.unit_cost, oi.pricing_rule_id
+FROM Order_Items AS oi
+JOIN Product_SKUs AS s USING (sku_id)
+JOIN Products AS p USING (product_id)
+JOIN Inventory_Batches AS b USING (batch_id)
+WHERE oi.order_id = %(order_id)s
+ORDER BY oi.sku_id, b.expiry_date, oi.batch_id;
+
+-- name: customer_orders_page
+-- A customer's orders, newest first, with their line and unit counts; always one row with
+-- the total (the page's columns NULL past the end).
+WITH matching AS (
+    SELECT order_id, order_date, status, total_amount, updated_at
+    FROM Orders
+    WHERE customer_id = %(customer_id)s
+      AND (%(status)s::text IS NULL OR status = %(status)s::text)
+)
+SELECT (SELECT count(*) FROM matching)::int AS total_items, page.*
+FROM (SELECT 1) AS one
+LEFT JOIN LATERAL (
+    SELECT m.order_id, m.order_date, m.status, m.total_amount, m.updated_at, items.line_count, items.units
+    FROM (SELECT * FROM matching ORDER BY order_date DESC, order_id DESC
+          LIMIT %(limit)s OFFSET %(offset)s) AS m
+    CROSS JOIN LATERAL (
+        SELECT count(DISTINCT oi.sku_id)::int AS line_count, coalesce(sum(oi.quantity_ordered), 0)::int AS units
+        FROM Order_Items AS oi
+        WHERE oi.order_id = m.order_id
+    ) AS items
+) AS page ON true
+ORDER BY page.order_date DESC, page.order_id DESC;
+
+-- name: lock_order
+-- Locks an order whose status is about to change (customer-scoped when %(customer_id)s is set).
+SELECT order_id, customer_id, status
+FROM Orders
+WHERE order_id = %(order_id)s
+  AND (%(customer_id)s::int IS NULL OR customer_id = %(customer_id)s::int)
+FOR UPDATE;
+
+-- name: order_allocations
+-- The units an order took from each batch (what a cancellation gives back).
+SELECT oi.batch_id, oi.sku_id, sum(oi.quantity_ordered)::int AS quantity
+FROM Order_Items AS oi
+WHERE oi.order_id = %(order_id)s
+GROUP BY oi.batch_id, oi.sku_id
+ORDER BY oi.batch_id;
+
+-- name: set_order_status
+UPDATE Orders SET status = %(status)s, updated_at = now() WHERE order_id = %(order_id)s;
