@@ -1,0 +1,1 @@
+"""Customers and their users, as the back office manages them."""

@@ -1,0 +1,1 @@
+"""Reporting: the dashboard figures and the stock and sales reports staff read."""
