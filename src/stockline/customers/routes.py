@@ -1,7 +1,127 @@
-"""Back-office routes (under /api/admin/, staff or admin)."""
+"""Back-office routes for customers and users (admin only; no SQL here)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from stockline.auth.dependencies import AdminUser
+from stockline.auth.schemas import Role
+from stockline.customers import service
+from stockline.customers.schemas import (
+    CustomerCreate,
+    CustomerDetail,
+    CustomerPage,
+    CustomerUpdate,
+    PasswordReset,
+    RoleChange,
+    UserCreate,
+    UserPage,
+    UserRead,
+)
+from stockline.pagination import Paging
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
+
+CustomerId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+UserId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+_NO_CUSTOMER = {404: {"description": "no such customer"}}
+_NO_USER = {404: {"description": "no such user"}}
+_IN_USE = {409: {"description": "it has orders or users (code customer_in_use)"}}
+_LAST_ADMIN = {404: {"description": "no such user"},
+               409: {"description": "the user is the last active admin (code last_admin)"}}
+
+
+# --- customers -----------------------------------------------------------------------------
+
+@router.get("/customers", summary="Customers by name; search matches name or email")
+async def list_customers(request: Request, user: AdminUser, paging: Paging,
+                         search: Annotated[str | None, Query(max_length=200)] = None) -> CustomerPage:
+    return await service.list_customers(request.app.state.pool, paging, search)
+
+
+@router.post("/customers", status_code=201, summary="Add a customer")
+async def create_customer(body: CustomerCreate, request: Request, user: AdminUser) -> CustomerDetail:
+    state = request.app.state
+    return await service.create_customer(state.pool, state.settings, body.model_dump())
+
+
+@router.get("/customers/{customer_id}", summary="One customer with its users", responses=_NO_CUSTOMER)
+async def get_customer(customer_id: CustomerId, request: Request, user: AdminUser) -> CustomerDetail:
+    return await service.get_customer(request.app.state.pool, customer_id)
+
+
+@router.patch("/customers/{customer_id}", responses=_NO_CUSTOMER,
+              summary="Change the fields sent (null clears address, email, phone)")
+async def update_customer(customer_id: CustomerId, body: CustomerUpdate, request: Request,
+                          user: AdminUser) -> CustomerDetail:
+    state = request.app.state
+    return await service.update_customer(state.pool, state.settings, customer_id,
+                                         body.model_dump(include=body.model_fields_set))
+
+
+@router.delete("/customers/{customer_id}", status_code=204,
+               summary="Delete a customer that has no orders and no users (its own pricing rules go too)",
+               responses=_NO_CUSTOMER | _IN_USE)
+async def delete_customer(customer_id: CustomerId, request: Request, user: AdminUser) -> Response:
+    state = request.app.state
+    await service.delete_customer(state.pool, state.settings, state.catalog_version, customer_id)
+    return Response(status_code=204)
+
+
+# --- users ---------------------------------------------------------------------------------
+
+@router.get("/users", summary="Users by username; filter by role, customer, active; search the username")
+async def list_users(request: Request, user: AdminUser, paging: Paging,
+                     role: Annotated[Role | None, Query()] = None,
+                     customer_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+                     active: Annotated[bool | None, Query()] = None,
+                     search: Annotated[str | None, Query(max_length=64)] = None) -> UserPage:
+    return await service.list_users(request.app.state.pool, paging, role=role, customer_id=customer_id,
+                                    active=active, search=search)
+
+
+@router.post("/users", status_code=201, summary="Add a user: a customer's (role customer) or staff/admin",
+             responses={409: {"description": "the username is taken (code username_taken)"}})
+async def create_user(body: UserCreate, request: Request, user: AdminUser) -> UserRead:
+    state = request.app.state
+    return await service.create_user(state.pool, state.settings, username=body.username,
+                                     password=body.password, role=body.role, customer_id=body.customer_id,
+                                     must_change_password=body.must_change_password)
+
+
+@router.get("/users/{user_id}", summary="One user", responses=_NO_USER)
+async def get_user(user_id: UserId, request: Request, user: AdminUser) -> UserRead:
+    return await service.get_user(request.app.state.pool, user_id)
+
+
+@router.post("/users/{user_id}/password",
+             summary="Set a new password: they must change it at next sign-in; their tokens stop working",
+             responses=_NO_USER)
+async def reset_password(user_id: UserId, body: PasswordReset, request: Request, user: AdminUser) -> UserRead:
+    state = request.app.state
+    return await service.reset_password(state.pool, state.settings, state.user_cache, user_id,
+                                        body.new_password)
+
+
+@router.post("/users/{user_id}/deactivate", summary="Deactivate: no sign-in, and their tokens stop working",
+             responses=_LAST_ADMIN)
+async def deactivate_user(user_id: UserId, request: Request, user: AdminUser) -> UserRead:
+    state = request.app.state
+    return await service.set_active(state.pool, state.settings, state.user_cache, user_id, False)
+
+
+@router.post("/users/{user_id}/reactivate", summary="Reactivate (they sign in again)", responses=_NO_USER)
+async def reactivate_user(user_id: UserId, request: Request, user: AdminUser) -> UserRead:
+    state = request.app.state
+    return await service.set_active(state.pool, state.settings, state.user_cache, user_id, True)
+
+
+@router.put("/users/{user_id}/role",
+            summary="Change the role (customer needs customer_id; staff and admin none); tokens stop working",
+            responses=_LAST_ADMIN)
+async def change_role(user_id: UserId, body: RoleChange, request: Request, user: AdminUser) -> UserRead:
+    state = request.app.state
+    return await service.change_role(state.pool, state.settings, state.user_cache, user_id, role=body.role,
+                                     customer_id=body.customer_id)

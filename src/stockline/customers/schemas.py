@@ -1,0 +1,105 @@
+"""Request and response bodies of the customer and user admin routes. Password hashes never
+appear in any of them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from stockline.auth.schemas import Role
+
+CustomerType = Literal["pharmacy", "hospital", "clinic", "wholesaler", "other"]
+
+# lenient on purpose: one @, no spaces, a dot in the domain; deliverability is not ours to prove
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+PHONE_PATTERN = r"^\+?[0-9][0-9 ()./-]{2,39}$"
+
+
+class CustomerCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str = Field(min_length=1, max_length=200)
+    address: str | None = Field(default=None, max_length=500)
+    customer_type: CustomerType = "pharmacy"
+    email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
+    phone: str | None = Field(default=None, max_length=40, pattern=PHONE_PATTERN)
+
+
+class CustomerUpdate(BaseModel):
+    """Only the fields sent change; null clears address, email or phone."""
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    address: str | None = Field(default=None, max_length=500)
+    customer_type: CustomerType | None = None
+    email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
+    phone: str | None = Field(default=None, max_length=40, pattern=PHONE_PATTERN)
+
+
+class UserRead(BaseModel):
+    user_id: int
+    username: str
+    role: Role
+    customer_id: int | None
+    customer_name: str | None
+    is_active: bool
+    must_change_password: bool
+    created_at: datetime
+    last_login_at: datetime | None
+    password_changed_at: datetime
+
+
+class CustomerRead(BaseModel):
+    customer_id: int
+    name: str
+    address: str | None
+    customer_type: CustomerType
+    email: str | None
+    phone: str | None
+    created_at: datetime
+    user_count: int
+    order_count: int
+
+
+class CustomerDetail(CustomerRead):
+    users: list[UserRead]
+
+
+class CustomerPage(BaseModel):
+    items: list[CustomerRead]
+    total_items: int
+    total_pages: int
+    current_page: int
+    page_size: int
+    search: str | None
+
+
+class UserPage(BaseModel):
+    items: list[UserRead]
+    total_items: int
+    total_pages: int
+    current_page: int
+    page_size: int
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=200, description="3-64 of A-Z a-z 0-9 _ . @ -")
+    password: str = Field(min_length=1, max_length=256)
+    role: Role = "customer"
+    customer_id: int | None = Field(default=None, ge=1, le=2_147_483_647,
+                                    description="required for role customer; none for staff and admin")
+    must_change_password: bool = Field(default=True,
+                                       description="make them choose their own at first sign-in")
+
+
+class PasswordReset(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    new_password: str = Field(min_length=1, max_length=256)
+
+
+class RoleChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Role
+    customer_id: int | None = Field(default=None, ge=1, le=2_147_483_647,
+                                    description="required for role customer; none for staff and admin")

@@ -1,0 +1,276 @@
+"""Customers and their users, as the back office manages them.
+
+- A customer can be deleted only while it has no orders and no users; its own pricing rules
+  go with it. The customer row is locked first, so a user or order added meanwhile either
+  waits and then fails on its foreign key, or commits first and is counted.
+- A customer user belongs to exactly one customer; staff and admins to none (the schema's
+  users_customer_matches_role says the same; this module says it first, clearly).
+- There is always an active admin: deactivating or demoting one first locks every active
+  admin row (in user_id order), then counts them, so two such changes at once run one after
+  the other and the second sees the first.
+- Revocation: a password reset, a deactivation or a role change bumps the user's
+  token_version, so every token issued before stops working. This worker forgets its cached
+  state of that user at once; other workers within the user-state cache TTL
+  (stockline.auth.service.USER_STATE_TTL_SECONDS).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from stockline import db
+from stockline.accounts.service import STAFF_ROLES, USERNAME
+from stockline.auth.passwords import hash_password, validate_new_password
+from stockline.cache import TtlCache
+from stockline.catalog.version import CatalogVersion
+from stockline.config import Settings
+from stockline.errors import Conflict, NotFound, ValidationFailed
+from stockline.pagination import PageRequest
+from stockline.sqlfile import queries_beside
+
+Q = queries_beside(__file__)
+
+CUSTOMER_FIELDS = ("name", "address", "customer_type", "email", "phone")
+_USERNAME_CONSTRAINTS = ("users_username_key", "users_username_lower_key")
+
+
+def contains_pattern(search: str | None) -> str | None:
+    """An ILIKE pattern matching values that contain `search` literally (None: no filter)."""
+    term = (search or "").strip()
+    if not term:
+        return None
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _blank_to_none(value: Any) -> Any:
+    return None if isinstance(value, str) and not value else value
+
+
+# --- customers -----------------------------------------------------------------------------
+
+async def list_customers(pool: AsyncConnectionPool, paging: PageRequest,
+                         search: str | None) -> dict[str, Any]:
+    async with pool.connection() as conn:
+        rows = await db.fetch_all(conn, Q["customers_page"], {
+            "pattern": contains_pattern(search), "limit": paging.limit, "offset": paging.offset})
+    items = [{key: value for key, value in row.items() if key != "total_items"}
+             for row in rows if row["customer_id"] is not None]
+    return paging.envelope(items, rows[0]["total_items"], search=(search or "").strip() or None)
+
+
+async def _read_customer(conn: psycopg.AsyncConnection, customer_id: int) -> dict[str, Any]:
+    customer = await db.fetch_one(conn, Q["customer"], {"customer_id": customer_id})
+    if customer is None:
+        raise NotFound(f"No customer {customer_id}")
+    users = await db.fetch_all(conn, Q["customer_users"], {"customer_id": customer_id})
+    return customer | {"users": users}
+
+
+async def get_customer(pool: AsyncConnectionPool, customer_id: int) -> dict[str, Any]:
+    async with pool.connection() as conn:
+        return await _read_customer(conn, customer_id)
+
+
+async def create_customer(pool: AsyncConnectionPool, settings: Settings,
+                          fields: dict[str, Any]) -> dict[str, Any]:
+    values = {name: _blank_to_none(fields.get(name)) for name in CUSTOMER_FIELDS}
+
+    async def work(conn: psycopg.AsyncConnection) -> int:
+        return (await db.fetch_one(conn, Q["insert_customer"], values))["customer_id"]
+
+    async def read_back(conn: psycopg.AsyncConnection, customer_id: int) -> dict[str, Any]:
+        return await _read_customer(conn, customer_id)
+
+    return await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=read_back)
+
+
+async def update_customer(pool: AsyncConnectionPool, settings: Settings, customer_id: int,
+                          changes: dict[str, Any]) -> dict[str, Any]:
+    """`changes` holds only the fields the caller sent; name and type cannot be cleared."""
+    for required in ("name", "customer_type"):
+        if required in changes and changes[required] is None:
+            raise ValidationFailed(f"The customer's {required.replace('_', ' ')} cannot be removed",
+                                   details={"field": required})
+    params: dict[str, Any] = {"customer_id": customer_id}
+    for name in CUSTOMER_FIELDS:
+        params[f"set_{name}"] = name in changes
+        params[name] = _blank_to_none(changes.get(name))
+
+    async def work(conn: psycopg.AsyncConnection) -> None:
+        if await db.fetch_one(conn, Q["update_customer"], params) is None:
+            raise NotFound(f"No customer {customer_id}")
+
+    async def read_back(conn: psycopg.AsyncConnection, _: None) -> dict[str, Any]:
+        return await _read_customer(conn, customer_id)
+
+    return await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=read_back)
+
+
+async def delete_customer(pool: AsyncConnectionPool, settings: Settings, versions: CatalogVersion,
+                          customer_id: int) -> None:
+    async def work(conn: psycopg.AsyncConnection) -> int:
+        row = await db.fetch_one(conn, Q["lock_customer_for_delete"], {"customer_id": customer_id})
+        if row is None:
+            raise NotFound(f"No customer {customer_id}")
+        if row["order_count"] or row["user_count"]:
+            held_by = [f"{row[key]} {noun}{'s' if row[key] != 1 else ''}"
+                       for key, noun in (("order_count", "order"), ("user_count", "user")) if row[key]]
+            raise Conflict(
+                f"Customer {customer_id} ({row['name']}) still has {' and '.join(held_by)}; "
+                "only a customer with no orders and no users can be deleted (deactivate its users instead)",
+                code="customer_in_use",
+                details={"order_count": row["order_count"], "user_count": row["user_count"]})
+        rules_deleted = await db.execute(conn, Q["delete_customer_rules"], {"customer_id": customer_id})
+        await db.execute(conn, Q["delete_customer"], {"customer_id": customer_id})
+        return rules_deleted
+
+    async def after_commit(conn: psycopg.AsyncConnection, rules_deleted: int) -> None:
+        if rules_deleted:
+            await versions.announce_change(conn)
+
+    await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=after_commit)
+
+
+# --- users ---------------------------------------------------------------------------------
+
+async def list_users(pool: AsyncConnectionPool, paging: PageRequest, *, role: str | None,
+                     customer_id: int | None, active: bool | None, search: str | None) -> dict[str, Any]:
+    async with pool.connection() as conn:
+        rows = await db.fetch_all(conn, Q["users_page"], {
+            "role": role, "customer_id": customer_id, "active": active, "pattern": contains_pattern(search),
+            "limit": paging.limit, "offset": paging.offset})
+    items = [{key: value for key, value in row.items() if key != "total_items"}
+             for row in rows if row["user_id"] is not None]
+    return paging.envelope(items, rows[0]["total_items"])
+
+
+async def _read_user(conn: psycopg.AsyncConnection, user_id: int) -> dict[str, Any]:
+    user = await db.fetch_one(conn, Q["user"], {"user_id": user_id})
+    if user is None:
+        raise NotFound(f"No user {user_id}")
+    return user
+
+
+async def get_user(pool: AsyncConnectionPool, user_id: int) -> dict[str, Any]:
+    async with pool.connection() as conn:
+        return await _read_user(conn, user_id)
+
+
+def _check_role_and_customer(role: str, customer_id: int | None) -> None:
+    if role == "customer" and customer_id is None:
+        raise ValidationFailed("A customer user needs the customer_id it belongs to",
+                               code="customer_required", details={"field": "customer_id"})
+    if role in STAFF_ROLES and customer_id is not None:
+        raise ValidationFailed(f"A {role} user belongs to no customer; leave customer_id out",
+                               code="customer_not_allowed", details={"field": "customer_id"})
+
+
+async def _ensure_customer(conn: psycopg.AsyncConnection, customer_id: int | None) -> None:
+    if customer_id is None:
+        return
+    row = await db.fetch_one(conn, Q["customer_exists"], {"customer_id": customer_id})
+    if not row["found"]:
+        raise ValidationFailed(f"Customer {customer_id} does not exist", code="unknown_customer",
+                               details={"customer_id": customer_id})
+
+
+async def create_user(pool: AsyncConnectionPool, settings: Settings, *, username: str, password: str,
+                      role: str, customer_id: int | None, must_change_password: bool) -> dict[str, Any]:
+    if not USERNAME.match(username):
+        raise ValidationFailed("A username has 3 to 64 characters, each a letter, digit or one of _ . @ -",
+                               code="invalid_username", details={"field": "username"})
+    _check_role_and_customer(role, customer_id)
+    validate_new_password(password)
+    password_hash = await asyncio.to_thread(hash_password, password)
+
+    async def work(conn: psycopg.AsyncConnection) -> int:
+        await _ensure_customer(conn, customer_id)
+        try:
+            row = await db.fetch_one(conn, Q["insert_user"], {
+                "customer_id": customer_id, "username": username, "password_hash": password_hash,
+                "role": role, "must_change_password": must_change_password})
+        except Conflict as exc:
+            if (exc.details or {}).get("constraint") in _USERNAME_CONSTRAINTS:
+                raise Conflict(f"The username {username!r} is taken (usernames ignore case)",
+                               code="username_taken", details={"username": username}) from None
+            raise
+        return row["user_id"]
+
+    async def read_back(conn: psycopg.AsyncConnection, user_id: int) -> dict[str, Any]:
+        return await _read_user(conn, user_id)
+
+    return await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=read_back)
+
+
+async def _lock_target(conn: psycopg.AsyncConnection, user_id: int, *,
+                       guard_admins: bool) -> tuple[dict[str, Any], list[int]]:
+    """The user's row, locked; with guard_admins, every active admin's row is locked first
+    (always before the target's, so these transactions take locks in one order)."""
+    admins = ([row["user_id"] for row in await db.fetch_all(conn, Q["lock_active_admins"])]
+              if guard_admins else [])
+    target = await db.fetch_one(conn, Q["lock_user"], {"user_id": user_id})
+    if target is None:
+        raise NotFound(f"No user {user_id}")
+    return target, admins
+
+
+def _refuse_last_admin(target: dict[str, Any], active_admins: list[int], action: str) -> None:
+    if target["role"] == "admin" and target["is_active"] and active_admins == [target["user_id"]]:
+        raise Conflict(f"User {target['user_id']} is the last active admin and cannot be {action}; "
+                       "make another user an admin first", code="last_admin",
+                       details={"user_id": target["user_id"]})
+
+
+async def _change_user(pool: AsyncConnectionPool, settings: Settings, cache: TtlCache[dict], user_id: int,
+                       work) -> dict[str, Any]:
+    async def read_back(conn: psycopg.AsyncConnection, _: None) -> dict[str, Any]:
+        return await _read_user(conn, user_id)
+
+    try:
+        return await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=read_back)
+    finally:
+        cache.discard(user_id)  # this worker sees the change at once; others within the TTL
+
+
+async def reset_password(pool: AsyncConnectionPool, settings: Settings, cache: TtlCache[dict], user_id: int,
+                         new_password: str) -> dict[str, Any]:
+    validate_new_password(new_password)
+    password_hash = await asyncio.to_thread(hash_password, new_password)
+
+    async def work(conn: psycopg.AsyncConnection) -> None:
+        await _lock_target(conn, user_id, guard_admins=False)
+        await db.execute(conn, Q["reset_password"], {"user_id": user_id, "password_hash": password_hash})
+
+    return await _change_user(pool, settings, cache, user_id, work)
+
+
+async def set_active(pool: AsyncConnectionPool, settings: Settings, cache: TtlCache[dict], user_id: int,
+                     active: bool) -> dict[str, Any]:
+    """Deactivating revokes the user's tokens; either way, doing it twice changes nothing more."""
+    async def work(conn: psycopg.AsyncConnection) -> None:
+        target, admins = await _lock_target(conn, user_id, guard_admins=not active)
+        if not active:
+            _refuse_last_admin(target, admins, "deactivated")
+        await db.execute(conn, Q["set_user_active"], {"user_id": user_id, "active": active})
+
+    return await _change_user(pool, settings, cache, user_id, work)
+
+
+async def change_role(pool: AsyncConnectionPool, settings: Settings, cache: TtlCache[dict], user_id: int, *,
+                      role: str, customer_id: int | None) -> dict[str, Any]:
+    _check_role_and_customer(role, customer_id)
+
+    async def work(conn: psycopg.AsyncConnection) -> None:
+        target, admins = await _lock_target(conn, user_id, guard_admins=role != "admin")
+        if role != "admin":
+            _refuse_last_admin(target, admins, f"made {role}")
+        await _ensure_customer(conn, customer_id)
+        await db.execute(conn, Q["set_user_role"],
+                         {"user_id": user_id, "role": role, "customer_id": customer_id})
+
+    return await _change_user(pool, settings, cache, user_id, work)
