@@ -23,6 +23,7 @@ from stockline.config import Settings, get_settings
 from stockline.customers import routes as customer_routes
 from stockline.errors import install_error_handlers
 from stockline.inventory import entry_routes as inventory_entry_routes
+from stockline.inventory import routes as inventory_routes
 from stockline.observability import Metrics, ObservabilityMiddleware
 from stockline.ordering import routes as ordering_routes
 from stockline.pricing import admin_routes as pricing_admin_routes
@@ -78,7 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_routes.router)
     app.include_router(catalog_routes.router)
     app.include_router(ordering_routes.router)
-    for back_office in (customer_routes, inventory_entry_routes, pricing_admin_routes, reporting_routes):
+    for back_office in (customer_routes, inventory_routes, inventory_entry_routes, pricing_admin_routes,
+                        reporting_routes):
         app.include_router(back_office.router)
     if settings.bench_endpoints:
         from stockline import bench_routes

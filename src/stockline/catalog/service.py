@@ -23,11 +23,11 @@ from stockline.inventory.expiry import business_day, sellable_after
 from stockline.pricing import repo as pricing_repo
 from stockline.pricing.rules import money, net_unit_price, price_line
 from stockline.response_cache import CachedResponse, ResponseCache
+from stockline.search import search_patterns
 from stockline.sqlfile import queries_beside
 
 Q = queries_beside(__file__)
 
-MAX_SEARCH_TERMS = 8
 
 
 @dataclass(frozen=True)
@@ -47,10 +47,7 @@ class CatalogQuery:
                 or self.sort in ("price", "expiry", "availability"))
 
     def search_patterns(self) -> list[str]:
-        """ILIKE patterns, one per whitespace-separated term; wildcards in a term are literal."""
-        terms = (self.search or "").split()[:MAX_SEARCH_TERMS]
-        escaped = (t.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for t in terms)
-        return [f"%{term}%" for term in escaped]
+        return search_patterns(self.search)
 
 
 def _item(row: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,145 @@
+-- Queries of batch management and the inventory views (the ledger's own queries are in
+-- queries.sql). "Sellable": stock > 0 and expiry_date > %(sellable_after)s.
+
+-- name: find_sku
+-- A SKU by id or by code (whichever is given).
+SELECT sku_id, sku_code
+FROM Product_SKUs
+WHERE (%(sku_id)s::int IS NOT NULL AND sku_id = %(sku_id)s::int)
+   OR (%(sku_id)s::int IS NULL AND sku_code = %(sku_code)s::text);
+
+-- name: batch_by_number
+SELECT batch_id, sku_id, batch_no, expiry_date, quantity_on_hand, cost_price
+FROM Inventory_Batches
+WHERE sku_id = %(sku_id)s AND batch_no = %(batch_no)s;
+
+-- name: batch_by_id
+SELECT batch_id, sku_id, batch_no, expiry_date, quantity_on_hand, cost_price
+FROM Inventory_Batches
+WHERE batch_id = %(batch_id)s;
+
+-- name: insert_batch
+-- A new batch, empty: its stock arrives through the ledger's receipt movement.
+INSERT INTO Inventory_Batches (sku_id, batch_no, expiry_date, quantity_on_hand, cost_price)
+VALUES (%(sku_id)s, %(batch_no)s, %(expiry_date)s, 0, %(cost_price)s)
+RETURNING batch_id;
+
+-- name: set_batch_cost
+UPDATE Inventory_Batches SET cost_price = %(cost_price)s WHERE batch_id = %(batch_id)s;
+
+-- name: set_batch_expiry
+UPDATE Inventory_Batches SET expiry_date = %(expiry_date)s WHERE batch_id = %(batch_id)s;
+
+-- name: record_batch_edit
+INSERT INTO Batch_Edits (batch_id, field, old_value, new_value, user_id, note)
+VALUES (%(batch_id)s, %(field)s, %(old_value)s, %(new_value)s, %(user_id)s, %(note)s);
+
+-- name: last_sale_day
+-- The latest UTC day this batch was sold on (an expiry may not move to or before it).
+SELECT max((o.order_date AT TIME ZONE 'UTC')::date) AS day
+FROM Order_Items AS oi
+JOIN Orders AS o USING (order_id)
+WHERE oi.batch_id = %(batch_id)s;
+
+-- name: batch_history
+-- What a batch has been through: movements other than its opening receipt, and sales.
+SELECT (SELECT count(*) FROM Order_Items WHERE batch_id = %(batch_id)s)::int AS items,
+       (SELECT count(*) FROM Stock_Movements WHERE batch_id = %(batch_id)s AND reason <> 'receipt')::int AS moves,
+       (SELECT count(*) FROM Stock_Movements WHERE batch_id = %(batch_id)s AND reason = 'receipt')::int AS receipts;
+
+-- name: delete_batch
+-- An untouched batch and its receipts (a receipt entered by mistake, taken back whole).
+WITH gone_moves AS (
+    DELETE FROM Stock_Movements WHERE batch_id = %(batch_id)s
+)
+DELETE FROM Inventory_Batches WHERE batch_id = %(batch_id)s;
+
+-- name: expired_with_stock
+-- Batches already expired (not sellable) that still hold stock, for the bulk write-off.
+SELECT batch_id, sku_id, batch_no, expiry_date, quantity_on_hand, cost_price
+FROM Inventory_Batches
+WHERE quantity_on_hand > 0 AND expiry_date <= %(today)s
+ORDER BY sku_id, batch_id;
+
+-- name: batch_view
+-- One batch as the inventory view shows it.
+SELECT b.batch_id, b.batch_no, b.expiry_date, b.quantity_on_hand, b.cost_price, b.received_at,
+       s.sku_id, s.sku_code, s.package_size, s.unit_type, s.reorder_level, p.product_id, p.name AS product_name,
+       p.manufacturer
+FROM Inventory_Batches AS b
+JOIN Product_SKUs AS s USING (sku_id)
+JOIN Products AS p USING (product_id)
+WHERE b.batch_id = %(batch_id)s;
+
+-- name: inventory_page
+-- Batches with their SKU's available stock, filtered and sorted; one row always (the total,
+-- and the page's columns NULL past the end).
+-- filter: low_stock (an active SKU's available < reorder level), critical (available below
+-- half the reorder level), expiring (sellable, expiring within %(expiring_by)s), expired (expired,
+-- stock left), recent (received within 7 days).
+WITH sku_stock AS (
+    SELECT sku_id, coalesce(sum(quantity_on_hand) FILTER (WHERE expiry_date > %(sellable_after)s), 0)::int
+           AS available
+    FROM Inventory_Batches
+    GROUP BY sku_id
+), matching AS (
+    SELECT b.batch_id, b.batch_no, b.expiry_date, b.quantity_on_hand, b.cost_price, b.received_at,
+           s.sku_id, s.sku_code, s.package_size, s.unit_type, s.reorder_level, p.product_id,
+           p.name AS product_name, p.manufacturer, st.available
+    FROM Inventory_Batches AS b
+    JOIN Product_SKUs AS s USING (sku_id)
+    JOIN Products AS p USING (product_id)
+    JOIN sku_stock AS st USING (sku_id)
+    WHERE (cardinality(%(patterns)s::text[]) = 0 OR NOT EXISTS (
+              SELECT 1 FROM unnest(%(patterns)s::text[]) AS t (pattern)
+              WHERE NOT (p.name ILIKE t.pattern OR s.package_size ILIKE t.pattern OR b.batch_no ILIKE t.pattern
+                         OR s.sku_code ILIKE t.pattern)))
+      AND (%(sku_id)s::int IS NULL OR b.sku_id = %(sku_id)s::int)
+      AND CASE %(filter)s::text
+            WHEN 'low_stock' THEN s.is_active AND p.is_active AND st.available < s.reorder_level
+            WHEN 'critical' THEN s.is_active AND p.is_active AND st.available * 2 < s.reorder_level
+            WHEN 'expiring' THEN b.quantity_on_hand > 0 AND b.expiry_date > %(sellable_after)s
+                                 AND b.expiry_date <= %(expiring_by)s
+            WHEN 'expired' THEN b.quantity_on_hand > 0 AND b.expiry_date <= %(today)s
+            WHEN 'recent' THEN b.received_at >= now() - interval '7 days'
+            ELSE true
+          END
+)
+SELECT (SELECT count(*) FROM matching)::int AS total_items, page.*
+FROM (SELECT 1) AS one
+LEFT JOIN LATERAL (
+    SELECT *
+    FROM matching
+    ORDER BY CASE WHEN %(sort)s::text = 'expiry' THEN expiry_date END,
+             CASE WHEN %(sort)s::text = 'received' THEN received_at END DESC,
+             CASE WHEN %(sort)s::text = 'quantity' THEN quantity_on_hand END,
+             CASE WHEN %(sort)s::text = 'product' THEN lower(product_name) END,
+             sku_id, expiry_date, batch_id
+    LIMIT %(limit)s OFFSET %(offset)s
+) AS page ON true;
+
+-- name: movements_page
+-- The ledger, newest first, filtered; one row always (the total; page columns NULL past the end).
+WITH matching AS (
+    SELECT m.movement_id, m.batch_id, m.quantity_delta, m.reason, m.order_id, m.user_id, m.note, m.created_at
+    FROM Stock_Movements AS m
+    JOIN Inventory_Batches AS b USING (batch_id)
+    WHERE (%(batch_id)s::int IS NULL OR m.batch_id = %(batch_id)s::int)
+      AND (%(sku_id)s::int IS NULL OR b.sku_id = %(sku_id)s::int)
+      AND (%(order_id)s::bigint IS NULL OR m.order_id = %(order_id)s::bigint)
+      AND (%(reason)s::text IS NULL OR m.reason = %(reason)s::text)
+      AND (%(created_from)s::timestamptz IS NULL OR m.created_at >= %(created_from)s::timestamptz)
+      AND (%(created_before)s::timestamptz IS NULL OR m.created_at < %(created_before)s::timestamptz)
+)
+SELECT (SELECT count(*) FROM matching)::int AS total_items, page.*
+FROM (SELECT 1) AS one
+LEFT JOIN LATERAL (
+    SELECT m.*, b.batch_no, b.sku_id, s.sku_code, p.name AS product_name, u.username
+    FROM (SELECT * FROM matching ORDER BY created_at DESC, movement_id DESC
+          LIMIT %(limit)s OFFSET %(offset)s) AS m
+    JOIN Inventory_Batches AS b USING (batch_id)
+    JOIN Product_SKUs AS s ON s.sku_id = b.sku_id
+    JOIN Products AS p ON p.product_id = s.product_id
+    LEFT JOIN Users AS u ON u.user_id = m.user_id
+) AS page ON true
+ORDER BY page.created_at DESC, page.movement_id DESC;
