@@ -1,0 +1,101 @@
+"""The dashboard's figures, read in one statement and cached for a few seconds.
+
+Revenue and profit count non-cancelled orders only: revenue = sum(sale_price * quantity),
+profit = revenue - sum(unit_cost * quantity), unit_cost being the batch cost stored at
+sale. Days are UTC calendar days of order_date: `daily` is the last DAYS days (today
+included, oldest first), `weekly` the last WEEKS ISO weeks (Monday starts, the current week
+included), empty periods "0.00"; the top tens rank revenue over the last TOP_WINDOW_DAYS
+days (ties: lowest id first).
+
+The cache key is the catalog version (every checkout, cancellation and stock change bumps
+it after commit, in every worker) and the day, so a write shows at the next request; the
+short time-to-live bounds what a write that does not bump the version (a status change
+that leaves revenue alone, a bulk load) can leave stale. The version is read before the
+figures, so figures read before a commit are never stored under the version after it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from psycopg_pool import AsyncConnectionPool
+
+from stockline import db
+from stockline.cache import TtlCache
+from stockline.catalog.version import CatalogVersion
+from stockline.config import Settings
+from stockline.inventory.expiry import business_day, sellable_after
+from stockline.pricing.rules import money
+from stockline.reporting.service import utc_midnight, window_start
+from stockline.sqlfile import queries_beside
+
+Q = queries_beside(__file__)
+
+DAYS = 14
+WEEKS = 8
+TOP_WINDOW_DAYS = 30
+TOP_COUNT = 10
+CACHE_SECONDS = 5.0
+
+
+def new_cache() -> TtlCache[dict[str, Any]]:
+    return TtlCache(CACHE_SECONDS, max_entries=8)
+
+
+def _params(settings: Settings, today: date) -> dict[str, Any]:
+    days_from = window_start(today, DAYS)
+    this_monday = today - timedelta(days=today.weekday())
+    weeks_from = this_monday - timedelta(weeks=WEEKS - 1)
+    top_from = window_start(today, TOP_WINDOW_DAYS)
+    return {
+        "days_from": days_from, "day_count": DAYS, "weeks_from": weeks_from, "week_count": WEEKS,
+        "top_from": top_from, "top_count": TOP_COUNT,
+        "recent_from": utc_midnight(min(days_from, weeks_from, top_from)),
+        "sellable_after": sellable_after(settings, today),
+        "expiring_until": today + timedelta(days=settings.expiring_soon_days),
+    }
+
+
+def _money(text: str) -> str:
+    return money(Decimal(text))
+
+
+def _render(row: dict[str, Any], today: date) -> dict[str, Any]:
+    return {
+        "as_of": today.isoformat(),
+        "total_revenue": money(row["total_revenue"]), "total_profit": money(row["total_profit"]),
+        "total_orders": row["total_orders"], "total_batches": row["total_batches"],
+        "expiring_soon": row["expiring_soon"], "low_stock_count": row["low_stock_count"],
+        "daily": [{"day": d["day"], "revenue": _money(d["revenue"]), "profit": _money(d["profit"])}
+                  for d in row["daily"]],
+        "weekly": [{"week_start": w["week_start"], "revenue": _money(w["revenue"]),
+                    "profit": _money(w["profit"])} for w in row["weekly"]],
+        "top_products": [t | {"revenue": _money(t["revenue"]), "profit": _money(t["profit"])}
+                         for t in row["top_products"]],
+        "top_customers": [t | {"revenue": _money(t["revenue"]), "profit": _money(t["profit"])}
+                          for t in row["top_customers"]],
+    }
+
+
+async def read_stats(pool: AsyncConnectionPool, settings: Settings,
+                     today: date | None = None) -> dict[str, Any]:
+    """The figures as of `today` (default: the UTC business day), uncached."""
+    today = today or business_day()
+    async with pool.connection() as conn:
+        row = await db.fetch_one(conn, Q["dashboard_stats"], _params(settings, today))
+    assert row is not None  # an aggregate over one row always answers
+    return _render(row, today)
+
+
+async def stats(pool: AsyncConnectionPool, versions: CatalogVersion, settings: Settings,
+                cache: TtlCache[dict[str, Any]]) -> dict[str, Any]:
+    version = await versions.current(pool)
+    today = business_day()
+    key = (version, today)
+    figures = cache.get(key)
+    if figures is None:
+        figures = await read_stats(pool, settings, today)
+        cache.set(key, figures)
+    return figures

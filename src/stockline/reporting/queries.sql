@@ -1,0 +1,290 @@
+-- Queries of reporting: the stock and sales reports and the dashboard figures.
+-- "Sellable" batches: stock > 0 and expiry_date > %(sellable_after)s (see inventory/expiry.py).
+-- "Expired": stock > 0 and expiry_date <= %(today)s (a batch expires at the start of its
+-- expiry date). Days are UTC calendar days; a day's orders are those with
+-- %(from)s <= order_date < %(until)s, bounds the service computes at UTC midnight.
+-- Sales figures count non-cancelled orders only; revenue = sale_price * quantity_ordered,
+-- cost = unit_cost (the batch cost stored at sale) * quantity_ordered.
+--
+-- Every report is one statement: its totals (always one row, even past the last page) and
+-- one page of rows (%(limit)s NULL: every row, for CSV exports). Its page columns are NULL
+-- when the page is past the end.
+
+-- name: low_stock
+-- Active SKUs whose available (sellable) units are below their reorder level: out of stock
+-- first, then the smallest stock.
+WITH stock AS (
+    SELECT b.sku_id, sum(b.quantity_on_hand)::int AS available
+    FROM Inventory_Batches AS b
+    WHERE b.quantity_on_hand > 0 AND b.expiry_date > %(sellable_after)s
+    GROUP BY b.sku_id
+), matching AS (
+    SELECT s.sku_id, s.sku_code, p.product_id, p.name AS product_name, p.manufacturer, s.package_size,
+           s.unit_type, coalesce(stock.available, 0) AS available, s.reorder_level,
+           s.reorder_level - coalesce(stock.available, 0) AS shortfall
+    FROM Product_SKUs AS s
+    JOIN Products AS p USING (product_id)
+    LEFT JOIN stock USING (sku_id)
+    WHERE s.is_active AND p.is_active AND coalesce(stock.available, 0) < s.reorder_level
+)
+SELECT totals.*, page.*
+FROM (SELECT count(*)::int AS total_items, coalesce(sum(shortfall), 0)::bigint AS total_shortfall
+      FROM matching) AS totals
+LEFT JOIN (
+    SELECT * FROM matching
+    ORDER BY available, shortfall DESC, sku_id
+    LIMIT %(limit)s::bigint OFFSET %(offset)s::bigint
+) AS page ON true
+ORDER BY page.available, page.shortfall DESC, page.sku_id;
+
+-- name: expiring
+-- Sellable batches with stock that expire on or before %(expiring_until)s, soonest first,
+-- each with its value at cost.
+WITH matching AS (
+    SELECT b.batch_id, b.batch_no, b.expiry_date, b.expiry_date - %(today)s::date AS days_left,
+           b.quantity_on_hand, b.cost_price, b.quantity_on_hand * b.cost_price AS value_at_cost,
+           s.sku_id, s.sku_code, p.product_id, p.name AS product_name, p.manufacturer, s.package_size,
+           s.unit_type
+    FROM Inventory_Batches AS b
+    JOIN Product_SKUs AS s USING (sku_id)
+    JOIN Products AS p USING (product_id)
+    WHERE b.quantity_on_hand > 0 AND b.expiry_date > %(sellable_after)s
+      AND b.expiry_date <= %(expiring_until)s
+)
+SELECT totals.*, page.*
+FROM (SELECT count(*)::int AS total_items, coalesce(sum(quantity_on_hand), 0)::bigint AS total_units,
+             coalesce(sum(value_at_cost), 0) AS total_value
+      FROM matching) AS totals
+LEFT JOIN (
+    SELECT * FROM matching
+    ORDER BY expiry_date, batch_id
+    LIMIT %(limit)s::bigint OFFSET %(offset)s::bigint
+) AS page ON true
+ORDER BY page.expiry_date, page.batch_id;
+
+-- name: expired
+-- Batches that still hold stock after their expiry date began: what is to be written off,
+-- longest expired first, each with its value at cost.
+WITH matching AS (
+    SELECT b.batch_id, b.batch_no, b.expiry_date, %(today)s::date - b.expiry_date AS days_expired,
+           b.quantity_on_hand, b.cost_price, b.quantity_on_hand * b.cost_price AS value_at_cost,
+           s.sku_id, s.sku_code, p.product_id, p.name AS product_name, p.manufacturer, s.package_size,
+           s.unit_type
+    FROM Inventory_Batches AS b
+    JOIN Product_SKUs AS s USING (sku_id)
+    JOIN Products AS p USING (product_id)
+    WHERE b.quantity_on_hand > 0 AND b.expiry_date <= %(today)s
+)
+SELECT totals.*, page.*
+FROM (SELECT count(*)::int AS total_items, coalesce(sum(quantity_on_hand), 0)::bigint AS total_units,
+             coalesce(sum(value_at_cost), 0) AS total_value
+      FROM matching) AS totals
+LEFT JOIN (
+    SELECT * FROM matching
+    ORDER BY expiry_date, batch_id
+    LIMIT %(limit)s::bigint OFFSET %(offset)s::bigint
+) AS page ON true
+ORDER BY page.expiry_date, page.batch_id;
+
+-- name: reorder_suggestions
+-- Active SKUs sold in the window (%(from)s on, %(window_days)s days) whose available units
+-- cover fewer than %(cover_days)s days at that rate: daily rate = units sold / window days,
+-- days of cover = available / daily rate, suggested quantity = what brings cover up to
+-- %(cover_days)s days, rounded up. Least cover first.
+WITH sold AS (
+    SELECT oi.sku_id, sum(oi.quantity_ordered)::int AS units_sold
+    FROM Orders AS o
+    JOIN Order_Items AS oi USING (order_id)
+    WHERE o.status <> 'cancelled' AND o.order_date >= %(from)s
+    GROUP BY oi.sku_id
+), stock AS (
+    SELECT b.sku_id, sum(b.quantity_on_hand)::int AS available
+    FROM Inventory_Batches AS b
+    WHERE b.sku_id IN (SELECT sku_id FROM sold)
+      AND b.quantity_on_hand > 0 AND b.expiry_date > %(sellable_after)s
+    GROUP BY b.sku_id
+), matching AS (
+    SELECT s.sku_id, s.sku_code, p.product_id, p.name AS product_name, p.manufacturer, s.package_size,
+           s.unit_type, s.reorder_level, sold.units_sold, coalesce(stock.available, 0) AS available,
+           round(sold.units_sold::numeric / %(window_days)s, 3) AS daily_rate,
+           -- available / (units_sold / window_days), in integers until the one division
+           round(coalesce(stock.available, 0)::numeric * %(window_days)s / sold.units_sold, 1) AS days_of_cover,
+           ceil((sold.units_sold::numeric * %(cover_days)s - coalesce(stock.available, 0)::numeric * %(window_days)s)
+                / %(window_days)s)::int AS suggested_quantity
+    FROM sold
+    JOIN Product_SKUs AS s USING (sku_id)
+    JOIN Products AS p USING (product_id)
+    LEFT JOIN stock USING (sku_id)
+    WHERE s.is_active AND p.is_active
+      AND coalesce(stock.available, 0)::bigint * %(window_days)s < sold.units_sold::bigint * %(cover_days)s
+)
+SELECT totals.*, page.*
+FROM (SELECT count(*)::int AS total_items, coalesce(sum(suggested_quantity), 0)::bigint AS total_suggested
+      FROM matching) AS totals
+LEFT JOIN (
+    SELECT * FROM matching
+    ORDER BY days_of_cover, sku_id
+    LIMIT %(limit)s::bigint OFFSET %(offset)s::bigint
+) AS page ON true
+ORDER BY page.days_of_cover, page.sku_id;
+
+-- name: stock_valuation
+-- Stock on hand at cost per SKU (every SKU holding stock, sellable or not), of which
+-- sellable and of which expired; the largest value first. Totals over every such SKU.
+WITH per_sku AS (
+    SELECT b.sku_id, count(*)::int AS batches, sum(b.quantity_on_hand)::bigint AS units_on_hand,
+           sum(b.quantity_on_hand * b.cost_price) AS value_at_cost,
+           coalesce(sum(b.quantity_on_hand) FILTER (WHERE b.expiry_date > %(sellable_after)s), 0)::bigint
+               AS sellable_units,
+           coalesce(sum(b.quantity_on_hand * b.cost_price) FILTER (WHERE b.expiry_date > %(sellable_after)s), 0)
+               AS sellable_value,
+           coalesce(sum(b.quantity_on_hand) FILTER (WHERE b.expiry_date <= %(today)s), 0)::bigint
+               AS expired_units,
+           coalesce(sum(b.quantity_on_hand * b.cost_price) FILTER (WHERE b.expiry_date <= %(today)s), 0)
+               AS expired_value
+    FROM Inventory_Batches AS b
+    WHERE b.quantity_on_hand > 0
+    GROUP BY b.sku_id
+), matching AS (
+    SELECT s.sku_id, s.sku_code, p.product_id, p.name AS product_name, p.manufacturer, s.package_size,
+           s.unit_type, s.is_active AND p.is_active AS is_active, per_sku.batches, per_sku.units_on_hand,
+           per_sku.value_at_cost, round(per_sku.value_at_cost / per_sku.units_on_hand, 2) AS average_unit_cost,
+           per_sku.sellable_units, per_sku.sellable_value, per_sku.expired_units, per_sku.expired_value
+    FROM per_sku
+    JOIN Product_SKUs AS s USING (sku_id)
+    JOIN Products AS p USING (product_id)
+)
+SELECT totals.*, page.*
+FROM (SELECT count(*)::int AS total_items, coalesce(sum(units_on_hand), 0)::bigint AS total_units,
+             coalesce(sum(value_at_cost), 0) AS total_value,
+             coalesce(sum(sellable_value), 0) AS total_sellable_value,
+             coalesce(sum(expired_value), 0) AS total_expired_value
+      FROM matching) AS totals
+LEFT JOIN (
+    SELECT * FROM matching
+    ORDER BY value_at_cost DESC, sku_id
+    LIMIT %(limit)s::bigint OFFSET %(offset)s::bigint
+) AS page ON true
+ORDER BY page.value_at_cost DESC, page.sku_id;
+
+-- name: loss_making_sales
+-- Order items of non-cancelled orders sold below their unit cost, placed in
+-- [%(from)s, %(until)s) (either bound NULL: open), newest first.
+WITH matching AS (
+    SELECT oi.order_item_id, o.order_id, o.order_date, o.status, o.customer_id, c.name AS customer_name,
+           oi.sku_id, s.sku_code, p.name AS product_name, oi.batch_id, b.batch_no,
+           oi.quantity_ordered AS quantity, oi.base_price, oi.discount_percentage, oi.pricing_rule_id,
+           oi.sale_price, oi.unit_cost, oi.unit_cost - oi.sale_price AS loss_per_unit,
+           (oi.unit_cost - oi.sale_price) * oi.quantity_ordered AS loss
+    FROM Order_Items AS oi
+    JOIN Orders AS o ON o.order_id = oi.order_id
+    JOIN Customers AS c ON c.customer_id = o.customer_id
+    JOIN Product_SKUs AS s ON s.sku_id = oi.sku_id
+    JOIN Products AS p ON p.product_id = s.product_id
+    JOIN Inventory_Batches AS b ON b.batch_id = oi.batch_id
+    WHERE o.status <> 'cancelled' AND oi.sale_price < oi.unit_cost
+      AND (%(from)s::timestamptz IS NULL OR o.order_date >= %(from)s::timestamptz)
+      AND (%(until)s::timestamptz IS NULL OR o.order_date < %(until)s::timestamptz)
+)
+SELECT totals.*, page.*
+FROM (SELECT count(*)::int AS total_items, coalesce(sum(quantity), 0)::bigint AS total_units,
+             coalesce(sum(loss), 0) AS total_loss
+      FROM matching) AS totals
+LEFT JOIN (
+    SELECT * FROM matching
+    ORDER BY order_date DESC, order_id DESC, order_item_id
+    LIMIT %(limit)s::bigint OFFSET %(offset)s::bigint
+) AS page ON true
+ORDER BY page.order_date DESC, page.order_id DESC, page.order_item_id;
+
+-- name: dashboard_stats
+-- Every dashboard figure in one statement. All-time totals over non-cancelled orders; the
+-- daily series (%(day_count)s days from %(days_from)s), the weekly series (%(week_count)s
+-- ISO weeks, Mondays from %(weeks_from)s) and the top tens (sales since %(top_from)s) read
+-- only orders since %(recent_from)s (midnight UTC of the earliest of those days). Money
+-- leaves as text so it keeps its exact value through JSON.
+WITH recent AS (
+    SELECT o.order_id, o.customer_id, (o.order_date AT TIME ZONE 'UTC')::date AS day, oi.sku_id,
+           oi.quantity_ordered AS units, oi.sale_price * oi.quantity_ordered AS revenue,
+           (oi.sale_price - oi.unit_cost) * oi.quantity_ordered AS profit
+    FROM Orders AS o
+    JOIN Order_Items AS oi USING (order_id)
+    WHERE o.status <> 'cancelled' AND o.order_date >= %(recent_from)s
+), per_day AS (
+    SELECT day, sum(revenue) AS revenue, sum(profit) AS profit
+    FROM recent
+    GROUP BY day
+), per_week AS (
+    -- ISO weeks start on Monday (isodow 1)
+    SELECT day - (extract(isodow FROM day)::int - 1) AS week_start, sum(revenue) AS revenue,
+           sum(profit) AS profit
+    FROM per_day
+    GROUP BY 1
+), days AS (
+    SELECT %(days_from)s::date + i AS day
+    FROM generate_series(0, %(day_count)s - 1) AS i
+), weeks AS (
+    SELECT %(weeks_from)s::date + 7 * i AS week_start
+    FROM generate_series(0, %(week_count)s - 1) AS i
+), top_skus AS (
+    SELECT sku_id, sum(revenue) AS revenue, sum(profit) AS profit, sum(units)::bigint AS units,
+           count(DISTINCT order_id)::int AS orders
+    FROM recent
+    WHERE day >= %(top_from)s
+    GROUP BY sku_id
+    ORDER BY revenue DESC, sku_id
+    LIMIT %(top_count)s
+), top_buyers AS (
+    SELECT customer_id, sum(revenue) AS revenue, sum(profit) AS profit, sum(units)::bigint AS units,
+           count(DISTINCT order_id)::int AS orders
+    FROM recent
+    WHERE day >= %(top_from)s
+    GROUP BY customer_id
+    ORDER BY revenue DESC, customer_id
+    LIMIT %(top_count)s
+), stock AS (
+    SELECT b.sku_id, sum(b.quantity_on_hand)::int AS available
+    FROM Inventory_Batches AS b
+    WHERE b.quantity_on_hand > 0 AND b.expiry_date > %(sellable_after)s
+    GROUP BY b.sku_id
+)
+SELECT totals.total_revenue, totals.total_profit,
+       (SELECT count(*) FROM Orders WHERE status <> 'cancelled')::bigint AS total_orders,
+       (SELECT count(*) FROM Inventory_Batches)::bigint AS total_batches,
+       (SELECT count(*) FROM Inventory_Batches AS b
+        WHERE b.quantity_on_hand > 0 AND b.expiry_date > %(sellable_after)s
+          AND b.expiry_date <= %(expiring_until)s)::int AS expiring_soon,
+       (SELECT count(*)
+        FROM Product_SKUs AS s
+        JOIN Products AS p USING (product_id)
+        LEFT JOIN stock USING (sku_id)
+        WHERE s.is_active AND p.is_active AND coalesce(stock.available, 0) < s.reorder_level)::int
+           AS low_stock_count,
+       (SELECT json_agg(json_build_object('day', days.day, 'revenue', coalesce(per_day.revenue, 0)::text,
+                                          'profit', coalesce(per_day.profit, 0)::text) ORDER BY days.day)
+        FROM days LEFT JOIN per_day USING (day)) AS daily,
+       (SELECT json_agg(json_build_object('week_start', weeks.week_start,
+                                          'revenue', coalesce(per_week.revenue, 0)::text,
+                                          'profit', coalesce(per_week.profit, 0)::text) ORDER BY weeks.week_start)
+        FROM weeks LEFT JOIN per_week USING (week_start)) AS weekly,
+       (SELECT coalesce(json_agg(json_build_object(
+                   'sku_id', t.sku_id, 'sku_code', s.sku_code, 'product_id', p.product_id,
+                   'product_name', p.name, 'package_size', s.package_size, 'revenue', t.revenue::text,
+                   'profit', t.profit::text, 'units', t.units, 'orders', t.orders)
+                   ORDER BY t.revenue DESC, t.sku_id), '[]')
+        FROM top_skus AS t
+        JOIN Product_SKUs AS s USING (sku_id)
+        JOIN Products AS p USING (product_id)) AS top_products,
+       (SELECT coalesce(json_agg(json_build_object(
+                   'customer_id', t.customer_id, 'name', c.name, 'revenue', t.revenue::text,
+                   'profit', t.profit::text, 'units', t.units, 'orders', t.orders)
+                   ORDER BY t.revenue DESC, t.customer_id), '[]')
+        FROM top_buyers AS t
+        JOIN Customers AS c USING (customer_id)) AS top_customers
+FROM (
+    SELECT coalesce(sum(oi.sale_price * oi.quantity_ordered), 0) AS total_revenue,
+           coalesce(sum((oi.sale_price - oi.unit_cost) * oi.quantity_ordered), 0) AS total_profit
+    FROM Orders AS o
+    JOIN Order_Items AS oi USING (order_id)
+    WHERE o.status <> 'cancelled'
+) AS totals;

@@ -1,0 +1,190 @@
+"""Shapes of the reports and the dashboard (documentation: the service renders them). Money is
+a decimal string with two places ("12.50"); other decimals are strings too ("0.333");
+dates are ISO 8601. Every report is the paginated envelope plus its totals and parameters;
+`?format=csv` gives the same columns as the items, every row, as text/csv."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+
+class ExportFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+
+
+class Page(BaseModel):
+    total_items: int
+    total_pages: int
+    current_page: int
+    page_size: int
+    as_of: date
+
+
+class SkuColumns(BaseModel):
+    sku_id: int
+    sku_code: str
+    product_id: int
+    product_name: str
+    manufacturer: str | None
+    package_size: str
+    unit_type: str
+
+
+class LowStockItem(SkuColumns):
+    available: int
+    reorder_level: int
+    shortfall: int
+
+
+class LowStockPage(Page):
+    items: list[LowStockItem]
+    total_shortfall: int
+
+
+class BatchItem(SkuColumns):
+    batch_id: int
+    batch_no: str
+    expiry_date: date
+    quantity_on_hand: int
+    cost_price: str
+    value_at_cost: str
+
+
+class ExpiringItem(BatchItem):
+    days_left: int
+
+
+class ExpiringPage(Page):
+    items: list[ExpiringItem]
+    days: int
+    expiring_until: date
+    total_units: int
+    total_value: str
+
+
+class ExpiredItem(BatchItem):
+    days_expired: int
+
+
+class ExpiredPage(Page):
+    items: list[ExpiredItem]
+    total_units: int
+    total_value: str
+
+
+class ReorderItem(SkuColumns):
+    reorder_level: int
+    units_sold: int
+    available: int
+    daily_rate: str
+    days_of_cover: str
+    suggested_quantity: int
+
+
+class ReorderPage(Page):
+    items: list[ReorderItem]
+    sales_from: date
+    window_days: int
+    cover_days: int
+    total_suggested: int
+
+
+class ValuationItem(SkuColumns):
+    is_active: bool
+    batches: int
+    units_on_hand: int
+    value_at_cost: str
+    average_unit_cost: str
+    sellable_units: int
+    sellable_value: str
+    expired_units: int
+    expired_value: str
+
+
+class ValuationPage(Page):
+    items: list[ValuationItem]
+    total_units: int
+    total_value: str
+    total_sellable_value: str
+    total_expired_value: str
+
+
+class LossItem(BaseModel):
+    order_item_id: int
+    order_id: int
+    order_date: datetime
+    status: str
+    customer_id: int
+    customer_name: str
+    sku_id: int
+    sku_code: str
+    product_name: str
+    batch_id: int
+    batch_no: str
+    quantity: int
+    base_price: str
+    discount_percentage: str
+    pricing_rule_id: int | None
+    sale_price: str
+    unit_cost: str
+    loss_per_unit: str
+    loss: str
+
+
+class LossPage(Page):
+    items: list[LossItem]
+    date_from: date | None
+    date_to: date | None
+    total_units: int
+    total_loss: str
+
+
+class DaySales(BaseModel):
+    day: date
+    revenue: str
+    profit: str
+
+
+class WeekSales(BaseModel):
+    week_start: date
+    revenue: str
+    profit: str
+
+
+class TopProduct(BaseModel):
+    sku_id: int
+    sku_code: str
+    product_id: int
+    product_name: str
+    package_size: str
+    revenue: str
+    profit: str
+    units: int
+    orders: int
+
+
+class TopCustomer(BaseModel):
+    customer_id: int
+    name: str
+    revenue: str
+    profit: str
+    units: int
+    orders: int
+
+
+class DashboardStats(BaseModel):
+    as_of: date
+    total_revenue: str
+    total_profit: str
+    total_orders: int
+    total_batches: int
+    expiring_soon: int
+    low_stock_count: int
+    daily: list[DaySales]
+    weekly: list[WeekSales]
+    top_products: list[TopProduct]
+    top_customers: list[TopCustomer]
