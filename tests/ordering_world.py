@@ -41,7 +41,6 @@ def build_world(conn) -> dict[str, int]:
                  "(1, 1, 'cust_1', %(h)s, 'customer'), (2, 1, 'cust_1b', %(h)s, 'customer'), "
                  "(3, 2, 'cust_2', %(h)s, 'customer'), (4, NULL, 'staffer', %(h)s, 'staff'), "
                  "(5, NULL, 'boss', %(h)s, 'admin')", {"h": password_hash()})
-    conn.execute("SELECT setval(pg_get_serial_sequence('users', 'user_id'), 5)")
     conn.execute("INSERT INTO Products (product_id, name, manufacturer) VALUES "
                  "(1, 'Amoxicillin 500 mg capsules', 'Sandoz'), (2, 'Paracetamol 500 mg tablets', 'Teva')")
     conn.execute("INSERT INTO Product_SKUs (sku_id, product_id, sku_code, package_size, unit_type, base_price, "
@@ -62,6 +61,10 @@ def build_world(conn) -> dict[str, int]:
     }
     conn.execute("INSERT INTO Pricing_Rules (rule_id, sku_id, customer_id, min_quantity, discount_percentage) "
                  "VALUES (1, NULL, NULL, 10, 5), (2, 1, 1, 1, 20)")
+    for table, column in (("users", "user_id"), ("customers", "customer_id"), ("products", "product_id"),
+                          ("product_skus", "sku_id"), ("pricing_rules", "rule_id")):  # rows above took explicit ids
+        conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "  # noqa: S608
+                     f"(SELECT max({column}) FROM {table}))")
     conn.execute(CATALOG_Q["bump_catalog_version"].sql)
     return ids
 

@@ -280,3 +280,12 @@ async def test_workers_share_the_redis_cache(settings: Settings, catalog):
             return [i["sku_id"] for i in response.json()["items"]] == [1, 2]
 
         await eventually(fresh)
+
+
+async def test_search_never_matches_through_a_missing_manufacturer(client, catalog):
+    """A NULL column must not make an unmatched term count as matched."""
+    catalog.execute("INSERT INTO Products (product_id, name, manufacturer) VALUES (9, 'Nameless generic', NULL)")
+    catalog.execute("INSERT INTO Product_SKUs (sku_id, product_id, sku_code, base_price) VALUES (9, 9, 'GEN-9', 1.00)")
+    announce_change(catalog)
+    assert (await listing(client, search="zzzz"))["items"] == []
+    assert [i["sku_id"] for i in (await listing(client, search="nameless"))["items"]] == [9]

@@ -15,8 +15,8 @@ WITH matching AS NOT MATERIALIZED (
       AND (%(manufacturer)s::text IS NULL OR lower(p.manufacturer) = lower(%(manufacturer)s::text))
       AND (cardinality(%(patterns)s::text[]) = 0 OR NOT EXISTS (
           SELECT 1 FROM unnest(%(patterns)s::text[]) AS t (pattern)
-          WHERE NOT (p.name ILIKE t.pattern OR p.manufacturer ILIKE t.pattern OR s.package_size ILIKE t.pattern
-                     OR s.unit_type ILIKE t.pattern OR s.sku_code ILIKE t.pattern)))
+          WHERE (p.name ILIKE t.pattern OR p.manufacturer ILIKE t.pattern OR s.package_size ILIKE t.pattern
+                     OR s.unit_type ILIKE t.pattern OR s.sku_code ILIKE t.pattern) IS NOT TRUE))
 ), page AS (
     SELECT sku_id, row_number() OVER (ORDER BY sort_key, product_id, sku_id) AS position
     FROM (
@@ -65,8 +65,8 @@ WITH stock AS (
       AND (%(manufacturer)s::text IS NULL OR lower(p.manufacturer) = lower(%(manufacturer)s::text))
       AND (cardinality(%(patterns)s::text[]) = 0 OR NOT EXISTS (
           SELECT 1 FROM unnest(%(patterns)s::text[]) AS t (pattern)
-          WHERE NOT (p.name ILIKE t.pattern OR p.manufacturer ILIKE t.pattern OR s.package_size ILIKE t.pattern
-                     OR s.unit_type ILIKE t.pattern OR s.sku_code ILIKE t.pattern)))
+          WHERE (p.name ILIKE t.pattern OR p.manufacturer ILIKE t.pattern OR s.package_size ILIKE t.pattern
+                     OR s.unit_type ILIKE t.pattern OR s.sku_code ILIKE t.pattern) IS NOT TRUE))
       AND (%(in_stock)s::boolean IS NULL OR (coalesce(stock.total_on_hand, 0) > 0) = %(in_stock)s::boolean)
       AND (%(low_stock)s::boolean IS NULL
            OR (coalesce(stock.total_on_hand, 0) < s.reorder_level) = %(low_stock)s::boolean)

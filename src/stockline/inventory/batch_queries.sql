@@ -92,8 +92,8 @@ WITH sku_stock AS (
     JOIN sku_stock AS st USING (sku_id)
     WHERE (cardinality(%(patterns)s::text[]) = 0 OR NOT EXISTS (
               SELECT 1 FROM unnest(%(patterns)s::text[]) AS t (pattern)
-              WHERE NOT (p.name ILIKE t.pattern OR s.package_size ILIKE t.pattern OR b.batch_no ILIKE t.pattern
-                         OR s.sku_code ILIKE t.pattern)))
+              WHERE (p.name ILIKE t.pattern OR s.package_size ILIKE t.pattern OR b.batch_no ILIKE t.pattern
+                         OR s.sku_code ILIKE t.pattern) IS NOT TRUE))
       AND (%(sku_id)s::int IS NULL OR b.sku_id = %(sku_id)s::int)
       AND CASE %(filter)s::text
             WHEN 'low_stock' THEN s.is_active AND p.is_active AND st.available < s.reorder_level

@@ -7,6 +7,8 @@ is 409. Customers may cancel their own pending orders only.
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -16,7 +18,7 @@ from stockline import db
 from stockline.auth.service import CurrentUser
 from stockline.catalog.version import CatalogVersion
 from stockline.config import Settings
-from stockline.errors import Conflict, NotFound
+from stockline.errors import Conflict, NotFound, ValidationFailed
 from stockline.inventory import ledger
 from stockline.pagination import PageRequest
 from stockline.pricing.rules import money
@@ -69,7 +71,12 @@ async def read_order(conn: psycopg.AsyncConnection, order_id: int, *, customer_i
         "allowed_transitions": sorted((CUSTOMER_TRANSITIONS if customer_id else TRANSITIONS)
                                       .get(header["status"], ())),
         "total_units": sum(row["quantity"] for row in rows), "items": items,
-    }
+    } | (_order_costs(rows, header["total_amount"]) if include_costs else {})
+
+
+def _order_costs(rows: list[dict[str, Any]], total: Any) -> dict[str, str]:
+    cost = sum((row["unit_cost"] * row["quantity"] for row in rows), Decimal("0.00"))
+    return {"total_cost": money(cost), "profit": money(total - cost)}
 
 
 async def get_order(pool: AsyncConnectionPool, order_id: int, *, customer_id: int | None,
@@ -88,6 +95,26 @@ async def customer_orders(pool: AsyncConnectionPool, customer_id: int, paging: P
               "updated_at": r["updated_at"].isoformat()}
              for r in rows if r["order_id"] is not None]
     return paging.envelope(items, rows[0]["total_items"], status=status)
+
+
+async def all_orders(pool: AsyncConnectionPool, paging: PageRequest, *, status: str | None,
+                     customer_id: int | None, date_from: date | None, date_to: date | None) -> dict[str, Any]:
+    """Every customer's orders for staff (order dates are UTC days)."""
+    if date_from and date_to and date_from > date_to:
+        raise ValidationFailed("date_from must not be after date_to")
+    async with pool.connection() as conn:
+        rows = await db.fetch_all(conn, Q["admin_orders_page"], {
+            "status": status, "customer_id": customer_id, "date_from": date_from, "date_to": date_to,
+            "limit": paging.limit, "offset": paging.offset})
+    items = [{"order_id": r["order_id"], "customer_id": r["customer_id"], "customer_name": r["customer_name"],
+              "user_id": r["user_id"], "username": r["username"], "order_date": r["order_date"].isoformat(),
+              "status": r["status"], "total_amount": money(r["total_amount"]), "total_cost": money(r["cost"]),
+              "profit": money(r["total_amount"] - r["cost"]), "line_count": r["line_count"],
+              "units": r["units"], "updated_at": r["updated_at"].isoformat()}
+             for r in rows if r["order_id"] is not None]
+    return paging.envelope(items, rows[0]["total_items"], status=status, customer_id=customer_id,
+                           date_from=date_from.isoformat() if date_from else None,
+                           date_to=date_to.isoformat() if date_to else None)
 
 
 async def change_status(pool: AsyncConnectionPool, versions: CatalogVersion, settings: Settings, *,

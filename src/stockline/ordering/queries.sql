@@ -142,3 +142,32 @@ ORDER BY oi.batch_id;
 
 -- name: set_order_status
 UPDATE Orders SET status = %(status)s, updated_at = now() WHERE order_id = %(order_id)s;
+
+-- name: admin_orders_page
+-- Every customer's orders for staff, newest first, filtered by status, customer and order
+-- date range, with the customer's name, totals, cost and profit; one row always.
+WITH matching AS (
+    SELECT o.order_id, o.customer_id, o.user_id, o.order_date, o.status, o.total_amount, o.updated_at
+    FROM Orders AS o
+    WHERE (%(status)s::text IS NULL OR o.status = %(status)s::text)
+      AND (%(customer_id)s::int IS NULL OR o.customer_id = %(customer_id)s::int)
+      AND (%(date_from)s::date IS NULL OR o.order_date >= (%(date_from)s::date)::timestamp AT TIME ZONE 'UTC')
+      AND (%(date_to)s::date IS NULL
+           OR o.order_date < (%(date_to)s::date + 1)::timestamp AT TIME ZONE 'UTC')
+)
+SELECT (SELECT count(*) FROM matching)::int AS total_items, page.*
+FROM (SELECT 1) AS one
+LEFT JOIN LATERAL (
+    SELECT m.*, c.name AS customer_name, u.username, items.line_count, items.units, items.cost
+    FROM (SELECT * FROM matching ORDER BY order_date DESC, order_id DESC
+          LIMIT %(limit)s OFFSET %(offset)s) AS m
+    JOIN Customers AS c USING (customer_id)
+    LEFT JOIN Users AS u ON u.user_id = m.user_id
+    CROSS JOIN LATERAL (
+        SELECT count(DISTINCT oi.sku_id)::int AS line_count, coalesce(sum(oi.quantity_ordered), 0)::int AS units,
+               coalesce(sum(oi.unit_cost * oi.quantity_ordered), 0) AS cost
+        FROM Order_Items AS oi
+        WHERE oi.order_id = m.order_id
+    ) AS items
+) AS page ON true
+ORDER BY page.order_date DESC, page.order_id DESC;
