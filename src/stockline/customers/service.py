@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import psycopg
@@ -227,7 +228,7 @@ def _refuse_last_admin(target: dict[str, Any], active_admins: list[int], action:
 
 
 async def _change_user(pool: AsyncConnectionPool, settings: Settings, cache: TtlCache[dict], user_id: int,
-                       work) -> dict[str, Any]:
+                       work: Callable[[psycopg.AsyncConnection], Awaitable[None]]) -> dict[str, Any]:
     async def read_back(conn: psycopg.AsyncConnection, _: None) -> dict[str, Any]:
         return await _read_user(conn, user_id)
 

@@ -246,7 +246,7 @@ def explain(rules: list[PricingRule], *, customer_id: int | None, sku_id: int, b
         explanation = (f"Rule {winner.rule_id} ({SCOPES[winner.specificity]}) wins: "
                        f"{_why_won(winner, applicable)}")
     elif candidates:
-        explanation = f"No rule applies at {quantity} units; the base price stands"
+        explanation = f"No rule applies at a quantity of {quantity}; the base price stands"
     else:
         explanation = "No rule matches this customer, SKU and day; the base price stands"
     next_tier = None

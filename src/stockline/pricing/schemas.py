@@ -12,16 +12,15 @@ from pydantic import BaseModel, ConfigDict, Field
 Scope = Literal["sku+customer", "sku", "customer", "global"]
 MAX_ID = 2_147_483_647
 
-Discount = Field(ge=0, le=100, max_digits=5, decimal_places=2, description="percent off, 0 to 100")
-MinQuantity = Field(ge=1, le=MAX_ID, description="the tier: the rule applies from this many units")
 
 
 class RuleCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     sku_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="null: every SKU")
     customer_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="null: every customer")
-    min_quantity: int = MinQuantity
-    discount_percentage: Decimal = Discount
+    min_quantity: int = Field(default=1, ge=1, le=MAX_ID, description="the tier: from this many units")
+    discount_percentage: Decimal = Field(ge=0, le=100, max_digits=5, decimal_places=2,
+                                         description="percent off, 0 to 100")
     valid_from: date | None = Field(default=None, description="first day it applies; null: always did")
     valid_to: date | None = Field(default=None, description="last day it applies; null: no end")
 
