@@ -221,7 +221,8 @@ async def _lock_target(conn: psycopg.AsyncConnection, user_id: int, *,
 
 
 def _refuse_last_admin(target: dict[str, Any], active_admins: list[int], action: str) -> None:
-    if target["role"] == "admin" and target["is_active"] and active_admins == [target["user_id"]]:
+    others = [user_id for user_id in active_admins if user_id != target["user_id"]]
+    if target["role"] == "admin" and target["is_active"] and not others:
         raise Conflict(f"User {target['user_id']} is the last active admin and cannot be {action}; "
                        "make another user an admin first", code="last_admin",
                        details={"user_id": target["user_id"]})
