@@ -51,8 +51,7 @@ def _params(settings: Settings, today: date) -> dict[str, Any]:
     top_from = window_start(today, TOP_WINDOW_DAYS)
     return {
         "days_from": days_from, "day_count": DAYS, "weeks_from": weeks_from, "week_count": WEEKS,
-        "top_from": top_from, "top_count": TOP_COUNT,
-        "recent_from": utc_midnight(min(days_from, weeks_from, top_from)),
+        "top_from": utc_midnight(top_from), "top_count": TOP_COUNT,
         "sellable_after": sellable_after(settings, today),
         "expiring_until": today + timedelta(days=settings.expiring_soon_days),
     }

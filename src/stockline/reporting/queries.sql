@@ -130,21 +130,26 @@ ORDER BY page.days_of_cover, page.sku_id;
 
 -- name: stock_valuation
 -- Stock on hand at cost per SKU (every SKU holding stock, sellable or not), of which
--- sellable and of which expired; the largest value first. Totals over every such SKU.
-WITH per_sku AS (
-    SELECT b.sku_id, count(*)::int AS batches, sum(b.quantity_on_hand)::bigint AS units_on_hand,
-           sum(b.quantity_on_hand * b.cost_price) AS value_at_cost,
-           coalesce(sum(b.quantity_on_hand) FILTER (WHERE b.expiry_date > %(sellable_after)s), 0)::bigint
-               AS sellable_units,
-           coalesce(sum(b.quantity_on_hand * b.cost_price) FILTER (WHERE b.expiry_date > %(sellable_after)s), 0)
-               AS sellable_value,
-           coalesce(sum(b.quantity_on_hand) FILTER (WHERE b.expiry_date <= %(today)s), 0)::bigint
-               AS expired_units,
-           coalesce(sum(b.quantity_on_hand * b.cost_price) FILTER (WHERE b.expiry_date <= %(today)s), 0)
-               AS expired_value
+-- sellable and of which expired; the largest value first. Totals over every such SKU. Each
+-- batch's value is worked out once, into its SKU's sellable, expired or (inside the minimum
+-- shelf life) unsellable bucket.
+WITH per_bucket AS (
+    SELECT b.sku_id,
+           CASE WHEN b.expiry_date > %(sellable_after)s THEN 'sellable'
+                WHEN b.expiry_date <= %(today)s THEN 'expired' ELSE 'unsellable' END AS bucket,
+           count(*)::int AS batches, sum(b.quantity_on_hand)::bigint AS units,
+           sum(b.quantity_on_hand * b.cost_price) AS value
     FROM Inventory_Batches AS b
     WHERE b.quantity_on_hand > 0
-    GROUP BY b.sku_id
+    GROUP BY 1, 2
+), per_sku AS (
+    SELECT sku_id, sum(batches)::int AS batches, sum(units)::bigint AS units_on_hand, sum(value) AS value_at_cost,
+           coalesce(sum(units) FILTER (WHERE bucket = 'sellable'), 0)::bigint AS sellable_units,
+           coalesce(sum(value) FILTER (WHERE bucket = 'sellable'), 0) AS sellable_value,
+           coalesce(sum(units) FILTER (WHERE bucket = 'expired'), 0)::bigint AS expired_units,
+           coalesce(sum(value) FILTER (WHERE bucket = 'expired'), 0) AS expired_value
+    FROM per_bucket
+    GROUP BY sku_id
 ), matching AS (
     SELECT s.sku_id, s.sku_code, p.product_id, p.name AS product_name, p.manufacturer, s.package_size,
            s.unit_type, s.is_active AND p.is_active AS is_active, per_sku.batches, per_sku.units_on_hand,
@@ -169,19 +174,15 @@ ORDER BY page.value_at_cost DESC, page.sku_id;
 
 -- name: loss_making_sales
 -- Order items of non-cancelled orders sold below their unit cost, placed in
--- [%(from)s, %(until)s) (either bound NULL: open), newest first.
+-- [%(from)s, %(until)s) (either bound NULL: open), newest first. Names are joined to the
+-- page's rows only.
 WITH matching AS (
-    SELECT oi.order_item_id, o.order_id, o.order_date, o.status, o.customer_id, c.name AS customer_name,
-           oi.sku_id, s.sku_code, p.name AS product_name, oi.batch_id, b.batch_no,
+    SELECT oi.order_item_id, o.order_id, o.order_date, o.status, o.customer_id, oi.sku_id, oi.batch_id,
            oi.quantity_ordered AS quantity, oi.base_price, oi.discount_percentage, oi.pricing_rule_id,
            oi.sale_price, oi.unit_cost, oi.unit_cost - oi.sale_price AS loss_per_unit,
            (oi.unit_cost - oi.sale_price) * oi.quantity_ordered AS loss
     FROM Order_Items AS oi
     JOIN Orders AS o ON o.order_id = oi.order_id
-    JOIN Customers AS c ON c.customer_id = o.customer_id
-    JOIN Product_SKUs AS s ON s.sku_id = oi.sku_id
-    JOIN Products AS p ON p.product_id = s.product_id
-    JOIN Inventory_Batches AS b ON b.batch_id = oi.batch_id
     WHERE o.status <> 'cancelled' AND oi.sale_price < oi.unit_cost
       AND (%(from)s::timestamptz IS NULL OR o.order_date >= %(from)s::timestamptz)
       AND (%(until)s::timestamptz IS NULL OR o.order_date < %(until)s::timestamptz)
@@ -191,34 +192,38 @@ FROM (SELECT count(*)::int AS total_items, coalesce(sum(quantity), 0)::bigint AS
              coalesce(sum(loss), 0) AS total_loss
       FROM matching) AS totals
 LEFT JOIN (
-    SELECT * FROM matching
-    ORDER BY order_date DESC, order_id DESC, order_item_id
-    LIMIT %(limit)s::bigint OFFSET %(offset)s::bigint
+    SELECT m.order_item_id, m.order_id, m.order_date, m.status, m.customer_id, c.name AS customer_name, m.sku_id,
+           s.sku_code, p.name AS product_name, m.batch_id, b.batch_no, m.quantity, m.base_price,
+           m.discount_percentage, m.pricing_rule_id, m.sale_price, m.unit_cost, m.loss_per_unit, m.loss
+    FROM (SELECT * FROM matching
+          ORDER BY order_date DESC, order_id DESC, order_item_id
+          LIMIT %(limit)s::bigint OFFSET %(offset)s::bigint) AS m
+    JOIN Customers AS c ON c.customer_id = m.customer_id
+    JOIN Product_SKUs AS s ON s.sku_id = m.sku_id
+    JOIN Products AS p ON p.product_id = s.product_id
+    JOIN Inventory_Batches AS b ON b.batch_id = m.batch_id
 ) AS page ON true
 ORDER BY page.order_date DESC, page.order_id DESC, page.order_item_id;
 
 -- name: dashboard_stats
--- Every dashboard figure in one statement. All-time totals over non-cancelled orders; the
--- daily series (%(day_count)s days from %(days_from)s), the weekly series (%(week_count)s
--- ISO weeks, Mondays from %(weeks_from)s) and the top tens (sales since %(top_from)s) read
--- only orders since %(recent_from)s (midnight UTC of the earliest of those days). Money
--- leaves as text so it keeps its exact value through JSON.
-WITH recent AS (
-    SELECT o.order_id, o.customer_id, (o.order_date AT TIME ZONE 'UTC')::date AS day, oi.sku_id,
-           oi.quantity_ordered AS units, oi.sale_price * oi.quantity_ordered AS revenue,
-           (oi.sale_price - oi.unit_cost) * oi.quantity_ordered AS profit
+-- Every dashboard figure in one statement. Sales per UTC day over every non-cancelled order
+-- give the all-time totals, the daily series (%(day_count)s days from %(days_from)s) and the
+-- weekly one (%(week_count)s ISO weeks, Mondays from %(weeks_from)s); one row per order and
+-- SKU sold since %(top_from)s gives the top tens. Money leaves as text so it keeps its exact
+-- value through JSON.
+WITH per_day AS (
+    SELECT (o.order_date AT TIME ZONE 'UTC')::date AS day, sum(oi.sale_price * oi.quantity_ordered) AS revenue,
+           sum((oi.sale_price - oi.unit_cost) * oi.quantity_ordered) AS profit
     FROM Orders AS o
     JOIN Order_Items AS oi USING (order_id)
-    WHERE o.status <> 'cancelled' AND o.order_date >= %(recent_from)s
-), per_day AS (
-    SELECT day, sum(revenue) AS revenue, sum(profit) AS profit
-    FROM recent
-    GROUP BY day
+    WHERE o.status <> 'cancelled'
+    GROUP BY 1
 ), per_week AS (
-    -- ISO weeks start on Monday (isodow 1)
+    -- an ISO week starts on Monday (isodow 1)
     SELECT day - (extract(isodow FROM day)::int - 1) AS week_start, sum(revenue) AS revenue,
            sum(profit) AS profit
     FROM per_day
+    WHERE day >= %(weeks_from)s
     GROUP BY 1
 ), days AS (
     SELECT %(days_from)s::date + i AS day
@@ -226,19 +231,26 @@ WITH recent AS (
 ), weeks AS (
     SELECT %(weeks_from)s::date + 7 * i AS week_start
     FROM generate_series(0, %(week_count)s - 1) AS i
+), lines AS (
+    -- one row per order and SKU (a line may draw from several batches)
+    SELECT o.order_id, o.customer_id, oi.sku_id, sum(oi.quantity_ordered) AS units,
+           sum(oi.sale_price * oi.quantity_ordered) AS revenue,
+           sum((oi.sale_price - oi.unit_cost) * oi.quantity_ordered) AS profit
+    FROM Orders AS o
+    JOIN Order_Items AS oi USING (order_id)
+    WHERE o.status <> 'cancelled' AND o.order_date >= %(top_from)s
+    GROUP BY o.order_id, oi.sku_id
 ), top_skus AS (
     SELECT sku_id, sum(revenue) AS revenue, sum(profit) AS profit, sum(units)::bigint AS units,
-           count(DISTINCT order_id)::int AS orders
-    FROM recent
-    WHERE day >= %(top_from)s
+           count(*)::int AS orders
+    FROM lines
     GROUP BY sku_id
     ORDER BY revenue DESC, sku_id
     LIMIT %(top_count)s
 ), top_buyers AS (
     SELECT customer_id, sum(revenue) AS revenue, sum(profit) AS profit, sum(units)::bigint AS units,
            count(DISTINCT order_id)::int AS orders
-    FROM recent
-    WHERE day >= %(top_from)s
+    FROM lines
     GROUP BY customer_id
     ORDER BY revenue DESC, customer_id
     LIMIT %(top_count)s
@@ -281,10 +293,5 @@ SELECT totals.total_revenue, totals.total_profit,
                    ORDER BY t.revenue DESC, t.customer_id), '[]')
         FROM top_buyers AS t
         JOIN Customers AS c USING (customer_id)) AS top_customers
-FROM (
-    SELECT coalesce(sum(oi.sale_price * oi.quantity_ordered), 0) AS total_revenue,
-           coalesce(sum((oi.sale_price - oi.unit_cost) * oi.quantity_ordered), 0) AS total_profit
-    FROM Orders AS o
-    JOIN Order_Items AS oi USING (order_id)
-    WHERE o.status <> 'cancelled'
-) AS totals;
+FROM (SELECT coalesce(sum(revenue), 0) AS total_revenue, coalesce(sum(profit), 0) AS total_profit
+      FROM per_day) AS totals;

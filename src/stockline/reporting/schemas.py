@@ -177,6 +177,12 @@ class TopCustomer(BaseModel):
 
 
 class DashboardStats(BaseModel):
+    """Revenue, profit and total_orders count non-cancelled orders (all time); total_batches
+    every batch; expiring_soon the sellable batches with stock expiring within
+    EXPIRING_SOON_DAYS; low_stock_count the active SKUs below their reorder level. `daily`:
+    the last 14 UTC days, `weekly`: the last 8 ISO weeks (Monday starts), both oldest first
+    with empty periods "0.00"; top tens by revenue over the last 30 days."""
+
     as_of: date
     total_revenue: str
     total_profit: str
