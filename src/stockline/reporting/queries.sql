@@ -192,16 +192,19 @@ FROM (SELECT count(*)::int AS total_items, coalesce(sum(quantity), 0)::bigint AS
              coalesce(sum(loss), 0) AS total_loss
       FROM matching) AS totals
 LEFT JOIN (
-    SELECT m.order_item_id, m.order_id, m.order_date, m.status, m.customer_id, c.name AS customer_name, m.sku_id,
-           s.sku_code, p.name AS product_name, m.batch_id, b.batch_no, m.quantity, m.base_price,
-           m.discount_percentage, m.pricing_rule_id, m.sale_price, m.unit_cost, m.loss_per_unit, m.loss
+    SELECT m.order_item_id, m.order_id, m.order_date, m.status, m.customer_id, c.name AS customer_name,
+           m.sku_id, s.sku_code, p.name AS product_name, m.batch_id,
+           -- by key, row by row: the planner cannot know how few items sell below cost and
+           -- would otherwise hash every batch
+           (SELECT b.batch_no FROM Inventory_Batches AS b WHERE b.batch_id = m.batch_id) AS batch_no,
+           m.quantity, m.base_price, m.discount_percentage, m.pricing_rule_id, m.sale_price, m.unit_cost,
+           m.loss_per_unit, m.loss
     FROM (SELECT * FROM matching
           ORDER BY order_date DESC, order_id DESC, order_item_id
           LIMIT %(limit)s::bigint OFFSET %(offset)s::bigint) AS m
     JOIN Customers AS c ON c.customer_id = m.customer_id
     JOIN Product_SKUs AS s ON s.sku_id = m.sku_id
     JOIN Products AS p ON p.product_id = s.product_id
-    JOIN Inventory_Batches AS b ON b.batch_id = m.batch_id
 ) AS page ON true
 ORDER BY page.order_date DESC, page.order_id DESC, page.order_item_id;
 
