@@ -132,10 +132,11 @@ def test_product_words_strengths_packs_and_forms_are_separated():
     assert read("5 x Ibuprofen 100 mg/5 ml lot B exp 01/2029").product.strengths == {"100mg", "5ml"}
 
 
-def test_search_patterns_are_escaped_word_stems():
-    product = read("5 x Para_cetamol 100%stuff lot B exp 01/2029").product
-    assert product.search_patterns()[0] == "%para%"
-    assert all(p.startswith("%") and p.endswith("%") for p in product.search_patterns())
+def test_search_stems_are_word_beginnings_then_strengths_and_forms():
+    product = read("5 x Paracetamol Amox 500mg caps lot B exp 01/2029").product
+    assert product.search_stems() == [("para", True), ("amox", True), ("500 mg", False), ("500mg", False),
+                                      ("capsul", False)]
+    assert read("5 x PARA-10 lot B exp 01/2029").product.tokens == ("PARA-10",)
 
 
 # --- scoring (pure) ----------------------------------------------------------------------------

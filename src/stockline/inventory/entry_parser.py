@@ -51,6 +51,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 
 MAX_TEXT_CHARS = 20_000
 MAX_LINES = 200
@@ -58,7 +59,10 @@ MAX_UNITS = 1_000_000
 MAX_BATCH_NO_CHARS = 64
 MAX_COST = Decimal("9999999999.99")
 MAX_SEARCH_WORDS = 12
+MAX_PRODUCT_WORDS = 20
 MAX_CODE_TOKENS = 30
+MAX_DATES = 10
+MAX_DETAILS = 8
 
 _I = re.IGNORECASE
 
@@ -85,6 +89,11 @@ FORMS = {
     "sachet": "sachet", "sachets": "sachet", "patch": "patch", "patches": "patch",
     "bottle": "bottle", "bottles": "bottle", "tube": "tube", "tubes": "tube", "bag": "bag", "bags": "bag",
 }
+# what a product name holds for each form, to rank candidates ("capsul" for capsule and capsules)
+FORM_STEMS = {"tablet": "tablet", "capsule": "capsul", "suspension": "suspension", "syrup": "syrup",
+              "injection": "injection", "infusion": "infusion", "cream": "cream", "ointment": "ointment",
+              "drops": "drops", "inhaler": "inhaler", "suppository": "suppositor", "sachet": "sachet",
+              "patch": "patch"}
 # words that describe a form but name no product ("film-coated tablets", "solution for injection")
 FORM_NOISE = frozenset({"film", "coated", "solution", "oral", "powder", "transdermal", "eye", "for", "gel"})
 STOP_WORDS = frozenset({
@@ -115,25 +124,27 @@ class LineError:
 @dataclass(frozen=True)
 class ProductQuery:
     """What a line says about the product: lower-case name/manufacturer words, normalized
-    strengths ("500mg"), pack keys ("10", "3x10", "100ml"), canonical forms ("tablet"), and
-    every token of the line, to compare with SKU codes."""
+    strengths ("500mg"), pack keys ("10", "3x10", "100ml"), canonical forms ("tablet"), the
+    line's tokens as written (to compare with SKU codes, in any case) and `details`: the
+    strengths as a product name would spell them ("500 mg") and form stems ("capsul"), which
+    only rank the candidates fetched by the words."""
     words: tuple[str, ...] = ()
     strengths: frozenset[str] = frozenset()
     packs: frozenset[str] = frozenset()
     forms: frozenset[str] = frozenset()
     tokens: tuple[str, ...] = ()
+    details: tuple[str, ...] = ()
 
-    def search_patterns(self) -> list[str]:
-        """ILIKE patterns (`%para%`) from the first four letters of each word of 3+ letters,
-        so an abbreviation or a typo late in a word still finds the product."""
-        patterns: list[str] = []
-        for word in self.words:
-            if len(word) < 3 or not word.isalpha():
-                continue
-            stem = word[:4].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            if f"%{stem}%" not in patterns:
-                patterns.append(f"%{stem}%")
-        return patterns[:MAX_SEARCH_WORDS]
+    @cached_property
+    def code_keys(self) -> frozenset[str]:
+        return frozenset(token.lower() for token in self.tokens)
+
+    def search_stems(self) -> list[tuple[str, bool]]:
+        """(stem, is_word) pairs for the candidate query: the first four letters of each word
+        of 3+ letters (so an abbreviation, or a typo late in a word, still finds the product),
+        then the details."""
+        stems = dict.fromkeys(word[:4] for word in self.words if len(word) >= 3 and word.isalpha())
+        return [(stem, True) for stem in list(stems)[:MAX_SEARCH_WORDS]] + [(d, False) for d in self.details]
 
     def describe(self) -> str:
         return " ".join([*self.words, *sorted(self.strengths), *sorted(self.packs), *sorted(self.forms)])
@@ -325,10 +336,14 @@ def _read_date(kind: str, m: re.Match[str]) -> tuple[date | None, str | None, st
 
 
 def _find_dates(text: str) -> list[_DateHit]:
+    """Every date in `text` (at most MAX_DATES, enough for any real line), each span read by
+    the first pattern that claims it."""
     claimed: list[tuple[int, int]] = []
     hits: list[_DateHit] = []
     for kind, pattern in _DATE_PATTERNS:
         for m in pattern.finditer(text):
+            if len(hits) >= MAX_DATES:
+                return sorted(hits, key=lambda hit: hit.start)
             if any(m.start() < end and start < m.end() for start, end in claimed):
                 continue
             read = _read_date(kind, m)
@@ -384,7 +399,7 @@ def _read_expiry(work: _Text, line: ParsedLine, today: date | None) -> None:
 
 # --- quantity -------------------------------------------------------------------------------
 
-_N = r"(?P<n>\d+|" + "|".join(sorted(WORD_NUMBERS, key=len, reverse=True)) + r")"
+_N = r"(?P<n>\d{1,9}|" + "|".join(sorted(WORD_NUMBERS, key=len, reverse=True)) + r")"
 _NUM = _N + r"(?![\w-]|[.,/]\d)"  # a number standing alone
 _NUM_BEFORE_WORD = _N + r"(?![.,/]\d)"  # a number a unit word follows, with or without a space
 _NOT_STRENGTH = r"(?!\s*(?:mg|mcg|µg|ug|g|ml|l|iu|%|mmol)(?![a-z]))"
@@ -392,10 +407,10 @@ _OUTER = r"(?:boxes|box|cartons?|cases?|packs?|packets?|outers?|bundles?)"
 _FORM_AFTER = r"\s*(?:" + "|".join(sorted(FORMS, key=len, reverse=True)) + r")(?![a-z])"
 _QUANTITIES = tuple((kind, re.compile(pattern, _I)) for kind, pattern in (
     ("keyword", rf"(?<![a-z])(?:qty|qnty|quantity)(?![a-z])\.?\s*[:=]?\s*{_NUM}"),
-    ("boxes_of", rf"(?<![\w.,/-]){_NUM_BEFORE_WORD}\s*(?P<outer>{_OUTER})\s+of\s+(?P<m>\d+)(?![\w-]|[.,/]\d)"
-                 rf"{_NOT_STRENGTH}(?!{_FORM_AFTER})"),
-    ("times", r"(?<![\w.,/-])(?P<n>\d+)\s*[x×](?![a-z\d])(?!\s*\d)"),
-    ("times", rf"(?<![\w.])(?<!\d\s)[x×]\s*(?P<n>\d+)(?![\w-]|[.,/]\d){_NOT_STRENGTH}"),
+    ("boxes_of", rf"(?<![\w.,/-]){_NUM_BEFORE_WORD}\s*(?P<outer>{_OUTER})\s+of\s+(?P<m>\d{{1,9}})"
+                 rf"(?![\w-]|[.,/]\d){_NOT_STRENGTH}(?!{_FORM_AFTER})"),
+    ("times", r"(?<![\w.,/-])(?P<n>\d{1,9})\s*[x×](?![a-z\d])(?!\s*\d)"),
+    ("times", rf"(?<![\w.])(?<!\d\s)[x×]\s*(?P<n>\d{{1,9}})(?![\w-]|[.,/]\d){_NOT_STRENGTH}"),
     ("units", rf"(?<![\w.,/-]){_NUM_BEFORE_WORD}\s*(?:units?|pcs|pieces?|packs?|packets?|boxes|box|cartons?|"
               rf"cases?|items?)(?![a-z])(?!\s*/)"),
     ("containers", rf"(?<![\w.,/-]){_NUM_BEFORE_WORD}\s+(?:bottles?|vials?|tubes?|ampoules?|amps|inhalers?|"
@@ -431,20 +446,20 @@ def _read_quantity(work: _Text, line: ParsedLine) -> None:
 
 # --- product --------------------------------------------------------------------------------
 
-_STRENGTH = re.compile(r"(?<![\w.])(?P<nums>\d+(?:[.,]\d+)?(?:\s*/\s*\d+(?:[.,]\d+)?)*)\s*"
+_STRENGTH = re.compile(r"(?<![\w.])(?<!\d/)(?P<nums>\d+(?:[.,]\d+)?(?:\s*/\s*\d+(?:[.,]\d+)?){0,3})\s*"
                        r"(?P<unit>mg|mcg|µg|ug|g|ml|l|iu|%|mmol|units?(?=\s*/))(?![a-z])", _I)
 _UNIT_SCALE = {"mg": ("mg", Decimal(1)), "g": ("mg", Decimal(1000)), "mcg": ("mg", Decimal("0.001")),
                "µg": ("mg", Decimal("0.001")), "ug": ("mg", Decimal("0.001")), "ml": ("ml", Decimal(1)),
                "l": ("ml", Decimal(1000)), "iu": ("iu", Decimal(1)), "%": ("%", Decimal(1)),
                "mmol": ("mmol", Decimal(1)), "unit": ("unit", Decimal(1)), "units": ("unit", Decimal(1))}
-_PACK_MULTI = re.compile(r"(?<![\w.])(?P<chain>\d+(?:\s*[x×]\s*\d+(?:[.,]\d+)?)+)"
+_PACK_MULTI = re.compile(r"(?<![\w.])(?P<chain>\d+(?:\s*[x×]\s*\d+(?:[.,]\d+)?){1,3})"
                          r"(?:\s*(?P<unit>ml|g|mg)(?![a-z]))?", _I)
 _PACK_NUMBERS = (
-    re.compile(r"(?<![a-z])(?:pack|box|strip|blister)s?\s+of\s+(?P<n>\d+)(?![\w.])", _I),
-    re.compile(r"(?<![\w.])(?P<n>\d+)\s*-?\s*(?:s|ct|count|strips?|packs?|tabs?|tablets?|caps?|capsules?|pcs|"
+    re.compile(r"(?<![a-z])(?:pack|box|strip|blister)s?\s+of\s+(?P<n>\d{1,9})(?![\w.])", _I),
+    re.compile(r"(?<![\w.])(?P<n>\d{1,9})\s*-?\s*(?:s|ct|count|strips?|packs?|tabs?|tablets?|caps?|capsules?|pcs|"
                r"pieces|vials?|doses?|sachets?|patch(?:es)?|suppositories|amps?|ampoules?)(?![a-z])", _I),
-    re.compile(r"(?<![\w.])[x×]\s*(?P<n>\d+)(?![\w.])", _I),
-    re.compile(r"(?<![\w.,/-])(?P<n>\d+)(?![\w.,/])"),
+    re.compile(r"(?<![\w.])[x×]\s*(?P<n>\d{1,9})(?![\w.])", _I),
+    re.compile(r"(?<![\w.,/-])(?P<n>\d{1,9})(?![\w.,/])"),
 )
 _WORD = re.compile(r"[^\W_]+")
 _CODE_TOKEN = re.compile(r"[a-z0-9][a-z0-9._/#-]*[a-z0-9]", _I)
@@ -513,13 +528,27 @@ def name_words(text: str) -> list[str]:
     return words
 
 
+def _strength_stems(text: str) -> list[str]:
+    """Strengths as a product name may spell them: "500mg" -> "500 mg", "500mg"."""
+    stems: list[str] = []
+    for match in _STRENGTH.finditer(text.lower()):
+        unit = match.group("unit")
+        for number in re.split(r"\s*/\s*", match.group("nums")):
+            stems += [f"{number.replace(',', '.')} {unit}", f"{number.replace(',', '.')}{unit}"]
+    return stems
+
+
 def _read_product(rest: str, code_source: str) -> ProductQuery:
-    packs, pack_strengths, rest = pack_keys(rest)
-    strengths = pack_strengths
+    details = _strength_stems(rest)
+    packs, strengths, rest = pack_keys(rest)
+    forms = forms_in(rest)
+    details += [FORM_STEMS[form] for form in sorted(forms) if form in FORM_STEMS]
     tokens: list[str] = []
-    for token in _CODE_TOKEN.findall(code_source.lower()):
+    for token in _CODE_TOKEN.findall(code_source):
         if (3 <= len(token) <= MAX_BATCH_NO_CHARS and any(ch.isalpha() for ch in token)
-                and token not in STOP_WORDS and token not in tokens):
+                and token.lower() not in STOP_WORDS and token not in tokens):
             tokens.append(token)
-    return ProductQuery(words=tuple(name_words(rest)), strengths=frozenset(strengths), packs=frozenset(packs),
-                        forms=frozenset(forms_in(rest)), tokens=tuple(tokens[:MAX_CODE_TOKENS]))
+    return ProductQuery(
+        words=tuple(name_words(rest)[:MAX_PRODUCT_WORDS]), strengths=frozenset(strengths),
+        packs=frozenset(packs), forms=frozenset(forms), tokens=tuple(tokens[:MAX_CODE_TOKENS]),
+        details=tuple(dict.fromkeys(details))[:MAX_DETAILS])

@@ -1,8 +1,9 @@
 """Natural-language stock entry: proposed receipts from lines of text. Nothing is written.
 
 `propose_receipts` reads each line with entry_parser, fetches the SKUs worth scoring for
-every line in one read-only query (`entry_candidates`: ILIKE on the first letters of the
-line's words, and exact sku_code matches; no pg_trgm needed), scores them here and proposes
+every line in one read-only query (`entry_candidates`: products whose name holds the first
+letters of one of the line's words, best covered first, and exact sku_code matches; plain
+strpos, no pg_trgm needed), scores them here and proposes
 a receipt, the body of POST /api/admin/inventory/batches, when the line was read in full and
 one SKU clearly matches best.
 
@@ -44,14 +45,36 @@ from stockline.sqlfile import queries_beside
 Q = queries_beside(__file__, "entry_queries.sql")
 
 MAX_CANDIDATES = 5
-CANDIDATES_PER_LINE = 200  # SKUs fetched per line for scoring
+PRODUCTS_PER_LINE = 40  # products whose SKUs are fetched and scored for a line
 MIN_CANDIDATE_SCORE = 0.2
 MIN_MATCH_SCORE = 0.5
 CLEAR_LEAD = 0.1
 
 
+@lru_cache(maxsize=16_384)
+def _words_of(text: str) -> tuple[str, ...]:
+    return tuple(parser.name_words(text))
+
+
+@lru_cache(maxsize=16_384)
+def _strengths_of(product_name: str) -> frozenset[str]:
+    return frozenset(parser.strengths_in(product_name)[0])
+
+
+@lru_cache(maxsize=4_096)
+def _packs_of(package_size: str) -> frozenset[str]:
+    return frozenset(parser.sku_pack_keys(package_size))
+
+
+@lru_cache(maxsize=16_384)
+def _forms_of(product_name: str, unit_type: str) -> frozenset[str]:
+    return frozenset(parser.forms_in(f"{product_name} {unit_type}"))
+
+
 @dataclass(frozen=True)
 class SkuFacts:
+    """A candidate SKU and what its product name, manufacturer and pack say (read once per
+    distinct text: catalogs repeat names and pack sizes)."""
     sku_id: int
     sku_code: str
     product_name: str
@@ -61,12 +84,12 @@ class SkuFacts:
 
     @cached_property
     def name_words(self) -> tuple[str, ...]:
-        return tuple(parser.name_words(self.product_name))
+        return _words_of(self.product_name)
 
     @cached_property
     def known_words(self) -> tuple[str, ...]:
         """Words a line may use for this SKU: its product name's and its manufacturer's."""
-        return tuple(dict.fromkeys([*self.name_words, *parser.name_words(self.manufacturer or "")]))
+        return tuple(dict.fromkeys([*self.name_words, *_words_of(self.manufacturer or "")]))
 
     @cached_property
     def words_key(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -74,15 +97,15 @@ class SkuFacts:
 
     @cached_property
     def strengths(self) -> frozenset[str]:
-        return frozenset(parser.strengths_in(self.product_name)[0])
+        return _strengths_of(self.product_name)
 
     @cached_property
     def packs(self) -> frozenset[str]:
-        return frozenset(parser.sku_pack_keys(self.package_size))
+        return _packs_of(self.package_size)
 
     @cached_property
     def forms(self) -> frozenset[str]:
-        return frozenset(parser.forms_in(f"{self.product_name} {self.unit_type}"))
+        return _forms_of(self.product_name, self.unit_type)
 
 
 @dataclass(frozen=True)
@@ -125,7 +148,7 @@ def _name_score(query: ProductQuery, sku: SkuFacts) -> float:
 def score(query: ProductQuery, sku: SkuFacts, name_scores: dict[tuple, float] | None = None) -> Candidate:
     """How well `sku` fits what the line says about the product (see the module docstring).
     `name_scores` caches the word part across SKUs of the same product name and maker."""
-    if sku.sku_code.lower() in query.tokens:
+    if sku.sku_code.lower() in query.code_keys:
         return Candidate(sku, 1.0, True)
     if not query.words:
         return Candidate(sku, 0.0, False)
@@ -170,17 +193,18 @@ def read_lines(text: str, today: date) -> list[ParsedLine]:
 
 
 async def _candidates(pool: AsyncConnectionPool, lines: list[ParsedLine]) -> dict[int, list[SkuFacts]]:
-    params: dict[str, Any] = {"pattern_lines": [], "patterns": [], "code_lines": [], "codes": [],
-                              "per_line": CANDIDATES_PER_LINE}
+    params: dict[str, Any] = {"stem_lines": [], "stems": [], "word_stems": [], "code_lines": [], "codes": [],
+                              "products_per_line": PRODUCTS_PER_LINE}
     for line in lines:
-        for pattern in line.product.search_patterns():
-            params["pattern_lines"].append(line.line_no)
-            params["patterns"].append(pattern)
+        for stem, is_word in line.product.search_stems():
+            params["stem_lines"].append(line.line_no)
+            params["stems"].append(stem)
+            params["word_stems"].append(is_word)
         for token in line.product.tokens:
             params["code_lines"].append(line.line_no)
             params["codes"].append(token)
     by_line: dict[int, list[SkuFacts]] = defaultdict(list)
-    if not params["patterns"] and not params["codes"]:
+    if not any(params["word_stems"]) and not params["codes"]:
         return by_line
     async with pool.connection() as conn:
         rows = await db.fetch_all(conn, Q["entry_candidates"], params)
