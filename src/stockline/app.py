@@ -29,6 +29,7 @@ from stockline.observability import Metrics, ObservabilityMiddleware
 from stockline.ordering import admin_routes as ordering_admin_routes
 from stockline.ordering import routes as ordering_routes
 from stockline.pricing import admin_routes as pricing_admin_routes
+from stockline.reporting import dashboard
 from stockline.reporting import routes as reporting_routes
 from stockline.response_cache import create_response_cache
 
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.secret_key = secret_key
     app.state.metrics = Metrics()
     app.state.user_cache = new_user_state_cache()
+    app.state.dashboard_cache = dashboard.new_cache()
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(auth_routes.router)

@@ -99,7 +99,4 @@ async def loss_making_sales_report(
             summary="Revenue, profit, stock alerts, 14-day and 8-week series, top products and customers")
 async def dashboard_stats(request: Request, user: StaffUser) -> Any:
     state = request.app.state
-    cache = getattr(state, "dashboard_cache", None)
-    if cache is None:  # one per app (per worker), made on first use
-        cache = state.dashboard_cache = dashboard.new_cache()
-    return await dashboard.stats(state.pool, state.catalog_version, state.settings, cache)
+    return await dashboard.stats(state.pool, state.catalog_version, state.settings, state.dashboard_cache)
