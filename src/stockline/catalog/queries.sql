@@ -2,13 +2,23 @@
 -- search patterns arrive escaped and wrapped in %...% (every pattern must match one of
 -- name, manufacturer, package size, unit type or SKU code).
 -- "Sellable" batches: stock > 0 and expiry_date > %(sellable_after)s (today + shelf life).
+--
+-- Catalog items are rendered as JSON here, not in Python: the listing sends one JSON array
+-- per page, which the service wraps in its envelope without parsing it. The item's shape is
+-- the `item` block, written alike in page_by_product, page_by_stock_or_price and sku_detail
+-- (keep the three in step): fields in API order, money as text with two places (what
+-- stockline.pricing.rules.money prints; every amount here has two places at most, so
+-- round() only fixes the scale), dates as ISO 8601 (row_to_json's format whatever DateStyle);
+-- next_tier's effective_price is the net unit price at that tier's discount, rounded half up
+-- to the cent as stockline_price() rounds.
 
 -- name: page_by_product
 -- The common listing (sort by product or name, no stock filter): the page is chosen first,
--- then only its rows get stock figures and prices. Always one row: the total, and the page
--- rows' columns (NULL when the page is past the end).
+-- then only its rows get stock figures and prices. One row: the total and the page's items
+-- as a JSON array ('[]' past the end).
 WITH matching AS NOT MATERIALIZED (
-    SELECT s.sku_id, p.product_id, lower(p.name) AS name_key
+    SELECT p.product_id, p.name AS product_name, p.manufacturer, p.description, s.sku_id, s.sku_code,
+           s.package_size, s.unit_type, s.base_price, s.reorder_level
     FROM Product_SKUs AS s
     JOIN Products AS p USING (product_id)
     WHERE s.is_active AND p.is_active
@@ -18,33 +28,47 @@ WITH matching AS NOT MATERIALIZED (
           WHERE (p.name ILIKE t.pattern OR p.manufacturer ILIKE t.pattern OR s.package_size ILIKE t.pattern
                      OR s.unit_type ILIKE t.pattern OR s.sku_code ILIKE t.pattern) IS NOT TRUE))
 ), page AS (
-    SELECT sku_id, row_number() OVER (ORDER BY sort_key, product_id, sku_id) AS position
-    FROM (
-        SELECT sku_id, product_id, CASE WHEN %(sort)s::text = 'name' THEN name_key END AS sort_key
-        FROM matching
-        ORDER BY sort_key, product_id, sku_id
-        LIMIT %(limit)s OFFSET %(offset)s
-    ) AS ordered
-)
-SELECT (SELECT count(*) FROM matching)::int AS total_items, item.*
-FROM (SELECT 1) AS one
-LEFT JOIN (
-    SELECT page.position, p.product_id, p.name AS product_name, p.manufacturer, p.description, s.sku_id,
-           s.sku_code, s.package_size, s.unit_type, s.base_price, s.reorder_level,
-           coalesce(stock.total_on_hand, 0) AS total_on_hand, stock.earliest_expiry,
+    -- one branch per sort order, and only one runs: so the generic plan of the prepared
+    -- statement still reads the page in index order and stops at its end
+    (SELECT * FROM matching WHERE %(sort)s::text <> 'name'
+     ORDER BY product_id, sku_id LIMIT %(limit)s OFFSET %(offset)s)
+    UNION ALL
+    (SELECT * FROM matching WHERE %(sort)s::text = 'name'
+     ORDER BY lower(product_name), product_id, sku_id LIMIT %(limit)s OFFSET %(offset)s)
+), priced AS (
+    SELECT page.*, coalesce(stock.total_on_hand, 0) AS total_on_hand, stock.earliest_expiry,
            price.discount_percentage, price.unit_price, price.line_total, price.rule_id,
            price.next_tier_min_quantity, price.next_tier_discount
     FROM page
-    JOIN Product_SKUs AS s USING (sku_id)
-    JOIN Products AS p USING (product_id)
-    LEFT JOIN LATERAL (
+    CROSS JOIN LATERAL (
         SELECT sum(b.quantity_on_hand)::int AS total_on_hand, min(b.expiry_date) AS earliest_expiry
         FROM Inventory_Batches AS b
-        WHERE b.sku_id = s.sku_id AND b.quantity_on_hand > 0 AND b.expiry_date > %(sellable_after)s
-    ) AS stock ON true
-    CROSS JOIN LATERAL stockline_price(s.sku_id, %(customer_id)s, %(quantity)s, %(today)s, s.base_price) AS price
-) AS item ON true
-ORDER BY item.position;
+        WHERE b.sku_id = page.sku_id AND b.quantity_on_hand > 0 AND b.expiry_date > %(sellable_after)s
+    ) AS stock
+    CROSS JOIN LATERAL stockline_price(page.sku_id, %(customer_id)s, %(quantity)s, %(today)s,
+                                       page.base_price) AS price
+)
+SELECT (SELECT count(*) FROM matching)::int AS total_items,
+       (SELECT '[' || coalesce(string_agg(row_to_json(item)::text, ',' ORDER BY
+                   CASE WHEN %(sort)s::text = 'name' THEN lower(priced.product_name) END,
+                   priced.product_id, priced.sku_id), '') || ']'
+        FROM priced
+        CROSS JOIN LATERAL (
+            SELECT priced.product_id, priced.product_name, priced.manufacturer, priced.description,
+                   priced.sku_id, priced.sku_code, priced.package_size, priced.unit_type,
+                   round(priced.base_price, 2)::text AS base_price, priced.total_on_hand,
+                   priced.earliest_expiry, priced.total_on_hand < priced.reorder_level AS low_stock,
+                   round(priced.unit_price, 2)::text AS effective_price,
+                   round(priced.line_total, 2)::text AS line_total,
+                   round(priced.discount_percentage, 2)::text AS discount_percentage,
+                   priced.rule_id AS applied_rule_id,
+                   (SELECT row_to_json(tier) FROM (
+                        SELECT priced.next_tier_min_quantity AS min_quantity,
+                               round(priced.next_tier_discount, 2)::text AS discount_percentage,
+                               round(priced.base_price * (100 - priced.next_tier_discount) / 100, 2)::text
+                                   AS effective_price
+                    ) AS tier WHERE priced.next_tier_min_quantity IS NOT NULL) AS next_tier
+        ) AS item) AS items;
 
 -- name: page_by_stock_or_price
 -- Listings that filter or sort on stock or price: stock and price for every matching SKU
@@ -70,7 +94,7 @@ WITH stock AS (
       AND (%(in_stock)s::boolean IS NULL OR (coalesce(stock.total_on_hand, 0) > 0) = %(in_stock)s::boolean)
       AND (%(low_stock)s::boolean IS NULL
            OR (coalesce(stock.total_on_hand, 0) < s.reorder_level) = %(low_stock)s::boolean)
-), priced AS (
+), ranked AS (
     SELECT m.*, price.discount_percentage, price.unit_price, price.line_total, price.rule_id,
            price.next_tier_min_quantity, price.next_tier_discount,
            row_number() OVER (ORDER BY
@@ -81,35 +105,65 @@ WITH stock AS (
                m.product_id, m.sku_id) AS position
     FROM matching AS m
     CROSS JOIN LATERAL stockline_price(m.sku_id, %(customer_id)s, %(quantity)s, %(today)s, m.base_price) AS price
+), priced AS (
+    SELECT * FROM ranked ORDER BY position LIMIT %(limit)s OFFSET %(offset)s
 )
-SELECT (SELECT count(*) FROM matching)::int AS total_items, item.*
-FROM (SELECT 1) AS one
-LEFT JOIN (
-    SELECT position, product_id, product_name, manufacturer, description, sku_id, sku_code, package_size,
-           unit_type, base_price, reorder_level, total_on_hand, earliest_expiry, discount_percentage,
-           unit_price, line_total, rule_id, next_tier_min_quantity, next_tier_discount
-    FROM priced
-    ORDER BY position
-    LIMIT %(limit)s OFFSET %(offset)s
-) AS item ON true
-ORDER BY item.position;
+SELECT (SELECT count(*) FROM matching)::int AS total_items,
+       (SELECT '[' || coalesce(string_agg(row_to_json(item)::text, ',' ORDER BY priced.position), '') || ']'
+        FROM priced
+        CROSS JOIN LATERAL (
+            SELECT priced.product_id, priced.product_name, priced.manufacturer, priced.description,
+                   priced.sku_id, priced.sku_code, priced.package_size, priced.unit_type,
+                   round(priced.base_price, 2)::text AS base_price, priced.total_on_hand,
+                   priced.earliest_expiry, priced.total_on_hand < priced.reorder_level AS low_stock,
+                   round(priced.unit_price, 2)::text AS effective_price,
+                   round(priced.line_total, 2)::text AS line_total,
+                   round(priced.discount_percentage, 2)::text AS discount_percentage,
+                   priced.rule_id AS applied_rule_id,
+                   (SELECT row_to_json(tier) FROM (
+                        SELECT priced.next_tier_min_quantity AS min_quantity,
+                               round(priced.next_tier_discount, 2)::text AS discount_percentage,
+                               round(priced.base_price * (100 - priced.next_tier_discount) / 100, 2)::text
+                                   AS effective_price
+                    ) AS tier WHERE priced.next_tier_min_quantity IS NOT NULL) AS next_tier
+        ) AS item) AS items;
 
 -- name: sku_detail
--- One active SKU with its product, stock figures and price for a quantity.
-SELECT p.product_id, p.name AS product_name, p.manufacturer, p.description, p.category, s.sku_id,
-       s.sku_code, s.package_size, s.unit_type, s.base_price, s.reorder_level,
-       coalesce(stock.total_on_hand, 0) AS total_on_hand, stock.earliest_expiry,
-       price.discount_percentage, price.unit_price, price.line_total, price.rule_id,
-       price.next_tier_min_quantity, price.next_tier_discount
-FROM Product_SKUs AS s
-JOIN Products AS p USING (product_id)
-LEFT JOIN LATERAL (
-    SELECT sum(b.quantity_on_hand)::int AS total_on_hand, min(b.expiry_date) AS earliest_expiry
-    FROM Inventory_Batches AS b
-    WHERE b.sku_id = s.sku_id AND b.quantity_on_hand > 0 AND b.expiry_date > %(sellable_after)s
-) AS stock ON true
-CROSS JOIN LATERAL stockline_price(s.sku_id, %(customer_id)s, %(quantity)s, %(today)s, s.base_price) AS price
-WHERE s.sku_id = %(sku_id)s AND s.is_active AND p.is_active;
+-- One active SKU: the catalog item as JSON (the listing's shape), plus what the detail page
+-- adds and the base price its price ladder starts from.
+SELECT priced.base_price, priced.category, priced.reorder_level, row_to_json(item)::text AS item
+FROM (
+    SELECT p.product_id, p.name AS product_name, p.manufacturer, p.description, p.category, s.sku_id,
+           s.sku_code, s.package_size, s.unit_type, s.base_price, s.reorder_level,
+           coalesce(stock.total_on_hand, 0) AS total_on_hand, stock.earliest_expiry,
+           price.discount_percentage, price.unit_price, price.line_total, price.rule_id,
+           price.next_tier_min_quantity, price.next_tier_discount
+    FROM Product_SKUs AS s
+    JOIN Products AS p USING (product_id)
+    CROSS JOIN LATERAL (
+        SELECT sum(b.quantity_on_hand)::int AS total_on_hand, min(b.expiry_date) AS earliest_expiry
+        FROM Inventory_Batches AS b
+        WHERE b.sku_id = s.sku_id AND b.quantity_on_hand > 0 AND b.expiry_date > %(sellable_after)s
+    ) AS stock
+    CROSS JOIN LATERAL stockline_price(s.sku_id, %(customer_id)s, %(quantity)s, %(today)s, s.base_price) AS price
+    WHERE s.sku_id = %(sku_id)s AND s.is_active AND p.is_active
+) AS priced
+CROSS JOIN LATERAL (
+    SELECT priced.product_id, priced.product_name, priced.manufacturer, priced.description,
+           priced.sku_id, priced.sku_code, priced.package_size, priced.unit_type,
+           round(priced.base_price, 2)::text AS base_price, priced.total_on_hand,
+           priced.earliest_expiry, priced.total_on_hand < priced.reorder_level AS low_stock,
+           round(priced.unit_price, 2)::text AS effective_price,
+           round(priced.line_total, 2)::text AS line_total,
+           round(priced.discount_percentage, 2)::text AS discount_percentage,
+           priced.rule_id AS applied_rule_id,
+           (SELECT row_to_json(tier) FROM (
+                SELECT priced.next_tier_min_quantity AS min_quantity,
+                       round(priced.next_tier_discount, 2)::text AS discount_percentage,
+                       round(priced.base_price * (100 - priced.next_tier_discount) / 100, 2)::text
+                           AS effective_price
+            ) AS tier WHERE priced.next_tier_min_quantity IS NOT NULL) AS next_tier
+) AS item;
 
 -- name: sellable_batches
 -- A SKU's sellable batches in FEFO order: what the next order would draw from.

@@ -1,7 +1,9 @@
 """Catalog use cases: a page of SKUs priced for the caller, and one SKU in detail.
 
-Rendered pages are cached per (customer, query, day, catalog version) — see
-stockline.response_cache — so the hot path is one tiny version query and a cache hit.
+PostgreSQL renders the items as JSON (see queries.sql), so a page costs Python one text
+value to wrap, not a thousand values to parse and print. Rendered pages are cached per
+(customer, query, day, catalog version) — see stockline.response_cache — so the hot path
+is a cache hit (the version comes by LISTEN/NOTIFY).
 """
 
 from __future__ import annotations
@@ -21,13 +23,12 @@ from stockline.config import Settings
 from stockline.errors import NotFound
 from stockline.inventory.expiry import business_day, sellable_after
 from stockline.pricing import repo as pricing_repo
-from stockline.pricing.rules import money, net_unit_price, price_line
+from stockline.pricing.rules import money, price_line
 from stockline.response_cache import CachedResponse, ResponseCache
 from stockline.search import search_patterns
 from stockline.sqlfile import queries_beside
 
 Q = queries_beside(__file__)
-
 
 
 @dataclass(frozen=True)
@@ -50,28 +51,15 @@ class CatalogQuery:
         return search_patterns(self.search)
 
 
-def _item(row: dict[str, Any]) -> dict[str, Any]:
-    next_tier = None
-    if row["next_tier_min_quantity"] is not None:
-        next_tier = {"min_quantity": row["next_tier_min_quantity"],
-                     "discount_percentage": money(row["next_tier_discount"]),
-                     "effective_price": money(net_unit_price(row["base_price"], row["next_tier_discount"]))}
-    expiry = row["earliest_expiry"]
-    return {
-        "product_id": row["product_id"], "product_name": row["product_name"],
-        "manufacturer": row["manufacturer"], "description": row["description"], "sku_id": row["sku_id"],
-        "sku_code": row["sku_code"], "package_size": row["package_size"], "unit_type": row["unit_type"],
-        "base_price": money(row["base_price"]), "total_on_hand": row["total_on_hand"],
-        "earliest_expiry": expiry.isoformat() if expiry else None,
-        "low_stock": row["total_on_hand"] < row["reorder_level"],
-        "effective_price": money(row["unit_price"]), "line_total": money(row["line_total"]),
-        "discount_percentage": money(row["discount_percentage"]), "applied_rule_id": row["rule_id"],
-        "next_tier": next_tier,
-    }
-
-
 def _render(document: dict[str, Any]) -> CachedResponse:
     return CachedResponse.of(json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def _render_page(items_json: str, **envelope: Any) -> CachedResponse:
+    """A page as _render would print it, with the items' JSON array (from PostgreSQL)
+    placed first without being parsed."""
+    rest = json.dumps(envelope, separators=(",", ":"), ensure_ascii=False)
+    return CachedResponse.of(f'{{"items":{items_json},{rest[1:]}'.encode())
 
 
 async def ensure_customer(pool: AsyncConnectionPool, customer_id: int) -> None:
@@ -99,14 +87,12 @@ async def list_products(pool: AsyncConnectionPool, cache: ResponseCache, version
     }
     sql = Q["page_by_stock_or_price"] if query.needs_every_row() else Q["page_by_product"]
     async with pool.connection() as conn:
-        rows = await db.fetch_all(conn, sql, params)
-    total = rows[0]["total_items"]
-    rendered = _render({
-        "items": [_item(row) for row in rows if row["sku_id"] is not None],
-        "total_items": total, "total_pages": math.ceil(total / query.limit), "current_page": query.page,
-        "page_size": query.limit, "assumed_quantity_for_pricing": query.quantity, "customer_id": customer_id,
-        "search": query.search,
-    })
+        row = await db.fetch_one(conn, sql, params)
+    total = row["total_items"]
+    rendered = _render_page(
+        row["items"], total_items=total, total_pages=math.ceil(total / query.limit), current_page=query.page,
+        page_size=query.limit, assumed_quantity_for_pricing=query.quantity, customer_id=customer_id,
+        search=query.search)
     await cache.set(key, rendered)
     return rendered
 
@@ -124,7 +110,7 @@ async def product_detail(pool: AsyncConnectionPool, settings: Settings, *, sku_i
         batches = await db.fetch_all(conn, Q["sellable_batches"], {"sku_id": sku_id,
                                                                     "sellable_after": after})
         rules = await pricing_repo.applicable_rules(conn, sku_ids=[sku_id], customer_id=customer_id, on=today)
-    document = _item(row) | {
+    document = json.loads(row["item"]) | {
         "category": row["category"], "reorder_level": row["reorder_level"],
         "assumed_quantity_for_pricing": quantity, "customer_id": customer_id,
         "price_ladder": _price_ladder(row["base_price"], sku_id, customer_id, today, rules),
