@@ -8,9 +8,11 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from stockline.inventory.entry_parser import MAX_LINES, MAX_TEXT_CHARS, parse_line
-from stockline.inventory.entry_service import SkuFacts, rank, score
+from stockline.inventory.entry_service import SkuFacts, propose, rank, score
 from tests.ordering_world import bearer, password_hash
 
 TODAY = date(2026, 11, 1)
@@ -137,6 +139,26 @@ def test_search_stems_are_word_beginnings_then_strengths_and_forms():
     assert product.search_stems() == [("para", True), ("amox", True), ("500 mg", False), ("500mg", False),
                                       ("capsul", False)]
     assert read("5 x PARA-10 lot B exp 01/2029").product.tokens == ("PARA-10",)
+
+
+_PIECES = ["Add", "5", "units", "of", "Paracetamol", "500mg", "10-strip", "Batch", "#", "P500-ZZ1", "lot", ":",
+           "B/N", "exp", "expiring", "Jan", "2029", "29", "01/2029", "31/01/2029", "31.01.2029", "2029-01-31", "/",
+           ".", "-", "x", "x5", "5x", "3x10", "qty", "five", "boxes of 10", "at", "3.20", "each", "cost", "£",
+           "1,250.00", "9" * 40, "0", "13", "mfg", "caps", "100 units/ml", "1 g", "%", "PARA-10", "½", "١٢"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES) | st.text(max_size=5), max_size=20))
+def test_any_line_is_read_without_raising_and_every_missing_part_is_named(parts):
+    line = read(" ".join(parts))
+    fields = {e.field for e in line.errors}
+    assert (line.quantity is None) == ("quantity" in fields)
+    assert (line.batch_no is None) == ("batch_no" in fields)
+    assert (line.expiry_date is None) == ("expiry_date" in fields)
+    assert line.quantity is None or 1 <= line.quantity <= 1_000_000
+    proposal = propose(line, CATALOG)
+    assert proposal["ok"] == (proposal["errors"] == [])
+    assert proposal["receipt"] is None or proposal["ok"]
 
 
 # --- scoring (pure) ----------------------------------------------------------------------------
@@ -348,3 +370,10 @@ async def test_the_largest_allowed_entry_is_answered_line_by_line(client, conn, 
     assert [line["receipt"]["quantity"] for line in lines] == list(range(1, MAX_LINES + 1))
     assert {line["receipt"]["sku_id"] for line in lines} == {1}
     assert written(conn) == before
+
+
+async def test_text_that_is_not_valid_unicode_is_422(client, conn, staff):
+    body = b'{"text": "5 x Paracetamol 500mg 10-strip lot B exp 01/2029 \\ud800"}'
+    response = await client.post(PARSE, headers={**staff, "Content-Type": "application/json"}, content=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "validation_error"

@@ -31,12 +31,14 @@ line is used (with several, the latest, and a note says so). Dates right after "
 Two-digit years are 20yy. Years outside 2000-2099 and impossible days are errors. A date
 already past is read as written, with a note.
 
-Quantity, first found of: "qty 5" / "quantity: 5"; "2 boxes of 10" (boxes, cartons, cases,
-packs) = 20 units with a note, unless a dosage form follows ("2 boxes of 10 tablets" is 2
-packs of 10); "5 x" / "5x" / "x5" (but "3x10" is a pack size); "5 units" / "5 packs" /
-"5 boxes" / "5 pcs"; "5 bottles" / "5 vials" / "5 strips" (containers); a number right
+Quantity, the first form found in this order: "qty 5" / "quantity: 5"; "2 boxes of 10"
+(boxes, cartons, cases, packs) = 20 units with a note, unless a dosage form follows
+("2 boxes of 10 tablets" is 2 packs of 10); "5 x" / "5x" / "x5" ("3x10" and "3 x 10" are
+pack sizes, never quantities); "5 units" / "5 packs" / "5 boxes" / "5 pcs"; "5 bottles" /
+"5 vials" / "5 strips" (containers; "10-strip", hyphenated, is a pack size); a number right
 after "add", "received", "got", "in" ... ("Add 5 Paracetamol"); a number opening the line.
-Numbers are digits or the words one to twenty. Between 1 and 1,000,000.
+Numbers are digits or the words one to twenty; between 1 and 1,000,000. Numbers left over
+are pack-size hints ("qty 5 Paracetamol x10": pack 10).
 
 Product: the remaining words (name and manufacturer), strengths ("500mg", "500 mg", "1 g",
 "120 mg/5 ml"; masses compare in mg, volumes in ml), pack sizes ("10-strip", "10s",
@@ -246,11 +248,11 @@ def _read_cost(work: _Text, line: ParsedLine) -> None:
         raw = match.group("amount")
         grouped = re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", raw)
         amount = Decimal(raw.replace(",", "") if grouped else raw.replace(",", "."))
-        if amount != amount.quantize(Decimal("0.01")):
+        if amount > MAX_COST:
+            line.fail("cost_price", "cost_out_of_range", f"The cost price '{raw}' is too large")
+        elif amount != amount.quantize(Decimal("0.01")):
             line.fail("cost_price", "unreadable_cost",
                       f"The cost price '{raw}' has more than two decimal places")
-        elif amount > MAX_COST:
-            line.fail("cost_price", "cost_out_of_range", f"The cost price '{raw}' is too large")
         else:
             line.cost_price = amount.quantize(Decimal("0.01"))
         return

@@ -37,7 +37,7 @@ from psycopg_pool import AsyncConnectionPool
 from stockline import db
 from stockline.errors import ValidationFailed
 from stockline.inventory import entry_parser as parser
-from stockline.inventory.entry_parser import ParsedLine, ProductQuery
+from stockline.inventory.entry_parser import LineError, ParsedLine, ProductQuery
 from stockline.inventory.expiry import business_day
 from stockline.pricing.rules import money
 from stockline.sqlfile import queries_beside
@@ -221,39 +221,42 @@ def propose(line: ParsedLine, skus: list[SkuFacts]) -> dict[str, Any]:
     (when the line is complete and one SKU clearly fits best), errors and notes."""
     ranked = rank(line.product, skus)
     best = ranked[0] if ranked else None
+    errors = [e.as_dict() for e in line.errors]
+    notes = list(line.notes)
+    clear = False
     if best is None or best.score < MIN_MATCH_SCORE:
         if not line.product.words and not line.product.tokens:
-            line.fail("sku", "missing_product",
-                      "No product named (write the product name, strength and pack, or the SKU code)")
+            errors.append(LineError("sku", "missing_product", "No product named (write the product name, "
+                                    "strength and pack, or the SKU code)").as_dict())
         else:
             described = line.product.describe() or " ".join(line.product.tokens)
-            line.fail("sku", "no_matching_sku", f"No active SKU matches '{described}'")
-        clear = False
+            message = f"No active SKU matches '{described}'"
+            errors.append(LineError("sku", "no_matching_sku", message).as_dict())
     else:
         close = [c for c in ranked if best.score - c.score < CLEAR_LEAD]
         clear = best.by_code or len(close) == 1
         if not clear:
             codes = ", ".join(c.sku.sku_code for c in close[:MAX_CANDIDATES])
-            line.notes.append(f"{len(close)} SKUs match about equally well ({codes}): name the strength, "
-                              "pack size, manufacturer or SKU code, or choose one")
+            notes.append(f"{len(close)} SKUs match about equally well ({codes}): name the strength, "
+                         "pack size, manufacturer or SKU code, or choose one")
     receipt = None
-    if clear and not line.errors and best is not None:
+    if clear and not errors and best is not None:
         receipt = {"sku_id": best.sku.sku_id, "batch_no": line.batch_no, "quantity": line.quantity,
                    "expiry_date": line.expiry_date}
-        if line.cost_price is not None:
+        if line.cost_price is not None:  # left out, not null, when the line states none
             receipt["cost_price"] = money(line.cost_price)
     return {
-        "line_no": line.line_no, "text": line.text, "ok": not line.errors, "quantity": line.quantity,
+        "line_no": line.line_no, "text": line.text, "ok": not errors, "quantity": line.quantity,
         "batch_no": line.batch_no, "expiry_date": line.expiry_date,
         "cost_price": money(line.cost_price) if line.cost_price is not None else None,
         "candidates": [c.as_dict() for c in ranked[:MAX_CANDIDATES]], "receipt": receipt,
-        "errors": [e.as_dict() for e in line.errors], "notes": line.notes,
+        "errors": errors, "notes": notes,
     }
 
 
 async def propose_receipts(pool: AsyncConnectionPool, text: str, today: date | None = None) -> dict[str, Any]:
     """{lines: [...]}, one proposal per non-empty line of `text`, in order. Reads only."""
-    # parsing and scoring are CPU work (up to 200 lines x 200 SKUs): off the event loop
+    # parsing and scoring are CPU work (up to 200 lines x a few hundred SKUs): off the event loop
     lines = await asyncio.to_thread(read_lines, text, today or business_day())
     candidates = await _candidates(pool, lines)
     proposals = await asyncio.to_thread(lambda: [propose(line, candidates[line.line_no]) for line in lines])
