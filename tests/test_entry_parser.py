@@ -276,6 +276,25 @@ async def test_a_stated_cost_goes_into_the_receipt(client, staff):
     assert line["cost_price"] == "3.20"
 
 
+async def test_a_proposed_receipt_is_accepted_by_the_receipt_route(client, conn, staff):
+    [line] = (await client.post(PARSE, headers=staff, json={
+        "text": "Add 5 units of Paracetamol 500mg 10-strip Batch #P500-ZZ1 exp January 2029 at 0.80 each"})).json()["lines"]
+    assert line["notes"] == []
+    received = await client.post("/api/admin/inventory/batches", headers=staff, json=line["receipt"])
+    assert received.status_code == 201, received.text
+    batch = conn.execute("SELECT sku_id, batch_no, expiry_date, quantity_on_hand, cost_price FROM Inventory_Batches "
+                         "WHERE batch_no = 'P500-ZZ1'").fetchone()
+    assert batch == {"sku_id": 1, "batch_no": "P500-ZZ1", "expiry_date": JAN_2029, "quantity_on_hand": 5,
+                     "cost_price": Decimal("0.80")}
+
+
+async def test_a_receipt_without_a_stated_cost_says_the_cost_is_still_needed(client, staff):
+    [line] = (await client.post(PARSE, headers=staff, json={
+        "text": "Add 5 units of Paracetamol 500mg 10-strip Batch #P500-ZZ1 exp January 2029"})).json()["lines"]
+    assert "cost_price" not in line["receipt"]
+    assert any("cost_price" in note for note in line["notes"])
+
+
 async def test_several_lines_parse_on_when_one_is_bad(client, conn, admin_or_staff):
     before = written(conn)
     text = ("Add 5 units of Paracetamol 500mg 10-strip Batch #P500-ZZ1 expiring January 2029\n"

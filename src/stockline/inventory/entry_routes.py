@@ -62,8 +62,8 @@ class EntryLine(BaseModel):
     candidates: list[EntryCandidate] = Field(description="at most 5, best first")
     receipt: ProposedReceipt | None = Field(description="when ok and one SKU clearly matches best")
     errors: list[EntryLineError]
-    notes: list[str] = Field(description="what was assumed: month-first dates, '2 boxes of 10' as 20 units, "
-                                         "a past expiry date, SKUs that tie")
+    notes: list[str] = Field(description="what was assumed or is still needed: month-first dates, "
+                                         "'2 boxes of 10' as 20 units, a past expiry, SKUs that tie, no cost")
 
 
 class EntryProposal(BaseModel):

@@ -245,6 +245,9 @@ def propose(line: ParsedLine, skus: list[SkuFacts]) -> dict[str, Any]:
                    "expiry_date": line.expiry_date}
         if line.cost_price is not None:  # left out, not null, when the line states none
             receipt["cost_price"] = money(line.cost_price)
+        else:
+            notes.append("No cost price in the line ('at 3.20 each', 'cost 3.20'): add cost_price to the "
+                         "receipt before posting it")
     return {
         "line_no": line.line_no, "text": line.text, "ok": not errors, "quantity": line.quantity,
         "batch_no": line.batch_no, "expiry_date": line.expiry_date,
