@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.stockline-installed
 
-.PHONY: install run test bench lint check clean
+.PHONY: install run test bench bench-seed lint check clean
 
 install: $(STAMP)
 
@@ -25,7 +25,11 @@ test: install
 	$(BIN)/python -m pytest
 
 # Benchmarks print ratios against a baseline measured in the same run.
+# `make bench`: the load suite (500 users, 2 workers; report in bench/results/<timestamp>/).
 bench: install
+	$(BIN)/stockline bench load
+
+bench-seed: install
 	$(BIN)/python bench/seed_throughput.py
 
 lint: install

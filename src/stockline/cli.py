@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import psycopg
 
-from stockline import db
+from stockline import bench_cli, db
 from stockline.accounts import commands as accounts_commands
 from stockline.cli_args import add_command, whole_number
 from stockline.config import Settings, get_settings
@@ -223,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     seeding_commands.register(commands)
     accounts_commands.register(commands)
+    bench_cli.register(commands)  # `stockline bench load`: the load suite (bench/load/)
 
     check = add_command(commands, "check", cmd_check,
                  "Verify data invariants (ledger = stock, no negative stock); exits 1 and "

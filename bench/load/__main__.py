@@ -1,0 +1,7 @@
+"""`python bench/load ARGS` runs `stockline bench load ARGS`."""
+
+import sys
+
+from stockline.bench_cli import main
+
+sys.exit(main())

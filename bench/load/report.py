@@ -1,0 +1,255 @@
+"""summary.json and summary.md of a load run: every Stockline figure beside its baseline,
+the goals met or missed, per-endpoint latencies, orders and stock."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .run import Run
+
+ORDER_CAPACITY_GOAL = 0.30  # order capacity at least this share of pgbench place-order TPS
+CATALOG = "GET /api/products"
+CHECKOUT = "POST /api/checkout"
+PROBE = "GET /bench/bare (baseline probe)"
+BARE = "GET /bench/bare"
+
+
+def _rows(phase: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """A phase's stats by request name (every name starts with its method)."""
+    return phase["stats"] if phase else {}
+
+
+def _ratio(value: float | None, baseline: float | None) -> float | None:
+    if value is None or not baseline:
+        return None
+    return round(value / baseline, 3)
+
+
+def _whole_run(outcomes: dict[str, Any], key: str) -> dict[str, int]:
+    """Responses, 5xx, no response and failures of one request name over the whole phase."""
+    statuses = outcomes.get("statuses", {}).get(key, {})
+    return {"responses": sum(statuses.values()),
+            "5xx": sum(count for status, count in statuses.items() if int(status) >= 500),
+            "no_response": statuses.get("0", 0), "failures": outcomes.get("failures", {}).get(key, 0)}
+
+
+def summarize(run: Run) -> dict[str, Any]:
+    mix = run.phases.get("mix")
+    rows = _rows(mix)
+    capacity = _rows(run.phases.get("order_capacity"))
+    bare = _rows(run.phases.get("bare_capacity")).get(BARE)
+    probe = rows.get(PROBE)
+    catalog, checkout = rows.get(CATALOG), rows.get(CHECKOUT)
+    select_only = run.baselines.get("pgbench_select_only")
+    place_order = run.baselines.get("pgbench_place_order")
+    stockline_rows = {key: row for key, row in rows.items() if key != PROBE}
+    mix_rps = round(sum(row["requests_per_s"] or 0 for row in stockline_rows.values()), 1) if rows else None
+    order_capacity = capacity.get(CHECKOUT, {}).get("own_requests_per_s") if capacity else None
+    capacity_checkout_p95 = capacity.get(CHECKOUT, {}).get("p95_ms") if capacity else None
+
+    responses = {"responses": 0, "5xx": 0, "no_response": 0, "failures": 0}
+    for phase in run.phases.values():
+        for key in phase["outcomes"].get("statuses", {}):
+            for name, count in _whole_run(phase["outcomes"], key).items():
+                responses[name] += count
+    failures = {name: phase["outcomes"].get("failures", {}) for name, phase in run.phases.items()}
+
+    check = run.facts.get("check")
+    accounting = run.facts.get("accounting")
+    invariants_ok = None if check is None else (check["ok"] and (accounting or {}).get("units_match", True))
+    capacity_ratio = _ratio(order_capacity, (place_order or {}).get("tps"))
+    goals = [
+        {"goal": "zero 5xx responses", "met": responses["5xx"] == 0,
+         "detail": f"{responses['5xx']:,} of {responses['responses']:,} responses"},
+        {"goal": "zero invariant violations (stockline check; units sold = stock consumed = ledger)",
+         "met": invariants_ok,
+         "detail": "not checked" if check is None else (
+             f"{check.get('invariants', 0)} invariants hold" if check["ok"] else
+             f"broken: {', '.join(check.get('broken') or ['check did not run'])}")
+         + ("" if accounting is None else
+            f"; units {'match' if accounting['units_match'] else 'DO NOT match'}")},
+        {"goal": "catalog p95 and checkout p95 reported beside their baselines",
+         "met": bool(catalog and checkout and (probe or place_order)),
+         "detail": (f"catalog p95 {_ms(catalog and catalog['p95_ms'])} vs bare under the same load "
+                    f"{_ms(probe and probe['p95_ms'])}; checkout p95 {_ms(checkout and checkout['p95_ms'])} "
+                    f"vs pgbench place-order {_ms(place_order and place_order.get('p95_ms'))}")},
+        {"goal": f"order capacity >= {ORDER_CAPACITY_GOAL:.2f} x pgbench place-order TPS",
+         "met": None if capacity_ratio is None else capacity_ratio >= ORDER_CAPACITY_GOAL,
+         "detail": "not measured" if capacity_ratio is None else
+                   f"{order_capacity:,.1f} orders/s vs {place_order['tps']:,.1f} TPS = {capacity_ratio:.2f}"},
+    ]
+    comparisons = [
+        {"figure": "requests/s, the whole mix", "stockline": mix_rps,
+         "baseline": "bare endpoint flat out", "baseline_value": bare and bare["requests_per_s"],
+         "ratio": _ratio(mix_rps, bare and bare["requests_per_s"]), "unit": "req/s"},
+        {"figure": "catalog p95 under the mix", "stockline": catalog and catalog["p95_ms"],
+         "baseline": "bare endpoint p95, same load (probe)", "baseline_value": probe and probe["p95_ms"],
+         "ratio": _ratio(catalog and catalog["p95_ms"], probe and probe["p95_ms"]), "unit": "ms"},
+        {"figure": "catalog p50 under the mix", "stockline": catalog and catalog["p50_ms"],
+         "baseline": "bare endpoint p50, same load (probe)", "baseline_value": probe and probe["p50_ms"],
+         "ratio": _ratio(catalog and catalog["p50_ms"], probe and probe["p50_ms"]), "unit": "ms"},
+        {"figure": "checkout p95 under the mix", "stockline": checkout and checkout["p95_ms"],
+         "baseline": "pgbench place-order p95", "baseline_value": place_order and place_order.get("p95_ms"),
+         "ratio": _ratio(checkout and checkout["p95_ms"], place_order and place_order.get("p95_ms")),
+         "unit": "ms"},
+        {"figure": "checkout p95, order-capacity phase", "stockline": capacity_checkout_p95,
+         "baseline": "pgbench place-order p95", "baseline_value": place_order and place_order.get("p95_ms"),
+         "ratio": _ratio(capacity_checkout_p95, place_order and place_order.get("p95_ms")), "unit": "ms"},
+        {"figure": "order capacity (cart + checkout flat out)", "stockline": order_capacity,
+         "baseline": "pgbench place-order TPS", "baseline_value": place_order and place_order["tps"],
+         "ratio": capacity_ratio, "unit": "orders/s"},
+        {"figure": "orders/s in the mix (set by think time, not capacity)",
+         "stockline": checkout and checkout["requests_per_s"],
+         "baseline": "pgbench place-order TPS", "baseline_value": place_order and place_order["tps"],
+         "ratio": _ratio(checkout and checkout["requests_per_s"], place_order and place_order["tps"]),
+         "unit": "orders/s"},
+        {"figure": "bare endpoint flat out", "stockline": bare and bare["requests_per_s"],
+         "baseline": "pgbench select-only TPS", "baseline_value": select_only and select_only["tps"],
+         "ratio": _ratio(bare and bare["requests_per_s"], select_only and select_only["tps"]),
+         "unit": "req/s"},
+    ]
+    endpoints = []
+    for key, row in sorted(rows.items(), key=lambda item: -item[1]["requests"]):
+        whole = _whole_run(mix["outcomes"], key)
+        endpoints.append({"endpoint": key, **row, "whole_run": whole,
+                          "baseline": key == PROBE})
+    hard_goals_met = responses["5xx"] == 0 and invariants_ok is not False
+    return {"started_at": run.started_at, "options": _options(run), "facts": run.facts,
+            "goals": goals, "hard_goals_met": hard_goals_met, "comparisons": comparisons,
+            "endpoints": endpoints, "responses": responses, "failures": failures,
+            "phases": {name: {k: v for k, v in phase.items() if k not in ("stats", "outcomes")}
+                       | {"stats": phase["stats"]} for name, phase in run.phases.items()},
+            "outcomes": {name: phase["outcomes"] for name, phase in run.phases.items()},
+            "baselines": run.baselines, "notes": run.notes}
+
+
+def _options(run: Run) -> dict[str, Any]:
+    options = {key: (str(value) if isinstance(value, Path) else value)
+               for key, value in vars(run.options).items()}
+    options.pop("password", None)
+    options.pop("staff_password", None)
+    return options
+
+
+def _ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.0f} ms"
+
+
+def _num(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "n/a"
+    if unit == "ms":
+        return f"{value:,.0f} ms"
+    return f"{value:,.1f}" + (f" {unit}" if unit else "")
+
+
+def _mark(met: bool | None) -> str:
+    return {True: "**met**", False: "**MISSED**", None: "not measured"}[met]
+
+
+def render(summary: dict[str, Any]) -> str:
+    facts, options = summary["facts"], summary["options"]
+    mix = summary["phases"].get("mix", {})
+    lines = [f"# Stockline load run, {summary['started_at']}", ""]
+    lines += [f"- target: {facts.get('target', 'n/a')}",
+              f"- machine: {facts['cpus']} CPUs; load average (1/5/15 min) before "
+              f"{'/'.join(map(str, facts['load_average_before']))}, after "
+              f"{'/'.join(map(str, facts.get('load_average_after', [])))}",
+              f"- PostgreSQL {facts.get('postgresql', 'n/a')}; commit {facts['commit']}; "
+              f"locust {facts['locust']}"]
+    data = facts.get("data")
+    if data:
+        counts = data["counts"]
+        lines.append(f"- data: {counts['customers']:,} customers ({counts['customer_users']:,} logins), "
+                     f"{counts['products']:,} products, {counts['skus']:,} SKUs, "
+                     f"{counts['batches']:,} batches, {data['plan']['pricing_rules']} pricing rules, "
+                     f"seed {data['plan']['seed']}")
+    if mix:
+        lines.append(f"- the mix: {mix['customers']} customers + {mix['staff']} staff "
+                     f"(+ {mix['probes']} bare probes), spawn {options['spawn_rate']:g}/s, "
+                     f"{options['duration_s']} s, think time "
+                     f"{options['think_time']} s (staff {options['staff_think_time']} s); latencies and "
+                     f"rates are from the steady state (stats reset once every user is up); counts of "
+                     f"responses, failures and 5xx from the whole run")
+    lines.append(f"- capacity phases: {options['capacity_users']} users without think time, "
+                 f"{options['baseline_duration_s']} s each; pgbench: "
+                 f"{(summary['baselines'].get('pgbench_place_order') or {}).get('clients', 'n/a')} clients, "
+                 f"{options['baseline_duration_s']} s")
+    lines += ["", "## Goals", "", "| goal | result | figures |", "|---|---|---|"]
+    lines += [f"| {goal['goal']} | {_mark(goal['met'])} | {goal['detail']} |" for goal in summary["goals"]]
+    lines += ["", "## Stockline beside its baselines (same run, same machine)", "",
+              "| figure | Stockline | baseline | baseline value | ratio |", "|---|---:|---|---:|---:|"]
+    for row in summary["comparisons"]:
+        unit = row["unit"]
+        ratio = "n/a" if row["ratio"] is None else f"{row['ratio']:.2f}"
+        lines.append(f"| {row['figure']} | {_num(row['stockline'], unit)} | {row['baseline']} | "
+                     f"{_num(row['baseline_value'], unit if unit == 'ms' else '')} | {ratio} |")
+    lines += ["", "Ratios: for rates, Stockline / baseline (higher is better); for latencies, Stockline / "
+              "baseline (lower is better).", "",
+              "## Endpoints under the mix", "",
+              "| endpoint | req/s | p50 | p95 | p99 | responses | failures | 5xx |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in summary["endpoints"]:
+        name = row["endpoint"] + (" *(baseline)*" if row["baseline"] else "")
+        whole = row["whole_run"]
+        lines.append(f"| {name} | {_num(row['requests_per_s'])} | {_ms(row['p50_ms'])} | "
+                     f"{_ms(row['p95_ms'])} | {_ms(row['p99_ms'])} | {whole['responses']:,} | "
+                     f"{whole['failures']:,} | {whole['5xx']:,} |")
+    lines += ["", "Names in brackets are normal business outcomes, counted apart and not as failures: "
+              "409 insufficient_stock (stock taken by someone else first), 409 on cancelling an order "
+              "that is no longer pending, 200 for a checkout retried with the same Idempotency-Key."]
+    lines += ["", "## Capacity phases and database baselines", "",
+              "| phase | request | req/s | p50 | p95 | p99 | failures |",
+              "|---|---|---:|---:|---:|---:|---:|"]
+    for phase in ("bare_capacity", "order_capacity"):
+        for name, row in summary["phases"].get(phase, {}).get("stats", {}).items():
+            lines.append(f"| {phase.replace('_', ' ')} | {name} | {_num(row['requests_per_s'])} | "
+                         f"{_ms(row['p50_ms'])} | {_ms(row['p95_ms'])} | {_ms(row['p99_ms'])} | "
+                         f"{row['failures']:,} |")
+    for name, label in (("pgbench_select_only", "pgbench -S (select-only)"),
+                        ("pgbench_place_order", "pgbench place-order script (3 lines)")):
+        figures = summary["baselines"].get(name)
+        if figures:
+            lines.append(f"| pgbench | {label} | {figures['tps']:,.1f} TPS | {_ms(figures.get('p50_ms'))} | "
+                         f"{_ms(figures.get('p95_ms'))} | {_ms(figures.get('p99_ms'))} | "
+                         f"{figures.get('failed_transactions', 0):,} |")
+    accounting = summary["facts"].get("accounting")
+    if accounting:
+        lines += ["", "## Orders and stock (every phase of the run)", "",
+                  f"- orders placed: {accounting['orders']:,} "
+                  f"({accounting['cancelled_orders']:,} cancelled since)",
+                  f"- units sold (orders not cancelled): {accounting['units_sold']:,}; units returned by "
+                  f"cancellations: {accounting['units_cancelled']:,}",
+                  f"- stock consumed (on hand before - after): {accounting['stock_consumed']:,}; ledger: "
+                  f"{accounting['ledger_sales']:,} sold - {accounting['ledger_returns']:,} returned = "
+                  f"{accounting['ledger_sales'] - accounting['ledger_returns']:,}",
+                  f"- units sold = stock consumed = ledger: {'yes' if accounting['units_match'] else 'NO'}"]
+    totals = summary["responses"]
+    lines += ["", "## Responses", "",
+              f"{totals['responses']:,} responses in all phases; {totals['failures']:,} failures; "
+              f"{totals['5xx']:,} 5xx; {totals['no_response']:,} without a response."]
+    for phase, failed in summary["failures"].items():
+        if failed:
+            lines.append(f"- {phase}: failures " + ", ".join(f"{n} {c:,}" for n, c in failed.items())
+                         + f" (reasons in {phase}_failures.csv)")
+    if summary["facts"].get("server_log_tracebacks"):
+        tracebacks = summary["facts"]["server_log_tracebacks"]
+        lines.append(f"- the server log has {tracebacks} tracebacks (server.log)")
+    if summary["notes"]:
+        lines += ["", "## Notes", ""] + [f"- {note}" for note in summary["notes"]]
+    lines += ["", "## Files", "",
+              "- `mix.html`, `bare.html`, `capacity.html`: Locust's reports with charts",
+              "- `<phase>_stats.csv`, `_stats_history.csv`, `_failures.csv`, `_exceptions.csv`: Locust's CSV",
+              "- `<phase>_outcomes.json`: every status of every request name, whole run",
+              "- `check.json`: `stockline check --json`; `server.log`; `summary.json`: all of the above", ""]
+    return "\n".join(lines)
+
+
+def write_report(run: Run) -> dict[str, Any]:
+    summary = summarize(run)
+    (run.out_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+    (run.out_dir / "summary.md").write_text(render(summary))
+    return summary
