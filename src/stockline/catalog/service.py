@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -74,7 +74,7 @@ async def list_products(pool: AsyncConnectionPool, cache: ResponseCache, version
                         query: CatalogQuery) -> CachedResponse:
     today = business_day()
     version = await versions.current(pool)
-    key = f"catalog:v{version}:{today}:{customer_id}:{json.dumps(asdict(query), sort_keys=True)}"
+    key = f"catalog:v{version}:{today}:{customer_id}:{query!r}"
     cached = await cache.get(key)
     if cached is not None:
         return cached
