@@ -35,6 +35,9 @@ Settings (environment):
   LOAD_STAFF_WEIGHTS     e.g. "dashboard=3,low_stock_inventory=2,low_stock_report=1,expiring_report=1,
                          orders=2"
   LOAD_BUYER_SKUS        SKU ids the capacity buyers order from (default: SKUs seen in the catalog)
+  LOAD_SIGN_INS          sign-ins to wait for: once that many users have tried to sign in,
+                         the statistics are reset (the steady state starts; default 0: never)
+  LOAD_STEADY_SECONDS    then run this long and stop (default 0: until Locust's --run-time)
   LOAD_OUTCOMES_FILE     where the status counts go (default: not written)
 """
 
@@ -45,10 +48,12 @@ import json
 import os
 import random
 import threading
+import time
 import uuid
 from collections import Counter, deque
 from pathlib import Path
 
+import gevent
 from locust import between, constant, events, task
 from locust.contrib.fasthttp import FastHttpUser
 
@@ -100,12 +105,16 @@ WEIGHTS = _weights(os.environ.get("LOAD_WEIGHTS", ""), CUSTOMER_TASKS)
 STAFF_WEIGHTS = _weights(os.environ.get("LOAD_STAFF_WEIGHTS", ""), STAFF_TASKS)
 BUYER_SKUS = _ids(os.environ["LOAD_BUYER_SKUS"]) if os.environ.get("LOAD_BUYER_SKUS") else []
 OUTCOMES_FILE = os.environ.get("LOAD_OUTCOMES_FILE", "")
+SIGN_INS = int(os.environ.get("LOAD_SIGN_INS", "0"))
+STEADY_SECONDS = float(os.environ.get("LOAD_STEADY_SECONDS", "0"))
 SEARCH_TERMS = [drug.name.split("/")[0].split()[0][:n].lower() for drug in DRUGS for n in (4, 7)]
 
 _next_customer = itertools.cycle(CUSTOMER_IDS)
 _next_customer_lock = threading.Lock()
 outcomes: Counter[tuple[str, int]] = Counter()
 failures: Counter[str] = Counter()
+progress: dict[str, float | int | None] = {"started": None, "sign_ins": 0, "all_signed_in_after_s": None,
+                                           "steady_seconds": STEADY_SECONDS or None}
 
 
 def take_customer() -> int:
@@ -121,6 +130,23 @@ def _count_status(name: str, response=None, exception=None, **_kwargs) -> None:
         failures[name] += 1
 
 
+@events.test_start.add_listener
+def _started(**_kwargs) -> None:
+    progress["started"] = time.monotonic()
+
+
+def _tried_to_sign_in(environment) -> None:
+    """The steady state starts once every user has tried to sign in (argon2 makes a storm of
+    sign-ins the heaviest moment of a run): statistics reset, then LOAD_STEADY_SECONDS more."""
+    progress["sign_ins"] += 1
+    if progress["sign_ins"] != SIGN_INS:
+        return
+    environment.runner.stats.reset_all()
+    progress["all_signed_in_after_s"] = round(time.monotonic() - (progress["started"] or time.monotonic()), 1)
+    if STEADY_SECONDS > 0:
+        gevent.spawn_later(STEADY_SECONDS, environment.runner.quit)
+
+
 @events.test_stop.add_listener
 def _write_outcomes(**_kwargs) -> None:
     """Statuses and failures per request name over the whole run (Locust's own stats are
@@ -130,8 +156,10 @@ def _write_outcomes(**_kwargs) -> None:
     statuses: dict[str, dict[str, int]] = {}
     for (name, status), count in sorted(outcomes.items()):
         statuses.setdefault(name, {})[str(status)] = count
-    Path(OUTCOMES_FILE).write_text(json.dumps({"statuses": statuses, "failures": dict(failures)},
-                                              indent=2, sort_keys=True))
+    Path(OUTCOMES_FILE).write_text(json.dumps(
+        {"statuses": statuses, "failures": dict(failures),
+         "sign_ins": progress["sign_ins"], "all_signed_in_after_s": progress["all_signed_in_after_s"]},
+        indent=2, sort_keys=True))
 
 
 def _error_code(response) -> str:
@@ -161,7 +189,9 @@ class SignedIn(FastHttpUser):
 
     def on_start(self) -> None:
         self.auth: dict[str, str] = {}
-        if not self.sign_in():
+        signed_in = self.sign_in()
+        _tried_to_sign_in(self.environment)
+        if not signed_in:
             self.stop()
 
     def call(self, method: str, path: str, name: str, ok: tuple[int, ...] = (200,),
@@ -183,7 +213,8 @@ class SignedIn(FastHttpUser):
                 response.failure(f"401 {code}".strip())
                 self.sign_in()
                 return None
-            response.failure(f"{status} {code}".strip() if status else "no response")
+            response.failure(f"{status} {code}".strip() if status else
+                             f"no response: {getattr(response, 'error', None)!r}")
             return None
 
 

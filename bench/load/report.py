@@ -47,7 +47,7 @@ def summarize(run: Run) -> dict[str, Any]:
     place_order = run.baselines.get("pgbench_place_order")
     stockline_rows = {key: row for key, row in rows.items() if key != PROBE}
     mix_rps = round(sum(row["requests_per_s"] or 0 for row in stockline_rows.values()), 1) if rows else None
-    order_capacity = capacity.get(CHECKOUT, {}).get("own_requests_per_s") if capacity else None
+    order_capacity = capacity.get(CHECKOUT, {}).get("requests_per_s") if capacity else None
     capacity_checkout_p95 = capacity.get(CHECKOUT, {}).get("p95_ms") if capacity else None
 
     responses = {"responses": 0, "5xx": 0, "no_response": 0, "failures": 0}
@@ -120,10 +120,17 @@ def summarize(run: Run) -> dict[str, Any]:
     return {"started_at": run.started_at, "options": _options(run), "facts": run.facts,
             "goals": goals, "hard_goals_met": hard_goals_met, "comparisons": comparisons,
             "endpoints": endpoints, "responses": responses, "failures": failures,
-            "phases": {name: {k: v for k, v in phase.items() if k not in ("stats", "outcomes")}
-                       | {"stats": phase["stats"]} for name, phase in run.phases.items()},
+            "phases": {name: _phase(phase) for name, phase in run.phases.items()},
             "outcomes": {name: phase["outcomes"] for name, phase in run.phases.items()},
             "baselines": run.baselines, "notes": run.notes}
+
+
+def _phase(phase: dict[str, Any]) -> dict[str, Any]:
+    """A phase's settings and stats, with when its steady state started and how long it was."""
+    windows = [row["window_s"] for row in phase["stats"].values()]
+    return {key: value for key, value in phase.items() if key != "outcomes"} | {
+        "all_signed_in_after_s": phase["outcomes"].get("all_signed_in_after_s"),
+        "steady_state_s": windows[0] if windows else None}
 
 
 def _options(run: Run) -> dict[str, Any]:
@@ -144,6 +151,12 @@ def _num(value: float | None, unit: str = "") -> str:
     if unit == "ms":
         return f"{value:,.0f} ms"
     return f"{value:,.1f}" + (f" {unit}" if unit else "")
+
+
+def _ratio_text(ratio: float | None) -> str:
+    if ratio is None:
+        return "n/a"
+    return f"{ratio:.2f}" if ratio >= 0.1 else f"{ratio:.2g}"
 
 
 def _mark(met: bool | None) -> str:
@@ -168,12 +181,14 @@ def render(summary: dict[str, Any]) -> str:
                      f"{counts['batches']:,} batches, {data['plan']['pricing_rules']} pricing rules, "
                      f"seed {data['plan']['seed']}")
     if mix:
+        signed_in = mix["all_signed_in_after_s"]
         lines.append(f"- the mix: {mix['customers']} customers + {mix['staff']} staff "
-                     f"(+ {mix['probes']} bare probes), spawn {options['spawn_rate']:g}/s, "
-                     f"{options['duration_s']} s, think time "
-                     f"{options['think_time']} s (staff {options['staff_think_time']} s); latencies and "
-                     f"rates are from the steady state (stats reset once every user is up); counts of "
-                     f"responses, failures and 5xx from the whole run")
+                     f"(+ {mix['probes']} bare probes), spawned at {options['spawn_rate']:g}/s, think time "
+                     f"{options['think_time']} s (staff {options['staff_think_time']} s); "
+                     + (f"every user had signed in after {signed_in:g} s" if signed_in is not None
+                        else "NOT every user signed in")
+                     + f", then {mix['steady_state_s'] or 0:g} s of steady state: latencies and rates are "
+                       "from the steady state, counts of responses, failures and 5xx from the whole run")
     lines.append(f"- capacity phases: {options['capacity_users']} users without think time, "
                  f"{options['baseline_duration_s']} s each; pgbench: "
                  f"{(summary['baselines'].get('pgbench_place_order') or {}).get('clients', 'n/a')} clients, "
@@ -184,7 +199,7 @@ def render(summary: dict[str, Any]) -> str:
               "| figure | Stockline | baseline | baseline value | ratio |", "|---|---:|---|---:|---:|"]
     for row in summary["comparisons"]:
         unit = row["unit"]
-        ratio = "n/a" if row["ratio"] is None else f"{row['ratio']:.2f}"
+        ratio = _ratio_text(row["ratio"])
         lines.append(f"| {row['figure']} | {_num(row['stockline'], unit)} | {row['baseline']} | "
                      f"{_num(row['baseline_value'], unit if unit == 'ms' else '')} | {ratio} |")
     lines += ["", "Ratios: for rates, Stockline / baseline (higher is better); for latencies, Stockline / "

@@ -264,12 +264,9 @@ def _locust_percentile(response_times: dict[float, int], count: int, fraction: f
 
 
 def read_stats(json_path: Path) -> dict[str, dict[str, Any]]:
-    """Locust's final stats (--json-file), one row per request name. (The CSV files are
-    written by a loop that can miss the last second, so the figures come from here.)
-
-    requests_per_s is over the phase's window (from the stats reset to its last request);
-    own_requests_per_s over the name's own window, from its first request on: in the
-    order-capacity phase, the checkouts' rate once the buyers have signed in."""
+    """Locust's final stats (--json-file), one row per request name (the CSV files are
+    written by a loop that can miss the last second, so the figures come from here).
+    Rates are over the steady state: from the statistics' reset to the last request."""
     entries = [entry for entry in json.loads(json_path.read_text()) if entry["num_requests"]]
     if not entries:
         return {}
@@ -279,11 +276,9 @@ def read_stats(json_path: Path) -> dict[str, dict[str, Any]]:
     for entry in entries:
         count = entry["num_requests"]
         times = {float(ms): n for ms, n in entry["response_times"].items()}
-        own_window = entry["last_request_timestamp"] - entry["start_time"]
         rows[entry["name"]] = {
             "type": entry["method"], "requests": count, "failures": entry["num_failures"],
             "requests_per_s": round(count / window, 2),
-            "own_requests_per_s": round(count / own_window, 2) if own_window > 0.5 else None,
             **{f"p{n}_ms": _locust_percentile(times, count, n / 100) for n in (50, 95, 99)},
             "average_ms": round(entry["total_response_time"] / count, 2),
             "max_ms": entry["max_response_time"], "window_s": round(window, 1),
@@ -306,13 +301,19 @@ def _latest_history(history: Path) -> str:
 
 
 def run_locust(phase: str, classes: list[str], users: int, spawn_rate: float, duration_s: int, host: str,
-               env: dict[str, str], out_dir: Path) -> dict[str, Any]:
-    """One headless Locust run; returns its stats (steady state: reset once all users are up)
-    and the status counts of the whole run."""
+               env: dict[str, str], out_dir: Path, sign_ins: int = 0) -> dict[str, Any]:
+    """One headless Locust run; returns its stats (steady state) and the status counts of
+    the whole run. Without sign-ins the steady state starts once every user is spawned
+    and lasts until `duration_s` from the start; with `sign_ins`, it starts once that many
+    users have tried to sign in and lasts `duration_s` from then (Locust's --run-time is
+    only a safety net)."""
     prefix = out_dir / phase
     outcomes_file = out_dir / f"{phase}_outcomes.json"
+    run_time = duration_s + (max(120, round(4 * users / spawn_rate)) if sign_ins else 0)
+    if sign_ins:
+        env = env | {"LOAD_SIGN_INS": str(sign_ins), "LOAD_STEADY_SECONDS": str(duration_s)}
     command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", host,
-               "-u", str(users), "-r", str(spawn_rate), "-t", f"{duration_s}s", "--stop-timeout", "10",
+               "-u", str(users), "-r", str(spawn_rate), "-t", f"{run_time}s", "--stop-timeout", "10",
                "--csv", str(prefix), "--html", str(out_dir / f"{phase}.html"), "--only-summary",
                "--json-file", str(prefix),
                "--reset-stats", "--exit-code-on-error", "0", "--loglevel", "WARNING", *classes]
@@ -323,11 +324,10 @@ def run_locust(phase: str, classes: list[str], users: int, spawn_rate: float, du
         try:
             while process.poll() is None:
                 try:
-                    process.wait(timeout=min(30, max(5, duration_s / 6)))
+                    process.wait(timeout=min(30, max(5, duration_s / 6)))  # a progress line each
                 except subprocess.TimeoutExpired:
-                    elapsed = min(time.monotonic() - started, duration_s)
                     latest = _latest_history(Path(f"{prefix}_stats_history.csv"))
-                    say(f"  {phase}: {elapsed:.0f}/{duration_s} s  {latest}")
+                    say(f"  {phase}: {time.monotonic() - started:.0f} s  {latest}")
         finally:
             if process.poll() is None:
                 process.terminate()
@@ -336,6 +336,9 @@ def run_locust(phase: str, classes: list[str], users: int, spawn_rate: float, du
         raise RuntimeError(f"locust ({phase}) failed with exit status {process.returncode}:\n"
                            f"{(out_dir / f'{phase}.locust.log').read_text()[-3000:]}")
     outcomes = json.loads(outcomes_file.read_text()) if outcomes_file.exists() else {}
+    if sign_ins and outcomes.get("all_signed_in_after_s") is None:
+        say(f"  {phase}: only {outcomes.get('sign_ins', 0)} of {sign_ins} users tried to sign in within "
+            f"{run_time} s; the statistics cover the whole run")
     return {"stats": read_stats(Path(f"{prefix}.json")), "outcomes": outcomes,
             "users": users, "duration_s": duration_s, "classes": classes}
 
@@ -399,7 +402,7 @@ def run_phases(run: Run, base: str, url: str | None, staff: tuple[str, str] | No
         number += 1
         say(f"phase {number}/{total_phases}: bare capacity, {options.capacity_users} users on /bench/bare "
             f"without think time, {options.baseline_duration_s} s ...")
-        run.phases["bare_capacity"] = run_locust("bare", ["BareUser"], options.capacity_users, 1000,
+        run.phases["bare_capacity"] = run_locust("bare", ["BareUser"], options.capacity_users, 100,
                                                  options.baseline_duration_s, base, env, out)
     number += 1
     probes = PROBE_USERS if bare else 0
@@ -408,7 +411,7 @@ def run_phases(run: Run, base: str, url: str | None, staff: tuple[str, str] | No
     classes = ["CustomerUser"] + (["StaffUser"] if staff_users else []) + (["ProbeUser"] if probes else [])
     mix_env = env | {"LOAD_STAFF_USERS": str(staff_users), "LOAD_PROBE_USERS": str(probes)}
     run.phases["mix"] = run_locust("mix", classes, options.users + probes, options.spawn_rate,
-                                   options.duration_s, base, mix_env, out)
+                                   options.duration_s, base, mix_env, out, sign_ins=options.users)
     run.phases["mix"] |= {"customers": customers, "staff": staff_users, "probes": probes}
     if options.capacity:
         number += 1
@@ -416,8 +419,9 @@ def run_phases(run: Run, base: str, url: str | None, staff: tuple[str, str] | No
         say(f"phase {number}/{total_phases}: order capacity, {options.capacity_users} customers filling a "
             f"3-line cart and checking out without think time, {options.baseline_duration_s} s ...")
         buyer_env = env | ({"LOAD_BUYER_SKUS": id_ranges(skus)} if len(skus) >= 3 else {})
-        run.phases["order_capacity"] = run_locust("capacity", ["BuyerUser"], options.capacity_users, 1000,
-                                                  options.baseline_duration_s, base, buyer_env, out)
+        run.phases["order_capacity"] = run_locust("capacity", ["BuyerUser"], options.capacity_users, 50,
+                                                  options.baseline_duration_s, base, buyer_env, out,
+                                                  sign_ins=options.capacity_users)
 
 
 def run(options: LoadOptions) -> int:
