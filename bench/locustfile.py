@@ -421,6 +421,7 @@ class BuyerUser(SignedIn):
         self.username, self.password = f"cust_{self.customer_id}", PASSWORD
         self.skus = BUYER_SKUS
         super().on_start()
+        self.call("DELETE", "/api/cart", "DELETE /api/cart", ok=(200, 204))  # lines left by the mix
         if not self.skus:
             response = self.call("GET", "/api/products", "GET /api/products",
                                  params={"limit": "200", "in_stock": "true"})

@@ -87,7 +87,8 @@ def cmd_bench_load(args: argparse.Namespace) -> int:
         staff_think_time=args.staff_think_time, weights=args.weights, staff_weights=args.staff_weights,
         capacity_users=args.capacity_users, baseline_duration_s=args.baseline_duration,
         pgbench_clients=args.pgbench_clients, baselines=not args.no_baselines,
-        capacity=not args.no_capacity and not args.host, out_dir=args.out, keep_db=args.keep_db)
+        capacity=not args.no_capacity and not args.no_setup and not args.host, out_dir=args.out,
+        keep_db=args.keep_db)
     return load.run(options)
 
 
@@ -148,7 +149,8 @@ def register(commands) -> None:
     load.add_argument("--pgbench-clients", type=whole_number(1),
                       help="pgbench clients (default: workers x DB_POOL_MAX, the app's connections)")
     load.add_argument("--no-baselines", action="store_true", help="skip the bare endpoint and pgbench")
-    load.add_argument("--no-capacity", action="store_true", help="skip the order-capacity phase")
+    load.add_argument("--no-capacity", action="store_true",
+                      help="skip the order-capacity phase (skipped anyway with --no-setup or --host)")
     load.add_argument("--out", type=Path, help="results folder (default bench/results/<timestamp>)")
     load.add_argument("--keep-db", action="store_true", help="keep the database the run created")
 
