@@ -1,0 +1,564 @@
+"""Checkout throughput: POST /api/checkout against pgbench doing the same SQL work, same run.
+
+    .venv/bin/python bench/checkout.py [--duration 15] [--clients 64] [--workers 2] [--json FILE]
+
+Creates a fresh database (the seed procedure's default sizes, but one customer per client,
+and 20 pricing rules), a `cust_<id>` login for each customer, and gives every SKU the bench
+orders from exactly one sellable batch of 1,000,000,000 units (its seeded stock written off,
+the new batch received: both through the ledger, so `stockline check` still holds). Each
+order has 3 lines (1, 2 and 3 units), so every order writes 1 order, 3 items, 3 movements
+and changes 3 batches.
+
+- HTTP: `stockline serve --workers 2` (STOCKLINE_ENV=test), driven by an asyncio + httpx
+  client with `--clients` signed-in customers at once, in rounds: every customer sets its 3
+  cart lines (POST /api/cart, timed apart), then all of them POST /api/checkout at once.
+  Orders/s = orders placed / summed wall time of the checkout phases; p50/p99 are of each
+  checkout request. Runs until the checkout phases add up to `--duration` seconds.
+- pgbench: a custom script, `--clients` connections (`-j 2 -M prepared -T --duration`), one
+  transaction per order: lock the 3 SKU rows FOR NO KEY UPDATE in ascending order, read
+  their sellable batches, insert the order and its 3 items (one statement), insert 3 sale
+  movements and decrement 3 batches (one statement), commit. The server is stopped first.
+
+Both run twice: uncontended (each customer / pgbench client orders its own 3 SKUs) and hot
+(everybody orders the same 3 SKUs, with stock enough for all: lock contention only).
+Afterwards the invariants of `stockline check` are verified on the bench database, which is
+then dropped.
+
+Goal: uncontended HTTP orders/s >= 0.30 x pgbench TPS. The hot case and p50/p99 are reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import os
+import re
+import resource
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+
+from stockline import db
+from stockline.accounts.service import create_customer_logins
+from stockline.config import SeedSettings, get_settings
+from stockline.invariants import check_invariants
+from stockline.seeding.service import run_seed
+
+PASSWORD = "Bench-password-1"
+LINE_QUANTITIES = (1, 2, 3)  # units of the 3 lines of every order
+BENCH_STOCK = 1_000_000_000  # units of the one sellable batch of every bench SKU
+WARMUP_ROUNDS = 5  # untimed rounds first: pool connections opened, statements prepared
+
+
+def say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def cpu_seconds() -> float:
+    """CPU time this process has used (user + system)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) CPU ticks of the whole machine so far, from /proc/stat; (0, 0) elsewhere."""
+    try:
+        fields = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields[:8]) - idle, sum(fields[:8])
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of `values` (not empty)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+# --- the database --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Layout:
+    """Which SKUs each case orders from: blocks of consecutive sku_ids."""
+
+    clients: int
+    http_uncontended: int  # customer i (1-based) orders base + 3 (i - 1) + 0, 1, 2
+    pgbench_uncontended: int  # pgbench client c (0-based) orders base + 3 c + 0, 1, 2
+    http_hot: int  # everybody orders base + 0, 1, 2
+    pgbench_hot: int
+
+    def http_skus(self, hot: bool) -> list[tuple[int, int, int]]:
+        return [self._three(self.http_hot if hot else self.http_uncontended + 3 * i)
+                for i in range(self.clients)]
+
+    @staticmethod
+    def _three(first: int) -> tuple[int, int, int]:
+        return first, first + 1, first + 2
+
+
+WRITE_OFF_SQL = """
+WITH old AS (
+    SELECT batch_id, quantity_on_hand FROM Inventory_Batches
+    WHERE sku_id = ANY(%(skus)s) AND quantity_on_hand > 0
+), moved AS (
+    INSERT INTO Stock_Movements (batch_id, quantity_delta, reason, note)
+    SELECT batch_id, -quantity_on_hand, 'write_off', 'bench/checkout.py: one batch per bench SKU' FROM old
+)
+UPDATE Inventory_Batches AS b SET quantity_on_hand = 0 FROM old WHERE b.batch_id = old.batch_id
+"""
+
+RECEIVE_SQL = """
+WITH received AS (
+    INSERT INTO Inventory_Batches (sku_id, batch_no, expiry_date, quantity_on_hand, cost_price)
+    SELECT sku_id, 'BENCH-CHECKOUT', %(expiry)s, %(stock)s, 1.00 FROM unnest(%(skus)s::int[]) AS sku_id
+    RETURNING batch_id, quantity_on_hand
+)
+INSERT INTO Stock_Movements (batch_id, quantity_delta, reason, note)
+SELECT batch_id, quantity_on_hand, 'receipt', 'bench/checkout.py' FROM received
+"""
+
+
+def prepare_database(server_url: str, clients: int) -> tuple[str, Layout, int]:
+    """A fresh seeded database; its URL, the SKU layout and user_id - customer_id of the logins."""
+    name = f"stockline_bench_checkout_{uuid.uuid4().hex[:6]}"
+    with db.connect(db.with_database(server_url, "postgres")) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = db.with_database(server_url, name)
+    try:
+        with db.connect(url) as conn:
+            db.apply_schema(conn)
+            with open(os.devnull, "w") as quiet:
+                run_seed(conn, SeedSettings(customers=clients, pricing_rules=20, seed=7), out=quiet)
+            say(f"seeded {name}; creating {clients} customer logins ...")
+            result = create_customer_logins(conn, password=PASSWORD)
+            if result.created != clients:
+                raise SystemExit(f"expected {clients} new customer logins, made {result.created}")
+            offsets = conn.execute("SELECT DISTINCT user_id - customer_id FROM Users "
+                                   "WHERE role = 'customer'").fetchall()
+            if len(offsets) != 1:
+                raise SystemExit("customer logins' user_ids are not customer_id + a constant")
+            needed = 2 * 3 * clients + 2 * 3
+            first, last, count = conn.execute(
+                "SELECT min(sku_id), max(sku_id), count(*) FROM "
+                "(SELECT sku_id FROM Product_SKUs ORDER BY sku_id LIMIT %s) AS s", (needed,)).fetchone()
+            if count < needed or last - first + 1 != count:
+                raise SystemExit(f"the seed has no {needed} consecutive sku_ids to order from")
+            layout = Layout(clients, first, first + 3 * clients, first + 6 * clients, first + 6 * clients + 3)
+            skus = list(range(first, first + needed))
+            expiry = datetime.now(UTC).date() + timedelta(days=3 * 365)
+            with conn.transaction():
+                conn.execute("UPDATE Product_SKUs SET is_active = true WHERE sku_id = ANY(%s)", (skus,))
+                conn.execute("UPDATE Products SET is_active = true WHERE product_id IN "
+                             "(SELECT product_id FROM Product_SKUs WHERE sku_id = ANY(%s))", (skus,))
+                conn.execute(WRITE_OFF_SQL, {"skus": skus})
+                conn.execute(RECEIVE_SQL, {"skus": skus, "expiry": expiry, "stock": BENCH_STOCK})
+            conn.execute("VACUUM ANALYZE")
+    except BaseException:
+        drop_database(url)
+        raise
+    return url, layout, offsets[0][0]
+
+
+def drop_database(url: str) -> None:
+    with db.connect(db.with_database(url, "postgres")) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(db.database_name(url))))
+
+
+# --- the server ----------------------------------------------------------------------------
+
+def start_server(url: str, port: int, workers: int, pool_max: int | None, log_file) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": url, "STOCKLINE_ENV": "test",
+           "SECRET_KEY": secrets.token_urlsafe(36)}  # 48 characters
+    if pool_max is not None:
+        env["DB_POOL_MAX"] = str(pool_max)
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("stockline")), "serve", "--port", str(port), "--workers",
+         str(workers), "--no-access-log", "--no-init"],
+        env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=1) as answer:
+                if answer.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.2)
+    stop_server(server)
+    log_file.seek(0)
+    raise SystemExit(f"the server did not become ready:\n{log_file.read().decode()[-3000:]}")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+# --- HTTP ----------------------------------------------------------------------------------
+
+@dataclass
+class HttpResult:
+    orders: int = 0
+    checkout_seconds: float = 0.0
+    rounds: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+    failures: dict[str, int] = field(default_factory=dict)
+    cart_requests: int = 0
+    cart_seconds: float = 0.0
+    client_cpu_seconds: float = 0.0  # this process's CPU time during the checkout phases
+    busy_ticks: int = 0  # the machine's, during the checkout phases
+    total_ticks: int = 0
+
+    def figures(self) -> dict:
+        return {
+            "orders_per_s": round(self.orders / self.checkout_seconds, 1),
+            "p50_ms": round(percentile(self.latencies_ms, 0.50), 2),
+            "p99_ms": round(percentile(self.latencies_ms, 0.99), 2),
+            "orders": self.orders, "rounds": self.rounds,
+            "checkout_seconds": round(self.checkout_seconds, 2), "failed_checkouts": self.failures,
+            "cart_requests_per_s": round(self.cart_requests / self.cart_seconds, 1),
+            "client_cpu_per_order_ms": round(1000 * self.client_cpu_seconds / max(self.orders, 1), 2),
+            "machine_cpu_busy": round(self.busy_ticks / self.total_ticks, 2) if self.total_ticks else None,
+        }
+
+
+async def sign_in_all(clients: list[httpx.AsyncClient]) -> None:
+    """Sign customer i in on clients[i - 1]; its token becomes that client's default header."""
+    gate = asyncio.Semaphore(4)  # argon2 verification is CPU-bound on the server
+
+    async def sign_in(client: httpx.AsyncClient, customer_id: int) -> None:
+        async with gate:
+            answer = await client.post("/api/login", json={"username": f"cust_{customer_id}",
+                                                           "password": PASSWORD})
+        answer.raise_for_status()
+        client.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+
+    await asyncio.gather(*(sign_in(client, number) for number, client in enumerate(clients, start=1)))
+
+
+async def fill_cart(client: httpx.AsyncClient, skus: tuple[int, int, int]) -> None:
+    for sku_id, quantity in zip(skus, LINE_QUANTITIES, strict=True):
+        line = {"sku_id": sku_id, "quantity": quantity}
+        try:
+            answer = await client.post("/api/cart", json=line)
+        except httpx.TransportError:  # setting a line twice is harmless: once more
+            answer = await client.post("/api/cart", json=line)
+        if answer.status_code != 200:
+            raise RuntimeError(f"POST /api/cart answered {answer.status_code}: {answer.text[:500]}")
+
+
+async def check_out(client: httpx.AsyncClient) -> tuple[float, int, str]:
+    started = time.perf_counter()
+    try:
+        answer = await client.post("/api/checkout")
+    except httpx.TransportError as exc:  # counted as a failed checkout, not retried
+        return (time.perf_counter() - started) * 1000, 0, type(exc).__name__
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    code = ""
+    if answer.status_code != 201:
+        try:
+            code = answer.json()["error"]["code"]
+        except (ValueError, KeyError, TypeError):
+            code = answer.text[:80]
+    return elapsed_ms, answer.status_code, code
+
+
+async def http_case(port: int, skus: list[tuple[int, int, int]], duration: float, label: str) -> HttpResult:
+    # One client (one keep-alive connection) per customer: a single httpx client shared by
+    # 64 concurrent requests spends about 3 x the CPU per request in its connection pool,
+    # CPU the server and PostgreSQL need on a 2-core machine. Connections idle for 3 s are
+    # not reused: uvicorn closes them after 5 s, and reusing one as it closes fails.
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1, keepalive_expiry=3.0)
+    async with contextlib.AsyncExitStack() as stack:
+        customers = [await stack.enter_async_context(httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", timeout=120, limits=limits)) for _ in skus]
+        await sign_in_all(customers)
+        result = HttpResult()
+        round_no, last_report = 0, time.monotonic()
+        while result.checkout_seconds < duration:
+            round_no += 1
+            started = time.perf_counter()
+            await asyncio.gather(*(fill_cart(client, three)
+                                   for client, three in zip(customers, skus, strict=True)))
+            cart_seconds = time.perf_counter() - started
+            cpu, (busy, total) = cpu_seconds(), machine_ticks()
+            started = time.perf_counter()
+            outcomes = await asyncio.gather(*(check_out(client) for client in customers))
+            checkout_seconds = time.perf_counter() - started
+            busy_after, total_after = machine_ticks()
+            cpu, busy, total = cpu_seconds() - cpu, busy_after - busy, total_after - total
+            if round_no <= WARMUP_ROUNDS:
+                continue
+            result.rounds += 1
+            result.cart_requests += 3 * len(customers)
+            result.cart_seconds += cart_seconds
+            result.checkout_seconds += checkout_seconds
+            result.client_cpu_seconds += cpu
+            result.busy_ticks += busy
+            result.total_ticks += total
+            for elapsed_ms, status, code in outcomes:
+                result.latencies_ms.append(elapsed_ms)
+                if status == 201:
+                    result.orders += 1
+                else:
+                    key = f"{status} {code}".strip()
+                    result.failures[key] = result.failures.get(key, 0) + 1
+            if time.monotonic() - last_report >= 5:
+                last_report = time.monotonic()
+                say(f"  HTTP {label}: {result.rounds} rounds, {result.orders} orders in "
+                    f"{result.checkout_seconds:.1f} s of checkout "
+                    f"({result.orders / result.checkout_seconds:.0f} orders/s so far)")
+        return result
+
+
+# --- pgbench -------------------------------------------------------------------------------
+
+PGBENCH_UNCONTENDED = r"""
+\set s1 :sku_base + 3 * :client_id
+"""
+PGBENCH_HOT = r"""
+\set s1 :sku_base
+"""
+PGBENCH_ORDER = r"""
+\set s2 :s1 + 1
+\set s3 :s1 + 2
+\set cid :client_id + 1
+\set uid :cid + :uid_offset
+BEGIN;
+SELECT s.sku_id, s.is_active AND p.is_active AS is_active
+FROM Product_SKUs AS s JOIN Products AS p USING (product_id)
+WHERE s.sku_id = ANY(ARRAY[:s1::int, :s2::int, :s3::int])
+ORDER BY s.sku_id
+FOR NO KEY UPDATE OF s;
+SELECT (array_agg(batch_id ORDER BY expiry_date, batch_id) FILTER (WHERE sku_id = :s1::int))[1] AS b1,
+       (array_agg(batch_id ORDER BY expiry_date, batch_id) FILTER (WHERE sku_id = :s2::int))[1] AS b2,
+       (array_agg(batch_id ORDER BY expiry_date, batch_id) FILTER (WHERE sku_id = :s3::int))[1] AS b3
+FROM Inventory_Batches
+WHERE sku_id = ANY(ARRAY[:s1::int, :s2::int, :s3::int]) AND quantity_on_hand > 0
+  AND expiry_date > current_date
+\gset
+WITH new_order AS (
+    INSERT INTO Orders (customer_id, user_id, total_amount, idempotency_key, request_hash)
+    VALUES (:cid::int, :uid::int, 12.00, NULL, 'pgbench')
+    RETURNING order_id
+), items AS (
+    INSERT INTO Order_Items (order_id, sku_id, batch_id, quantity_ordered, base_price, discount_percentage,
+                             sale_price, unit_cost, pricing_rule_id)
+    SELECT new_order.order_id, i.*
+    FROM new_order, (VALUES (:s1::int, :b1::int, 1, 2.00, 0.00, 2.00, 1.00, NULL::int),
+                            (:s2::int, :b2::int, 2, 2.00, 0.00, 2.00, 1.00, NULL::int),
+                            (:s3::int, :b3::int, 3, 2.00, 0.00, 2.00, 1.00, NULL::int)) AS i
+)
+SELECT order_id FROM new_order
+\gset
+WITH moves AS (
+    SELECT * FROM (VALUES (:b1::int, -1), (:b2::int, -2), (:b3::int, -3)) AS m (batch_id, quantity_delta)
+), updated AS (
+    UPDATE Inventory_Batches AS b SET quantity_on_hand = b.quantity_on_hand + moves.quantity_delta
+    FROM moves WHERE b.batch_id = moves.batch_id
+    RETURNING b.batch_id
+)
+INSERT INTO Stock_Movements (batch_id, quantity_delta, reason, order_id, user_id)
+SELECT m.batch_id, m.quantity_delta, 'sale', :order_id::bigint, :uid::int
+FROM moves AS m JOIN updated USING (batch_id);
+COMMIT;
+"""
+
+
+def pgbench_executable() -> Path:
+    return db.psql_executable().parent / "pgbench"
+
+
+def pgbench_env(url: str) -> dict[str, str]:
+    parts = conninfo_to_dict(url)
+    env = {**os.environ, "PGHOST": parts.get("host", ""), "PGUSER": parts.get("user") or "postgres",
+           "PGDATABASE": parts["dbname"]}
+    if parts.get("port"):
+        env["PGPORT"] = str(parts["port"])
+    if parts.get("password"):
+        env["PGPASSWORD"] = str(parts["password"])
+    return env
+
+
+def pgbench(url: str, *, hot: bool, sku_base: int, uid_offset: int, clients: int, duration: int,
+            label: str, workdir: Path, log: bool) -> dict:
+    script = workdir / f"checkout_{'hot' if hot else 'uncontended'}.sql"
+    script.write_text((PGBENCH_HOT if hot else PGBENCH_UNCONTENDED) + PGBENCH_ORDER)
+    logs = workdir / f"log_{label.replace(' ', '_')}"
+    logs.mkdir(exist_ok=True)
+    command = [str(pgbench_executable()), "-n", "-M", "prepared", "-c", str(clients), "-j", "2",
+               "-T", str(duration), "-P", "5", "-f", str(script), "-D", f"sku_base={sku_base}",
+               "-D", f"uid_offset={uid_offset}"]
+    if log:  # every transaction's latency, for p50/p99
+        command += ["-l", f"--log-prefix={logs / 'tx'}"]
+    process = subprocess.Popen(command, env=pgbench_env(url), stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, cwd=workdir)
+    out = []
+    for line in process.stdout:
+        out.append(line)
+        if line.startswith("progress:"):
+            say(f"  pgbench {label}: {line.strip()}")
+    if process.wait() != 0:
+        raise RuntimeError(f"pgbench failed:\n{''.join(out)[-3000:]}")
+    text = "".join(out)
+    failed = re.search(r"number of failed transactions: (\d+)", text)
+    figures = {
+        "tps": round(float(re.search(r"tps = ([\d.]+) \(without initial connection time\)", text)[1]), 1),
+        "transactions": int(re.search(r"number of transactions actually processed: (\d+)", text)[1]),
+        "failed_transactions": int(failed[1]) if failed else 0,
+    }
+    latencies_ms = [int(line.split()[2]) / 1000 for path in logs.glob("tx*") for line in path.open()]
+    if latencies_ms:
+        figures |= {"p50_ms": round(percentile(latencies_ms, 0.50), 2),
+                    "p99_ms": round(percentile(latencies_ms, 0.99), 2)}
+    return figures
+
+
+# --- the run -------------------------------------------------------------------------------
+
+def run_http(url: str, layout: Layout, args: argparse.Namespace, workdir: Path) -> dict[str, dict]:
+    port = free_port()
+    say(f"starting stockline serve --workers {args.workers} on port {port} ...")
+    with open(workdir / "server.log", "w+b") as log_file:
+        server = start_server(url, port, args.workers, args.pool_max, log_file)
+        try:
+            results = {}
+            for case, hot in (("uncontended", False), ("hot", True)):
+                say(f"HTTP {case}: {args.clients} customers, rounds of cart + checkout, "
+                    f"{args.duration} s of checkout ...")
+                result = asyncio.run(http_case(port, layout.http_skus(hot), args.duration, case))
+                results[case] = result.figures()
+                say(f"HTTP {case}: {results[case]}")
+            return results
+        finally:
+            stop_server(server)
+            log_file.seek(0)
+            problems = [line for line in log_file.read().decode(errors="replace").splitlines()
+                        if "Traceback" in line or "ERROR" in line or "WARNING" in line]
+            if problems:
+                say(f"server log ({workdir / 'server.log'}) has {len(problems)} error/warning lines, "
+                    f"first: {problems[0][:300]}")
+
+
+def run_pgbench(url: str, layout: Layout, uid_offset: int, args: argparse.Namespace,
+                workdir: Path) -> dict[str, dict]:
+    results = {}
+    for case, hot, base in (("uncontended", False, layout.pgbench_uncontended),
+                            ("hot", True, layout.pgbench_hot)):
+        say(f"pgbench {case}: -c {args.clients} -j 2 -M prepared, 2 s warm-up then -T {args.duration} ...")
+        common = {"hot": hot, "sku_base": base, "uid_offset": uid_offset, "clients": args.clients,
+                  "workdir": workdir}
+        pgbench(url, duration=2, label=f"{case} warm-up", log=False, **common)
+        results[case] = pgbench(url, duration=args.duration, label=case, log=True, **common)
+        say(f"pgbench {case}: {results[case]}")
+    return results
+
+
+def verify(url: str) -> tuple[bool, list[str]]:
+    with db.connect(url) as conn:
+        results = check_invariants(conn)
+    lines = [f"{'ok  ' if r.holds else 'FAIL'} {r.name}: {r.description}"
+             + ("" if r.holds else f" ({len(r.offenders)} offending rows)") for r in results]
+    return all(r.holds for r in results), lines
+
+
+def print_table(http: dict[str, dict], bench: dict[str, dict], args: argparse.Namespace) -> None:
+    print(f"\ncheckout, {args.clients} concurrent customers, 3 lines per order, "
+          f"stockline serve --workers {args.workers}, {args.duration} s per phase")
+    print(f"{'case':<13}{'HTTP orders/s':>14}{'p50 ms':>9}{'p99 ms':>9}{'pgbench tps':>13}"
+          f"{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}")
+    for case in ("uncontended", "hot"):
+        h, b = http[case], bench[case]
+        print(f"{case:<13}{h['orders_per_s']:>14,.1f}{h['p50_ms']:>9.1f}{h['p99_ms']:>9.1f}"
+              f"{b['tps']:>13,.1f}{b.get('p50_ms', float('nan')):>9.1f}{b.get('p99_ms', float('nan')):>9.1f}"
+              f"{h['orders_per_s'] / b['tps']:>8.2f}")
+    for case in ("uncontended", "hot"):
+        h = http[case]
+        busy = "n/a" if h["machine_cpu_busy"] is None else f"{h['machine_cpu_busy']:.0%}"
+        print(f"HTTP {case}: {h['orders']} orders in {h['rounds']} rounds, failed checkouts "
+              f"{h['failed_checkouts'] or 'none'}; during checkout the machine's CPUs were "
+              f"{busy} busy and this client used {h['client_cpu_per_order_ms']:.1f} ms "
+              f"CPU per order; carts: {h['cart_requests_per_s']:,.0f} POST /api/cart per s")
+    ratio = http["uncontended"]["orders_per_s"] / bench["uncontended"]["tps"]
+    print(f"goal: uncontended HTTP >= 0.30 x pgbench: {ratio:.2f} -> {'met' if ratio >= 0.30 else 'MISSED'}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=15, help="seconds measured per phase (default 15)")
+    parser.add_argument("--clients", type=int, default=64, help="concurrent customers / pgbench clients")
+    parser.add_argument("--workers", type=int, default=2, help="server processes (default 2)")
+    parser.add_argument("--pool-max", type=int, help="DB_POOL_MAX per server process (default: the app's)")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args()
+    if not pgbench_executable().exists():
+        print(f"no pgbench at {pgbench_executable()}", file=sys.stderr)
+        return 2
+
+    load_before = os.getloadavg()
+    server_url = db.resolve_database_url(get_settings())
+    say(f"preparing a fresh database ({args.clients} customers, default sizes otherwise) ...")
+    url, layout, uid_offset = prepare_database(server_url, args.clients)
+    invariants_hold, invariant_lines = False, []
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench_checkout_") as tmp:
+            workdir = Path(tmp)
+            http = run_http(url, layout, args, workdir)
+            bench = run_pgbench(url, layout, uid_offset, args, workdir)
+        say("checking the invariants of `stockline check` on the bench database ...")
+        invariants_hold, invariant_lines = verify(url)
+    finally:
+        drop_database(url)
+        say(f"dropped {db.database_name(url)}")
+
+    print_table(http, bench, args)
+    load_after = os.getloadavg()
+    print(f"load average (1, 5, 15 min) before: {', '.join(f'{x:.2f}' for x in load_before)}; "
+          f"after: {', '.join(f'{x:.2f}' for x in load_after)} ({os.cpu_count()} CPUs)")
+    print("invariants after the run: " + ("all hold" if invariants_hold else "BROKEN"))
+    for line in invariant_lines:
+        print("  " + line)
+    if args.json:
+        figures = {
+            "http": http, "pgbench": bench,
+            "uncontended_ratio": round(http["uncontended"]["orders_per_s"] / bench["uncontended"]["tps"], 3),
+            "hot_ratio": round(http["hot"]["orders_per_s"] / bench["hot"]["tps"], 3),
+            "goal_uncontended_ratio": 0.30, "invariants_hold": invariants_hold,
+            "clients": args.clients, "workers": args.workers, "pool_max": args.pool_max,
+            "duration_s": args.duration, "lines_per_order": len(LINE_QUANTITIES),
+            "load_average_before": load_before, "load_average_after": load_after, "cpus": os.cpu_count(),
+        }
+        args.json.write_text(json.dumps(figures, indent=2))
+    return 0 if invariants_hold else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
