@@ -106,6 +106,7 @@ STAFF_WEIGHTS = _weights(os.environ.get("LOAD_STAFF_WEIGHTS", ""), STAFF_TASKS)
 BUYER_SKUS = _ids(os.environ["LOAD_BUYER_SKUS"]) if os.environ.get("LOAD_BUYER_SKUS") else []
 OUTCOMES_FILE = os.environ.get("LOAD_OUTCOMES_FILE", "")
 SIGN_INS = int(os.environ.get("LOAD_SIGN_INS", "0"))
+SIGN_IN_ATTEMPTS = 3
 STEADY_SECONDS = float(os.environ.get("LOAD_STEADY_SECONDS", "0"))
 SEARCH_TERMS = [drug.name.split("/")[0].split()[0][:n].lower() for drug in DRUGS for n in (4, 7)]
 
@@ -169,8 +170,16 @@ def _error_code(response) -> str:
         return ""
 
 
+def _closed_while_idle(response) -> bool:
+    """The server closed a kept-alive connection just as this request went out on it (the
+    keep-alive race of HTTP/1.1): browsers send such a request again, and so do we."""
+    return response.status_code == 0 and type(getattr(response, "error", None)).__name__ in (
+        "HTTPConnectionClosed", "ConnectionResetError", "BrokenPipeError")
+
+
 class SignedIn(FastHttpUser):
-    """A user that signs in once, on start, and again only if its token is refused."""
+    """A user that signs in on start (up to SIGN_IN_ATTEMPTS times, waiting as a refusal's
+    Retry-After asks) and again only if its token is refused."""
 
     abstract = True
     connection_timeout = 30.0
@@ -181,15 +190,21 @@ class SignedIn(FastHttpUser):
     def sign_in(self) -> bool:
         with self.client.post("/api/login", json={"username": self.username, "password": self.password},
                               name="POST /api/login", catch_response=True) as response:
-            if response.status_code != 200:
-                response.failure(f"{response.status_code} {_error_code(response)}".strip())
-                return False
-            self.auth = {"Authorization": f"Bearer {response.json()['access_token']}"}
-            return True
+            if response.status_code == 200:
+                self.auth = {"Authorization": f"Bearer {response.json()['access_token']}"}
+                return True
+            self.retry_after = float((response.headers or {}).get("Retry-After") or 2)
+            response.failure(f"{response.status_code} {_error_code(response)}".strip())
+            return False
 
     def on_start(self) -> None:
         self.auth: dict[str, str] = {}
-        signed_in = self.sign_in()
+        signed_in = False
+        for attempt in range(1, SIGN_IN_ATTEMPTS + 1):
+            signed_in = self.sign_in()
+            if signed_in or attempt == SIGN_IN_ATTEMPTS:
+                break
+            gevent.sleep(min(self.retry_after, 10) * random.uniform(1, 2))
         _tried_to_sign_in(self.environment)
         if not signed_in:
             self.stop()
@@ -197,25 +212,34 @@ class SignedIn(FastHttpUser):
     def call(self, method: str, path: str, name: str, ok: tuple[int, ...] = (200,),
              normal: dict[tuple[int, str], str] | None = None, **kwargs):
         """One request; `ok` statuses succeed, (status, error code) pairs in `normal` succeed
-        under a name of their own, everything else fails. Returns the response, or None."""
-        with self.client.request(method, path, name=name, headers=self.auth | kwargs.pop("headers", {}),
-                                 catch_response=True, **kwargs) as response:
-            status = response.status_code
-            if status in ok:
-                return response
-            code = _error_code(response)
-            if normal and (status, code) in normal:
-                response.request_meta["name"] = f"{name} [{status} {normal[(status, code)]}]"
-                response.success()
-                return response
-            if status == 401 and self.username:
-                response.request_meta["name"] = f"{name} [401, signing in again]"
-                response.failure(f"401 {code}".strip())
-                self.sign_in()
+        under a name of their own, everything else fails. Returns the response, or None.
+        Every request here is safe to send twice (cart lines are set, not added; checkouts
+        carry an Idempotency-Key), so one that met a connection closed while idle is."""
+        headers = self.auth | kwargs.pop("headers", {})
+        for attempt in (1, 2):
+            with self.client.request(method, path, name=name, headers=headers, catch_response=True,
+                                     **kwargs) as response:
+                status = response.status_code
+                if status in ok:
+                    return response
+                if attempt == 1 and _closed_while_idle(response):
+                    response.request_meta["name"] = f"{name} [connection closed while idle, sent again]"
+                    response.success()
+                    continue
+                code = _error_code(response)
+                if normal and (status, code) in normal:
+                    response.request_meta["name"] = f"{name} [{status} {normal[(status, code)]}]"
+                    response.success()
+                    return response
+                if status == 401 and self.username:
+                    response.request_meta["name"] = f"{name} [401, signing in again]"
+                    response.failure(f"401 {code}".strip())
+                    self.sign_in()
+                    return None
+                response.failure(f"{status} {code}".strip() if status else
+                                 f"no response: {getattr(response, 'error', None)!r}")
                 return None
-            response.failure(f"{status} {code}".strip() if status else
-                             f"no response: {getattr(response, 'error', None)!r}")
-            return None
+        return None
 
 
 class CustomerUser(SignedIn):

@@ -243,9 +243,11 @@ def render(summary: dict[str, Any]) -> str:
                   f"{accounting['ledger_sales'] - accounting['ledger_returns']:,}",
                   f"- units sold = stock consumed = ledger: {'yes' if accounting['units_match'] else 'NO'}"]
     totals = summary["responses"]
+    steady = sum(row["failures"] for row in summary["endpoints"])
     lines += ["", "## Responses", "",
-              f"{totals['responses']:,} responses in all phases; {totals['failures']:,} failures; "
-              f"{totals['5xx']:,} 5xx; {totals['no_response']:,} without a response."]
+              f"{totals['responses']:,} responses in all phases; {totals['failures']:,} failures "
+              f"({steady:,} of them in the mix's steady state); {totals['5xx']:,} 5xx; "
+              f"{totals['no_response']:,} without a response."]
     for phase, failed in summary["failures"].items():
         if failed:
             lines.append(f"- {phase}: failures " + ", ".join(f"{n} {c:,}" for n, c in failed.items())
