@@ -1,19 +1,19 @@
 """Catalog throughput: GET /api/products against a bare endpoint of the same app, same run.
 
-    .venv/bin/python bench/catalog.py [--duration 10] [--rounds 3] [--connections 32] [--workers 1]
+    .venv/bin/python bench/catalog.py [--duration 5] [--rounds 6] [--connections 32] [--workers 1]
 
 Creates a fresh database with the seed procedure's default sizes, 20 pricing rules and a
-customer login (then VACUUM ANALYZE, as autovacuum would on a live system), and drives
-`stockline serve` with wrk as the signed-in customer. Each round serves it twice, catalog
-cache off and then on, and each server is measured on two URLs back to back (their order
-alternating between rounds):
+customer login (then VACUUM ANALYZE, as autovacuum would on a live system), and serves it
+with `stockline serve` twice, catalog cache off and then on. On each server, wrk (as the
+signed-in customer) measures two URLs back to back, round after round, their order
+alternating:
 
 - bare:     /bench/bare (50 rows from one indexed SELECT; the baseline)
 - catalog:  /api/products?page=1&limit=50&quantity=1 (CACHE_TTL_PRODUCTS=0, then 30)
 
-A ratio is catalog req/s over the bare req/s measured next to it; the summary gives each
-ratio's median over the rounds. Goals: uncached >= 0.5 x bare, cached >= 2 x bare. Needs
-wrk (apt-get install wrk).
+Each round gives a ratio, catalog req/s over the bare req/s measured next to it; the
+summary gives the median over the rounds. Goals: uncached >= 0.5 x bare, cached >= 2 x
+bare. Needs wrk (apt-get install wrk).
 """
 
 from __future__ import annotations
@@ -117,22 +117,27 @@ def wrk(url: str, token: str, duration: int, connections: int) -> dict[str, floa
     }
 
 
-def measure_pair(url: str, workers: int, cache_ttl: int, duration: int, connections: int,
-                 catalog_first: bool) -> dict[str, Any]:
-    """The bare endpoint and the catalog URL on one server, back to back; callers alternate
-    the order between rounds so that a change in the machine's load favours neither."""
+def measure_pairs(url: str, workers: int, cache_ttl: int, rounds: int, duration: int,
+                  connections: int) -> list[dict[str, Any]]:
+    """One server; each round measures the bare endpoint and the catalog URL back to back,
+    in alternating order, so that a change in the machine's load favours neither and each
+    ratio compares two measurements taken seconds apart."""
     port = free_port()
     server = start_server(url, port, workers, cache_ttl)
     try:
         token = sign_in(port)
-        results = {}
-        for path in ([CATALOG_PATH, BARE_PATH] if catalog_first else [BARE_PATH, CATALOG_PATH]):
+        for path in (BARE_PATH, CATALOG_PATH):
             wrk(f"http://127.0.0.1:{port}{path}", token, 2, connections)  # warm-up
-            results[path] = wrk(f"http://127.0.0.1:{port}{path}", token, duration, connections)
-            print(f"  {path} (cache {'on' if cache_ttl else 'off'}): {results[path]}", file=sys.stderr)
-        bare, catalog = results[BARE_PATH], results[CATALOG_PATH]
-        return {"bare": bare, "catalog": catalog,
-                "ratio": round(catalog["requests_per_s"] / bare["requests_per_s"], 3)}
+        pairs = []
+        for round_no in range(rounds):
+            results = {}
+            for path in ([BARE_PATH, CATALOG_PATH] if round_no % 2 == 0 else [CATALOG_PATH, BARE_PATH]):
+                results[path] = wrk(f"http://127.0.0.1:{port}{path}", token, duration, connections)
+                print(f"  {path} (cache {'on' if cache_ttl else 'off'}): {results[path]}", file=sys.stderr)
+            bare, catalog = results[BARE_PATH], results[CATALOG_PATH]
+            pairs.append({"bare": bare, "catalog": catalog,
+                          "ratio": round(catalog["requests_per_s"] / bare["requests_per_s"], 3)})
+        return pairs
     finally:
         server.terminate()
         server.wait(timeout=15)
@@ -141,8 +146,8 @@ def measure_pair(url: str, workers: int, cache_ttl: int, duration: int, connecti
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
-    parser.add_argument("--rounds", type=int, default=3, help="times each pair is measured")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per measurement")
+    parser.add_argument("--rounds", type=int, default=6, help="bare/catalog pairs per server")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=1, help="server processes")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
@@ -154,12 +159,9 @@ def main() -> int:
     server_url = db.resolve_database_url(get_settings())
     print("preparing a database with the seed procedure's default sizes ...", file=sys.stderr)
     url = prepare_database(server_url)
-    runs: dict[str, list[dict[str, Any]]] = {"uncached": [], "cached": []}
     try:
-        for round_no in range(args.rounds):
-            for mode, cache_ttl in (("uncached", 0), ("cached", 30)):
-                runs[mode].append(measure_pair(url, args.workers, cache_ttl, args.duration, args.connections,
-                                               catalog_first=round_no % 2 == 1))
+        runs = {mode: measure_pairs(url, args.workers, ttl, args.rounds, args.duration, args.connections)
+                for mode, ttl in (("uncached", 0), ("cached", 30))}
     finally:
         with db.connect(db.with_database(url, "postgres")) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
@@ -167,9 +169,8 @@ def main() -> int:
 
     print(f"\n{'round':<7}{'catalog cache':<15}{'bare req/s':>11}{'catalog req/s':>14}{'p50 ms':>8}"
           f"{'p99 ms':>8}{'non-2xx':>9}{'x bare':>8}")
-    for round_no in range(args.rounds):
-        for mode in runs:
-            run = runs[mode][round_no]
+    for mode in runs:
+        for round_no, run in enumerate(runs[mode]):
             catalog = run["catalog"]
             print(f"{round_no + 1:<7}{'off' if mode == 'uncached' else 'on':<15}"
                   f"{run['bare']['requests_per_s']:>11,.0f}{catalog['requests_per_s']:>14,.0f}"
