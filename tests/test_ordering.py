@@ -268,6 +268,31 @@ async def test_double_submitted_checkouts_place_one_order(client, cust1, conn):
     assert_invariants_hold(conn)
 
 
+async def test_the_same_cart_checked_out_twice_at_once_is_one_order(client, cust1, conn):
+    await fill(client, cust1, {2: 1})
+    responses = await asyncio.gather(*(client.post("/api/checkout", headers=cust1) for _ in range(2)))
+    assert sorted(r.status_code for r in responses) == [201, 422]  # the second finds the cart emptied
+    assert order_count(conn) == 1
+    assert_invariants_hold(conn)
+
+
+async def test_simultaneous_requests_with_one_key_get_the_first_order_not_a_shortage(client, world, conn):
+    cust2 = await bearer(client, "cust_2")
+    key = {"Idempotency-Key": "k1"}  # 16 of 30 units: a second order of 16 would be short
+    responses = await asyncio.gather(*(client.post("/api/orders", json={"sku_id": 2, "quantity": 16},
+                                                   headers=cust2 | key) for _ in range(3)))
+    assert sorted(r.status_code for r in responses) == [200, 200, 201]
+    assert len({r.json()["order_id"] for r in responses}) == 1
+    assert order_count(conn) == 1
+
+
+async def test_a_key_used_for_a_direct_order_does_not_answer_a_checkout(client, cust1, conn):
+    key = {"Idempotency-Key": "k"}
+    assert (await client.post("/api/orders", json={"sku_id": 2, "quantity": 2}, headers=cust1 | key)).status_code == 201
+    response = await client.post("/api/checkout", headers=cust1 | key)  # empty cart, same key
+    assert (response.status_code, response.json()["error"]["code"]) == (409, "idempotency_key_reused")
+
+
 async def test_keys_are_per_customer(client, cust1, conn):
     cust2 = await bearer(client, "cust_2")
     await fill(client, cust1, {1: 1})

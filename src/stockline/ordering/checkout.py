@@ -1,9 +1,11 @@
 """Placing orders: checking out a cart, and direct orders of one line.
 
-One transaction per order (see `_place`): lock the SKUs in ascending sku_id order, re-read
-their sellable batches under the lock, allocate every line FEFO (all or nothing), price each
-line with the one pricing function, write the order, its items (one per batch drawn from)
-and the `sale` movements. The catalog version is bumped after commit.
+One transaction per order: requests with the same Idempotency-Key queue on the key; a
+checkout locks the cart, reads its lines and empties it; then (`_place`) each line is priced
+with the one pricing function, the SKUs are locked in ascending sku_id order, their sellable
+batches re-read under the lock and every line allocated FEFO (all or nothing), and the
+order, its items (one per batch drawn from) and the `sale` movements are written. The
+catalog version is bumped after commit.
 
 An Idempotency-Key makes a retry return the first order (200) instead of placing another;
 the same key with a different request is 409. Keys are per customer.
@@ -33,7 +35,6 @@ from stockline.pricing import repo as pricing_repo
 from stockline.sqlfile import queries_beside
 
 Q = queries_beside(__file__)
-_KEY_CONSTRAINT = "orders_customer_idempotency_key"
 # the insert_order query's item arrays, in the order each item tuple holds them
 _ITEM_COLUMNS = ("sku_ids", "batch_ids", "quantities", "base_prices", "discounts", "sale_prices",
                  "unit_costs", "rule_ids")
@@ -46,22 +47,26 @@ class PlacedOrder:
 
 
 def _fingerprint(kind: str, customer_id: int, lines: dict[int, int]) -> str:
-    canonical = json.dumps([kind, customer_id, sorted(lines.items())], separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    """What a request asked for, as `<kind>:<digest>`, kept with the order its key placed."""
+    canonical = json.dumps([customer_id, sorted(lines.items())], separators=(",", ":"))
+    return f"{kind}:{hashlib.sha256(canonical.encode()).hexdigest()}"
 
 
 async def _earlier_order(conn: psycopg.AsyncConnection, customer_id: int, key: str | None,
-                         fingerprint: str, *, empty_request: bool = False) -> int | None:
-    """The order an idempotency key was first used for; 409 when it was for another request.
-    A repeated checkout finds the cart emptied by the first one (`empty_request`): that is
-    a retry too."""
+                         fingerprint: str, *, emptied_cart: bool = False) -> int | None:
+    """The order an idempotency key was first used for (None: unused, or no key); 409 when it
+    was used for another request. Requests with the same key wait here for each other. A
+    checkout retried after the first one emptied the cart (`emptied_cart`) is a retry of any
+    earlier checkout with that key."""
     if key is None:
         return None
-    row = await db.fetch_one(conn, Q["order_by_idempotency_key"],
-                             {"customer_id": customer_id, "idempotency_key": key})
+    params = {"customer_id": customer_id, "idempotency_key": key}
+    await db.execute(conn, Q["lock_idempotency_key"], params)
+    row = await db.fetch_one(conn, Q["order_by_idempotency_key"], params)
     if row is None:
         return None
-    if row["request_hash"] != fingerprint and not empty_request:
+    retried_checkout = emptied_cart and row["request_hash"].startswith("checkout:")
+    if row["request_hash"] != fingerprint and not retried_checkout:
         raise Conflict("This Idempotency-Key was already used for a different order",
                        code="idempotency_key_reused", details={"order_id": row["order_id"]})
     return row["order_id"]
@@ -69,8 +74,11 @@ async def _earlier_order(conn: psycopg.AsyncConnection, customer_id: int, key: s
 
 async def _place(conn: psycopg.AsyncConnection, settings: Settings, *, customer_id: int, user_id: int,
                  lines: dict[int, int], key: str | None, fingerprint: str) -> int:
-    """Allocate, price and write one order inside the caller's transaction; its id."""
+    """Price, allocate and write one order inside the caller's transaction; its id. Pricing
+    does not depend on stock, so it runs before the SKU locks are taken: the locks are held
+    only while stock is read, allocated and written."""
     today = business_day()
+    prices = await pricing_repo.price_lines(conn, lines=lines, customer_id=customer_id, on=today)
     on_sale = await ledger.lock_skus(conn, lines)
     missing = sorted(set(lines) - set(on_sale))
     if missing:
@@ -78,7 +86,6 @@ async def _place(conn: psycopg.AsyncConnection, settings: Settings, *, customer_
     selling = [sku_id for sku_id in lines if on_sale[sku_id]]
     batches = await ledger.sellable_batches(conn, selling, sellable_after(settings, today))
     allocations = allocate_fefo(lines, batches)  # a SKU no longer on sale has no batches: short
-    prices = await pricing_repo.price_lines(conn, lines=lines, customer_id=customer_id, on=today)
     total = Decimal("0.00")
     item_rows = []
     for sku_id, taken in allocations.items():
@@ -102,23 +109,15 @@ async def _place(conn: psycopg.AsyncConnection, settings: Settings, *, customer_
 
 async def _run(pool: AsyncConnectionPool, versions: CatalogVersion, settings: Settings, work,
                customer_id: int) -> PlacedOrder:
-    """Run a placing transaction; a race on the idempotency key (two users of one customer
-    at once) runs it again, when it finds the winner's order."""
+    """Run a placing transaction; after commit, bump the catalog version (stock changed) and
+    read the order back."""
     async def after_commit(conn: psycopg.AsyncConnection, outcome: tuple[int, bool]) -> PlacedOrder:
         order_id, replayed = outcome
         if not replayed:
             await versions.announce_change(conn)
         return PlacedOrder(await read_order(conn, order_id, customer_id=customer_id), replayed)
 
-    for _ in range(2):
-        try:
-            return await db.run_transaction(pool, work, attempts=settings.db_tx_retries,
-                                            after_commit=after_commit)
-        except Conflict as exc:
-            if not (isinstance(exc.details, dict) and exc.details.get("constraint") == _KEY_CONSTRAINT):
-                raise
-    raise Conflict("This Idempotency-Key is being used by another request; retry",
-                   code="idempotency_key_busy")
+    return await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=after_commit)
 
 
 async def checkout(pool: AsyncConnectionPool, versions: CatalogVersion, settings: Settings, user: CurrentUser,
@@ -128,18 +127,20 @@ async def checkout(pool: AsyncConnectionPool, versions: CatalogVersion, settings
     assert customer_id is not None, "checkout is for customers' users"
 
     async def work(conn: psycopg.AsyncConnection) -> tuple[int, bool]:
-        rows = await db.fetch_all(conn, Q["lock_cart"], {"user_id": user.user_id})
-        lines = {row["sku_id"]: row["quantity"] for row in rows if row["sku_id"] is not None}
+        cart = await db.fetch_one(conn, Q["lock_cart"], {"user_id": user.user_id})
+        rows = await db.fetch_all(conn, Q["cart_items"], {"cart_id": cart["cart_id"]}) if cart else []
+        lines = {row["sku_id"]: row["quantity"] for row in rows}
         fingerprint = _fingerprint("checkout", customer_id, lines)
         earlier = await _earlier_order(conn, customer_id, idempotency_key, fingerprint,
-                                       empty_request=not lines)
+                                       emptied_cart=not lines)
         if earlier is not None:
             return earlier, True
         if not lines:
             raise ValidationFailed("Your cart is empty", code="cart_empty")
+        # emptied first, outside the SKU locks; a refused order rolls this back with the rest
+        await db.execute(conn, Q["clear_cart"], {"user_id": user.user_id})
         order_id = await _place(conn, settings, customer_id=customer_id, user_id=user.user_id, lines=lines,
                                 key=idempotency_key, fingerprint=fingerprint)
-        await db.execute(conn, Q["clear_cart"], {"user_id": user.user_id})
         return order_id, False
 
     return await _run(pool, versions, settings, work, customer_id)

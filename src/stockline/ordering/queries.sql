@@ -44,14 +44,18 @@ USING Carts AS c
 WHERE ci.cart_id = c.cart_id AND c.user_id = %(user_id)s;
 
 -- name: lock_cart
--- Locks the user's cart for checkout (two checkouts of one cart run one after the other) and
--- returns its lines; one row with NULL sku_id when the cart is empty, none when it never existed.
-SELECT c.cart_id, ci.sku_id, ci.quantity
-FROM Carts AS c
-LEFT JOIN Cart_Items AS ci USING (cart_id)
-WHERE c.user_id = %(user_id)s
-ORDER BY ci.sku_id
-FOR UPDATE OF c;
+-- Locks the user's cart for checkout, so two checkouts of one cart run one after the other.
+-- Its lines are read by the next statement, whose snapshot then includes whatever the
+-- checkout before this one committed (a join here would show this statement's older snapshot).
+SELECT cart_id FROM Carts WHERE user_id = %(user_id)s FOR UPDATE;
+
+-- name: cart_items
+SELECT sku_id, quantity FROM Cart_Items WHERE cart_id = %(cart_id)s ORDER BY sku_id;
+
+-- name: lock_idempotency_key
+-- Requests carrying the same key for one customer run one after the other (until commit),
+-- so the second finds the order the first placed instead of competing for its stock.
+SELECT pg_advisory_xact_lock(%(customer_id)s::int, hashtext(%(idempotency_key)s::text));
 
 -- name: order_by_idempotency_key
 SELECT order_id, request_hash
