@@ -63,9 +63,10 @@ CUSTOMER_TASKS = {"catalog": 50, "product": 15, "cart": 14, "checkout": 3, "orde
 STAFF_TASKS = {"dashboard": 3, "low_stock_inventory": 2, "low_stock_report": 1, "expiring_report": 1,
                "orders": 2}
 CATALOG_QUANTITIES = (1, 1, 1, 1, 2, 5, 10, 10, 25, 50, 100)  # units priced per line
-CATALOG_SORTS = (None, None, None, "name", "price", "expiry", "availability")
+CATALOG_SORTS = ("name", "price", "expiry", "availability")
 SEARCH_SHARE = 0.35  # catalog requests with a search term
 MANUFACTURER_SHARE = 0.05
+SORT_SHARE = 0.10  # catalog requests sorted other than by product (most keep the default order)
 DOUBLE_SUBMIT_SHARE = 0.05  # checkouts sent again with the same Idempotency-Key (a retry)
 
 
@@ -272,9 +273,8 @@ class CustomerUser(SignedIn):
                 params["manufacturer"] = random.choice(MANUFACTURERS)
             # most people stay on the first pages
             params["page"] = str(min(self.total_pages, 1 + int(random.expovariate(0.35))))
-        sort = random.choice(CATALOG_SORTS)
-        if sort:
-            params["sort"] = sort
+        if random.random() < SORT_SHARE:
+            params["sort"] = random.choice(CATALOG_SORTS)
         return params
 
     def _browse(self) -> None:
