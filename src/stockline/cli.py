@@ -226,8 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench_cli.register(commands)  # `stockline bench load`: the load suite (bench/load/)
 
     check = add_command(commands, "check", cmd_check,
-                 "Verify data invariants (ledger = stock, no negative stock); exits 1 and "
-                 "lists offenders when one breaks", "stockline check --json")
+                 "Verify data invariants (ledger = stock, no negative stock, order totals, no sale "
+                 "after expiry, every order's units in the ledger); exits 1 and lists offenders "
+                 "when one breaks", "stockline check --json")
     check.add_argument("--json", action="store_true", help="print one JSON object")
     check.add_argument("--limit", type=whole_number(1), default=20,
                        help="offenders listed per invariant (default 20)")
