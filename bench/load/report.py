@@ -159,6 +159,14 @@ def _ratio_text(ratio: float | None) -> str:
     return f"{ratio:.2f}" if ratio >= 0.1 else f"{ratio:.2g}"
 
 
+def _percent(share: float | None) -> str:
+    return "n/a" if share is None else f"{share:.0%}"
+
+
+def _cores(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
 def _mark(met: bool | None) -> str:
     return {True: "**met**", False: "**MISSED**", None: "not measured"}[met]
 
@@ -231,6 +239,14 @@ def render(summary: dict[str, Any]) -> str:
             lines.append(f"| pgbench | {label} | {figures['tps']:,.1f} TPS | {_ms(figures.get('p50_ms'))} | "
                          f"{_ms(figures.get('p95_ms'))} | {_ms(figures.get('p99_ms'))} | "
                          f"{figures.get('failed_transactions', 0):,} |")
+    lines += ["", "Where the CPU went during each phase (in cores, out of "
+              f"{facts['cpus']}; the rest is PostgreSQL and anything else running on the machine):", ""]
+    for name, phase in summary["phases"].items():
+        cpu = phase.get("cpu")
+        if cpu:
+            lines.append(f"- {name.replace('_', ' ')} ({cpu['wall_s']:g} s): machine "
+                         f"{_percent(cpu['machine_busy'])} busy; server {_cores(cpu['server_cores'])}, "
+                         f"Locust {_cores(cpu['locust_cores'])}, the rest {_cores(cpu['other_cores'])}")
     accounting = summary["facts"].get("accounting")
     if accounting:
         lines += ["", "## Orders and stock (every phase of the run)", "",

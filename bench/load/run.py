@@ -7,6 +7,7 @@ import csv
 import dataclasses
 import json
 import os
+import resource
 import secrets
 import signal
 import socket
@@ -16,6 +17,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -249,6 +251,58 @@ def bare_endpoint_answers(base: str) -> bool:
         return False
 
 
+# --- where the CPU went --------------------------------------------------------------------
+
+def _machine_ticks() -> tuple[int, int]:
+    """(busy, total) CPU ticks of the whole machine so far (/proc/stat); (0, 0) elsewhere."""
+    try:
+        fields = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:9]]
+    except (OSError, ValueError):
+        return 0, 0
+    return sum(fields) - fields[3] - fields[4], sum(fields)  # less idle and iowait
+
+
+def _group_cpu_seconds(pgid: int | None) -> float:
+    """User + system CPU seconds of the live processes of a process group (the server)."""
+    if pgid is None:
+        return 0.0
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid:  # state, ppid, pgrp, ...; utime and stime are fields 11 and 12
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # waited-for children: the Locust runs
+    return usage.ru_utime + usage.ru_stime
+
+
+def measured_cpu(phase: Callable[[], dict[str, Any]], server_pid: int | None) -> dict[str, Any]:
+    """Run a Locust phase and add where the machine's CPU went meanwhile, in cores: the
+    server's processes, Locust, and the rest (PostgreSQL and anything else running)."""
+    started, (busy, total) = time.monotonic(), _machine_ticks()
+    server, locust = _group_cpu_seconds(server_pid), _children_cpu_seconds()
+    result = phase()
+    wall = time.monotonic() - started
+    busy_after, total_after = _machine_ticks()
+    cpus = os.cpu_count() or 1
+    busy_share = (busy_after - busy) / (total_after - total) if total_after > total else None
+    server_cores = (_group_cpu_seconds(server_pid) - server) / wall if server_pid else None
+    locust_cores = (_children_cpu_seconds() - locust) / wall
+    result["cpu"] = {
+        "wall_s": round(wall, 1), "machine_busy": None if busy_share is None else round(busy_share, 2),
+        "server_cores": None if server_cores is None else round(server_cores, 2),
+        "locust_cores": round(locust_cores, 2),
+        "other_cores": None if busy_share is None or server_cores is None else
+        round(max(0.0, busy_share * cpus - server_cores - locust_cores), 2)}
+    return result
+
+
 # --- Locust --------------------------------------------------------------------------------
 
 def _locust_percentile(response_times: dict[float, int], count: int, fraction: float) -> float | None:
@@ -384,6 +438,7 @@ def locust_env(options: LoadOptions, ids: list[int] | None, staff: tuple[str, st
 
 def run_phases(run: Run, base: str, url: str | None, staff: tuple[str, str] | None) -> None:
     options, out = run.options, run.out_dir
+    server_pid = run.facts.get("server_pid")
     staff_users = 0
     if staff and options.staff_share > 0:
         staff_users = max(1, round(options.users * options.staff_share))
@@ -402,16 +457,18 @@ def run_phases(run: Run, base: str, url: str | None, staff: tuple[str, str] | No
         number += 1
         say(f"phase {number}/{total_phases}: bare capacity, {options.capacity_users} users on /bench/bare "
             f"without think time, {options.baseline_duration_s} s ...")
-        run.phases["bare_capacity"] = run_locust("bare", ["BareUser"], options.capacity_users, 100,
-                                                 options.baseline_duration_s, base, env, out)
+        run.phases["bare_capacity"] = measured_cpu(lambda: run_locust(
+            "bare", ["BareUser"], options.capacity_users, 100, options.baseline_duration_s, base, env, out),
+            server_pid)
     number += 1
     probes = PROBE_USERS if bare else 0
     say(f"phase {number}/{total_phases}: the mix, {customers} customers + {staff_users} staff "
         f"(+ {probes} bare probes), spawning {options.spawn_rate:g}/s, {options.duration_s} s ...")
     classes = ["CustomerUser"] + (["StaffUser"] if staff_users else []) + (["ProbeUser"] if probes else [])
     mix_env = env | {"LOAD_STAFF_USERS": str(staff_users), "LOAD_PROBE_USERS": str(probes)}
-    run.phases["mix"] = run_locust("mix", classes, options.users + probes, options.spawn_rate,
-                                   options.duration_s, base, mix_env, out, sign_ins=options.users)
+    run.phases["mix"] = measured_cpu(lambda: run_locust(
+        "mix", classes, options.users + probes, options.spawn_rate, options.duration_s, base, mix_env, out,
+        sign_ins=options.users), server_pid)
     run.phases["mix"] |= {"customers": customers, "staff": staff_users, "probes": probes}
     if options.capacity:
         number += 1
@@ -419,9 +476,9 @@ def run_phases(run: Run, base: str, url: str | None, staff: tuple[str, str] | No
         say(f"phase {number}/{total_phases}: order capacity, {options.capacity_users} customers filling a "
             f"3-line cart and checking out without think time, {options.baseline_duration_s} s ...")
         buyer_env = env | ({"LOAD_BUYER_SKUS": id_ranges(skus)} if len(skus) >= 3 else {})
-        run.phases["order_capacity"] = run_locust("capacity", ["BuyerUser"], options.capacity_users, 50,
-                                                  options.baseline_duration_s, base, buyer_env, out,
-                                                  sign_ins=options.capacity_users)
+        run.phases["order_capacity"] = measured_cpu(lambda: run_locust(
+            "capacity", ["BuyerUser"], options.capacity_users, 50, options.baseline_duration_s, base,
+            buyer_env, out, sign_ins=options.capacity_users), server_pid)
 
 
 def run(options: LoadOptions) -> int:
