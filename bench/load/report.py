@@ -239,13 +239,14 @@ def render(summary: dict[str, Any]) -> str:
             lines.append(f"| pgbench | {label} | {figures['tps']:,.1f} TPS | {_ms(figures.get('p50_ms'))} | "
                          f"{_ms(figures.get('p95_ms'))} | {_ms(figures.get('p99_ms'))} | "
                          f"{figures.get('failed_transactions', 0):,} |")
-    lines += ["", "Where the CPU went during each phase (in cores, out of "
-              f"{facts['cpus']}; the rest is PostgreSQL and anything else running on the machine):", ""]
+    lines += ["", f"Where the CPU went during each phase, in cores out of {facts['cpus']} (the rest is "
+              "anything else running on the machine, PostgreSQL's background processes included):", ""]
     for name, phase in summary["phases"].items():
         cpu = phase.get("cpu")
         if cpu:
             lines.append(f"- {name.replace('_', ' ')} ({cpu['wall_s']:g} s): machine "
                          f"{_percent(cpu['machine_busy'])} busy; server {_cores(cpu['server_cores'])}, "
+                         f"its PostgreSQL backends {_cores(cpu.get('postgres_cores'))}, "
                          f"Locust {_cores(cpu['locust_cores'])}, the rest {_cores(cpu['other_cores'])}")
     accounting = summary["facts"].get("accounting")
     if accounting:

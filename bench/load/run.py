@@ -262,19 +262,27 @@ def _machine_ticks() -> tuple[int, int]:
     return sum(fields) - fields[3] - fields[4], sum(fields)  # less idle and iowait
 
 
-def _group_cpu_seconds(pgid: int | None) -> float:
-    """User + system CPU seconds of the live processes of a process group (the server)."""
-    if pgid is None:
-        return 0.0
-    ticks = 0
+def _cpu_by_process(pgid: int | None, database: str | None) -> dict[str, dict[int, float]]:
+    """CPU seconds so far (user + system) of the live processes of the server's process
+    group, and of the PostgreSQL backends serving `database` (on this machine)."""
+    found: dict[str, dict[int, float]] = {"server": {}, "postgres": {}}
+    backend = f" {database} " if database else None
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
+            seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+            if pgid is not None and int(fields[2]) == pgid:  # fields: state, ppid, pgrp, ...
+                found["server"][int(stat.parent.name)] = seconds
+            elif backend and backend in (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(
+                    errors="replace") and (stat.parent / "comm").read_text().startswith("postgres"):
+                found["postgres"][int(stat.parent.name)] = seconds
+        except (OSError, IndexError, ValueError):
             continue
-        if int(fields[2]) == pgid:  # state, ppid, pgrp, ...; utime and stime are fields 11 and 12
-            ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return found
+
+
+def _spent(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def _children_cpu_seconds() -> float:
@@ -282,24 +290,29 @@ def _children_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measured_cpu(phase: Callable[[], dict[str, Any]], server_pid: int | None) -> dict[str, Any]:
+def measured_cpu(phase: Callable[[], dict[str, Any]], server_pid: int | None,
+                 database: str | None) -> dict[str, Any]:
     """Run a Locust phase and add where the machine's CPU went meanwhile, in cores: the
-    server's processes, Locust, and the rest (PostgreSQL and anything else running)."""
+    server's processes, the PostgreSQL backends of the run's database, Locust, and the
+    rest (other work on the machine, PostgreSQL's own background processes)."""
     started, (busy, total) = time.monotonic(), _machine_ticks()
-    server, locust = _group_cpu_seconds(server_pid), _children_cpu_seconds()
+    processes, locust = _cpu_by_process(server_pid, database), _children_cpu_seconds()
     result = phase()
     wall = time.monotonic() - started
     busy_after, total_after = _machine_ticks()
+    after = _cpu_by_process(server_pid, database)
     cpus = os.cpu_count() or 1
     busy_share = (busy_after - busy) / (total_after - total) if total_after > total else None
-    server_cores = (_group_cpu_seconds(server_pid) - server) / wall if server_pid else None
+    server_cores = _spent(processes["server"], after["server"]) / wall if server_pid else None
+    postgres_cores = _spent(processes["postgres"], after["postgres"]) / wall if database else None
     locust_cores = (_children_cpu_seconds() - locust) / wall
+    known = [value for value in (server_cores, postgres_cores, locust_cores) if value is not None]
     result["cpu"] = {
         "wall_s": round(wall, 1), "machine_busy": None if busy_share is None else round(busy_share, 2),
         "server_cores": None if server_cores is None else round(server_cores, 2),
+        "postgres_cores": None if postgres_cores is None else round(postgres_cores, 2),
         "locust_cores": round(locust_cores, 2),
-        "other_cores": None if busy_share is None or server_cores is None else
-        round(max(0.0, busy_share * cpus - server_cores - locust_cores), 2)}
+        "other_cores": None if busy_share is None else round(max(0.0, busy_share * cpus - sum(known)), 2)}
     return result
 
 
@@ -439,6 +452,7 @@ def locust_env(options: LoadOptions, ids: list[int] | None, staff: tuple[str, st
 def run_phases(run: Run, base: str, url: str | None, staff: tuple[str, str] | None) -> None:
     options, out = run.options, run.out_dir
     server_pid = run.facts.get("server_pid")
+    database = db.database_name(url) if url and server_pid else None
     staff_users = 0
     if staff and options.staff_share > 0:
         staff_users = max(1, round(options.users * options.staff_share))
@@ -459,7 +473,7 @@ def run_phases(run: Run, base: str, url: str | None, staff: tuple[str, str] | No
             f"without think time, {options.baseline_duration_s} s ...")
         run.phases["bare_capacity"] = measured_cpu(lambda: run_locust(
             "bare", ["BareUser"], options.capacity_users, 100, options.baseline_duration_s, base, env, out),
-            server_pid)
+            server_pid, database)
     number += 1
     probes = PROBE_USERS if bare else 0
     say(f"phase {number}/{total_phases}: the mix, {customers} customers + {staff_users} staff "
@@ -468,7 +482,7 @@ def run_phases(run: Run, base: str, url: str | None, staff: tuple[str, str] | No
     mix_env = env | {"LOAD_STAFF_USERS": str(staff_users), "LOAD_PROBE_USERS": str(probes)}
     run.phases["mix"] = measured_cpu(lambda: run_locust(
         "mix", classes, options.users + probes, options.spawn_rate, options.duration_s, base, mix_env, out,
-        sign_ins=options.users), server_pid)
+        sign_ins=options.users), server_pid, database)
     run.phases["mix"] |= {"customers": customers, "staff": staff_users, "probes": probes}
     if options.capacity:
         number += 1
@@ -478,7 +492,7 @@ def run_phases(run: Run, base: str, url: str | None, staff: tuple[str, str] | No
         buyer_env = env | ({"LOAD_BUYER_SKUS": id_ranges(skus)} if len(skus) >= 3 else {})
         run.phases["order_capacity"] = measured_cpu(lambda: run_locust(
             "capacity", ["BuyerUser"], options.capacity_users, 50, options.baseline_duration_s, base,
-            buyer_env, out, sign_ins=options.capacity_users), server_pid)
+            buyer_env, out, sign_ins=options.capacity_users), server_pid, database)
 
 
 def run(options: LoadOptions) -> int:
