@@ -264,7 +264,8 @@ def render(summary: dict[str, Any]) -> str:
     lines += ["", "## Responses", "",
               f"{totals['responses']:,} responses in all phases; {totals['failures']:,} failures "
               f"({steady:,} of them in the mix's steady state); {totals['5xx']:,} 5xx; "
-              f"{totals['no_response']:,} without a response."]
+              f"{totals['no_response']:,} without a response (a request that met a kept-alive connection "
+              "the server closed while idle is sent again, as browsers do, and counted here once)."]
     for phase, failed in summary["failures"].items():
         if failed:
             lines.append(f"- {phase}: failures " + ", ".join(f"{n} {c:,}" for n, c in failed.items())
