@@ -1,7 +1,7 @@
 """The load suite behind `stockline bench load`: from nothing to a readable report.
 
     stockline bench load [--users 500] [--duration 3m] [--workers 2]
-    .venv/bin/python bench/load.py --users 500 --duration 5m      # the same thing
+    .venv/bin/python bench/load --users 500 --duration 5m      # the same thing
 
 Steps (each prints a progress line):
 1. a fresh database (`stockline_load_<hex>` on DATABASE_URL's server, or the embedded one),
@@ -10,8 +10,9 @@ Steps (each prints a progress line):
 2. `stockline serve --workers N` on it (BENCH_ENDPOINTS=1, so /bench/bare is served);
 3. Locust, headless (bench/locustfile.py), three phases:
    - bare capacity: /bench/bare flat out (no think time), the app's ceiling;
-   - the mix: `--users` virtual users (customers and a few staff) for `--duration`, plus a
-     few probes sampling /bench/bare under the same load;
+   - the mix: `--users` virtual users (customers and a few staff), plus a few probes
+     sampling /bench/bare under the same load; its steady state starts once every user
+     has signed in and lasts `--duration`;
    - order capacity: customers filling a 3-line cart and checking out, flat out;
 4. the server stopped, orders and stock accounted for, `stockline check` run;
 5. pgbench on the same database: select-only (`-S`), then a place-order script doing the
