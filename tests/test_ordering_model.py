@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 import psycopg
+import pytest
 from hypothesis import HealthCheck, Phase, event
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -581,6 +582,7 @@ class OrderingMachine(RuleBasedStateMachine):
 SHRINK = os.environ.get("STOCKLINE_MODEL_SHRINK", "") == "1"
 
 
+@pytest.mark.slow
 def test_ordering_agrees_with_a_model(settings: Settings, clean_db: str) -> None:
     run_state_machine_as_test(
         lambda: OrderingMachine(settings, clean_db),
