@@ -226,6 +226,10 @@ class Seeder:
         self.seed_pricing_rules(self.to_add(self.plan.pricing_rules, rule_count))
         self.seed_orders(self.to_add(self.plan.orders, order_count))
         if self.report.tables:
+            # fresh statistics and visibility maps, as autovacuum would leave them later: the
+            # catalog's stock figures then come from index-only scans from the first request
+            if not self.conn.info.transaction_status:  # VACUUM cannot run inside a transaction
+                self.conn.execute("VACUUM (ANALYZE)")
             self.conn.execute(CATALOG_Q["bump_catalog_version"].sql)  # cached catalog pages are stale now
         return self.report
 
