@@ -127,3 +127,40 @@ def _fresh_settings_cache() -> Iterator[None]:
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def live_url(settings: Settings) -> Iterator[str]:
+    """The app over real HTTP (uvicorn on a free port) on the test database."""
+    from tests.web_support import live_server
+
+    with live_server(settings) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Headless Chromium (Debian's, at CHROMIUM_PATH) driven by Playwright; the module's
+    tests skip with one line where there is none."""
+    from tests.web_support import CHROMIUM
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"browser tests skipped: no Chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                              args=["--no-sandbox", "--disable-dev-shm-usage"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[object]:
+    """A fresh browser tab (its own cookies) at laptop size."""
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="en-GB",
+                                  timezone_id="UTC")
+    context.set_default_timeout(10_000)
+    tab = context.new_page()
+    yield tab
+    context.close()

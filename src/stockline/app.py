@@ -32,6 +32,7 @@ from stockline.pricing import admin_routes as pricing_admin_routes
 from stockline.reporting import dashboard
 from stockline.reporting import routes as reporting_routes
 from stockline.response_cache import create_response_cache
+from stockline.web import routes as web_routes
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for back_office in (catalog_admin_routes, customer_routes, inventory_routes, inventory_entry_routes,
                         ordering_admin_routes, pricing_admin_routes, reporting_routes):
         app.include_router(back_office.router)
+    web_routes.install(app)
     if settings.bench_endpoints:
         from stockline import bench_routes
 

@@ -63,6 +63,7 @@ class Settings:
     db_prepare: bool = True
     db_tx_retries: int = 5
     token_ttl_seconds: int = 3600
+    session_ttl_seconds: int = 8 * 3600
     bench_endpoints: bool = False
 
     @classmethod
@@ -97,6 +98,7 @@ class Settings:
             db_prepare=_flag(environ, "DB_PREPARE", True),
             db_tx_retries=_int(environ, "DB_TX_RETRIES", 5, minimum=1),
             token_ttl_seconds=_int(environ, "TOKEN_TTL_SECONDS", 3600, minimum=60),
+            session_ttl_seconds=_int(environ, "SESSION_TTL_SECONDS", 8 * 3600, minimum=300),
             bench_endpoints=_flag(environ, "BENCH_ENDPOINTS", False),
         )
 

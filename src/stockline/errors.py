@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -94,6 +94,16 @@ def error_response(status: int, code: str, message: str, details: Any = None,
     return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
 
 
+def _answer(request: Request, status: int, code: str, message: str, details: Any = None,
+            headers: dict[str, str] | None = None) -> Response:
+    """JSON, or the web UI's error page for a browser asking for a page (not /api)."""
+    html_page = getattr(request.app.state, "html_error_page", None)
+    if (html_page is not None and not request.url.path.startswith("/api")
+            and "text/html" in request.headers.get("accept", "")):
+        return html_page(request, status, code, message, headers)
+    return error_response(status, code, message, details, headers)
+
+
 def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     # the offending input is left out on purpose: it may be a password
     return [
@@ -103,40 +113,40 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
-async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
-    return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+async def _domain_error(request: Request, exc: DomainError) -> Response:
+    return _answer(request, exc.status, exc.code, exc.message, exc.details, exc.headers)
 
 
-async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
     if exc.status_code == 404 and message == "Not Found":
         message = f"No route matches {request.method} {request.url.path}"
     elif exc.status_code == 405:
         message = f"Method {request.method} is not allowed on {request.url.path}"
-    return error_response(exc.status_code, code, message, None, getattr(exc, "headers", None))
+    return _answer(request, exc.status_code, code, message, None, getattr(exc, "headers", None))
 
 
-async def _request_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+async def _request_validation_error(request: Request, exc: RequestValidationError) -> Response:
     details = _validation_details(exc)
     first = details[0] if details else {"loc": [], "message": "invalid request"}
     where = ".".join(first["loc"][1:] or first["loc"]) or "request"
-    return error_response(422, "validation_error", f"Invalid {where}: {first['message']}", details)
+    return _answer(request, 422, "validation_error", f"Invalid {where}: {first['message']}", details)
 
 
-async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
     log.warning("database unavailable on %s %s: %s", request.method, request.url.path,
                 type(exc).__name__)
-    return error_response(503, "database_unavailable",
+    return _answer(request, 503, "database_unavailable",
                           "The database is not answering; please retry shortly",
                           headers={"Retry-After": "2"})
 
 
-async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
     request_id = request.scope.get("state", {}).get("request_id")
     log.exception("unhandled error on %s %s (request %s)", request.method, request.url.path,
                   request_id)
-    return error_response(500, "internal_error", "Internal server error",
+    return _answer(request, 500, "internal_error", "Internal server error",
                           {"request_id": request_id})
 
 

@@ -6,6 +6,10 @@
 - `staff_user`: staff or admin.
 - `admin_user`: admin only.
 
+A browser's session cookie (see auth.cookies) is accepted where no Authorization header is
+sent, so the pages' scripts can call the API; an unsafe method must then carry the CSRF
+token in the X-CSRF-Token header.
+
 A user who must change their password may only reach /api/me and /api/me/password.
 """
 
@@ -16,6 +20,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from stockline.auth import cookies
 from stockline.auth.service import CurrentUser, authenticate
 from stockline.errors import Forbidden, Unauthorized
 
@@ -25,13 +30,20 @@ _PASSWORD_CHANGE_PATHS = ("/api/me", "/api/me/password")
 
 async def _user_from(request: Request,
                      credentials: HTTPAuthorizationCredentials | None) -> CurrentUser | None:
-    if credentials is None:
-        if request.headers.get("authorization"):
-            raise Unauthorized("The Authorization header must be 'Bearer <token>'", code="invalid_token",
-                               headers={"WWW-Authenticate": "Bearer"})
-        return None
     state = request.app.state
-    return await authenticate(state.pool, state.user_cache, state.secret_key, credentials.credentials)
+    if credentials is not None:
+        return await authenticate(state.pool, state.user_cache, state.secret_key, credentials.credentials)
+    if request.headers.get("authorization"):
+        raise Unauthorized("The Authorization header must be 'Bearer <token>'", code="invalid_token",
+                           headers={"WWW-Authenticate": "Bearer"})
+    token = cookies.session_token(request)
+    if token is None:
+        return None
+    if request.method not in cookies.SAFE_METHODS and not cookies.csrf_matches(
+            request, request.headers.get(cookies.CSRF_HEADER)):
+        raise Forbidden("A request signed in by cookie must carry the X-CSRF-Token header",
+                        code="csrf_failed")
+    return await authenticate(state.pool, state.user_cache, state.secret_key, token)
 
 
 async def optional_user(

@@ -1,0 +1,92 @@
+"""Who is browsing: one dependency per audience, like auth.dependencies for the API, but a
+page answers an anonymous visitor with a redirect to the sign-in page (and back again
+after), and a user who must change their password with the password page.
+
+Form posts declare `CsrfChecked`: the form's csrf_token must match the browser's cookie.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+
+from stockline.auth import cookies
+from stockline.auth.service import CurrentUser, authenticate
+from stockline.errors import DomainError, Forbidden, Unauthorized
+
+PASSWORD_PAGE = "/account/password"  # noqa: S105 - a URL, not a secret
+
+
+class PageRedirect(Exception):
+    """Answer with a 303 to `location` (handled in web.routes)."""
+
+    def __init__(self, location: str, *, sign_out: bool = False) -> None:
+        super().__init__(location)
+        self.location = location
+        self.sign_out = sign_out
+
+
+def _login_redirect(request: Request, *, sign_out: bool = False) -> PageRedirect:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return PageRedirect(f"/login?next={quote(target, safe='')}", sign_out=sign_out)
+
+
+async def optional_page_user(request: Request) -> CurrentUser | None:
+    token = cookies.session_token(request)
+    if token is None:
+        return None
+    state = request.app.state
+    try:
+        return await authenticate(state.pool, state.user_cache, state.secret_key, token)
+    except Unauthorized:
+        raise _login_redirect(request, sign_out=True) from None
+
+
+async def page_user(request: Request,
+                    user: Annotated[CurrentUser | None, Depends(optional_page_user)]) -> CurrentUser:
+    if user is None:
+        raise _login_redirect(request)
+    if user.must_change_password and request.url.path != PASSWORD_PAGE:
+        raise PageRedirect(PASSWORD_PAGE)
+    request.state.user = user
+    return user
+
+
+async def customer_page_user(user: Annotated[CurrentUser, Depends(page_user)]) -> CurrentUser:
+    if user.role != "customer" or user.customer_id is None:
+        raise Forbidden("These pages are for customers' users; staff work under /staff")
+    return user
+
+
+async def staff_page_user(user: Annotated[CurrentUser, Depends(page_user)]) -> CurrentUser:
+    if not user.is_staff:
+        raise Forbidden("Only the distributor's staff may open this page")
+    return user
+
+
+async def admin_page_user(user: Annotated[CurrentUser, Depends(page_user)]) -> CurrentUser:
+    if user.role != "admin":
+        raise Forbidden("Only admins may open this page")
+    return user
+
+
+class CsrfFailed(DomainError):
+    status, code = 403, "csrf_failed"
+
+
+async def csrf_checked(request: Request) -> None:
+    form = await request.form()
+    submitted = form.get(cookies.CSRF_FIELD)
+    if not cookies.csrf_matches(request, submitted if isinstance(submitted, str) else None):
+        raise CsrfFailed("This form has expired or did not come from Stockline; "
+                         "reload the page and try again")
+
+
+PageUser = Annotated[CurrentUser, Depends(page_user)]
+OptionalPageUser = Annotated[CurrentUser | None, Depends(optional_page_user)]
+CustomerPage = Annotated[CurrentUser, Depends(customer_page_user)]
+StaffPage = Annotated[CurrentUser, Depends(staff_page_user)]
+AdminPage = Annotated[CurrentUser, Depends(admin_page_user)]
+CsrfChecked = Depends(csrf_checked)
