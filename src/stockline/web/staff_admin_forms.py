@@ -1,0 +1,81 @@
+"""Reading the back-office forms and filters. The API's own request models check the values,
+so a page accepts exactly what the API accepts; what they refuse becomes one plain message
+per field, shown beside the input and in a summary above the form."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from stockline.errors import ValidationFailed
+from stockline.pagination import PageRequest
+from stockline.web.render import form_text
+
+Model = TypeVar("Model", bound=BaseModel)
+PAGE_SIZE = 25
+MAX_PAGE = 100_000
+
+
+class FormInvalid(ValidationFailed):
+    """422 naming every field that needs correcting (`fields`: name → message)."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("Please correct: " + "; ".join(fields.values()), details=fields)
+        self.fields = fields
+
+
+def _phrase(error: dict[str, Any]) -> str:
+    ctx = error.get("ctx") or {}
+    kind = error["type"]
+    phrases = {
+        "missing": "is required",
+        "greater_than_equal": f"must be at least {ctx.get('ge')}",
+        "less_than_equal": f"must be at most {ctx.get('le')}",
+        "int_parsing": "must be a whole number",
+        "int_from_float": "must be a whole number",
+        "decimal_parsing": "must be a number",
+        "decimal_max_places": f"may have at most {ctx.get('decimal_places')} decimal places",
+        "decimal_whole_digits": "is too large",
+        "decimal_max_digits": "is too large",
+        "date_parsing": "must be a date (YYYY-MM-DD)",
+        "date_from_datetime_parsing": "must be a date (YYYY-MM-DD)",
+        "string_too_short": "must not be empty",
+        "string_too_long": f"is too long (at most {ctx.get('max_length')} characters)",
+        "literal_error": f"must be one of {ctx.get('expected')}",
+        "bool_parsing": "must be yes or no",
+    }
+    return phrases.get(kind, str(error.get("msg", "is not valid")).lower())
+
+
+def validated(model: type[Model], data: dict[str, Any], labels: dict[str, str],
+              hints: dict[str, str] | None = None) -> Model:
+    """`data` checked by `model`; FormInvalid with a message per field otherwise. `hints`
+    replace the phrase for a field whose value has the wrong shape (an email, a phone)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        fields: dict[str, str] = {}
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else "form"
+            if name in fields:
+                continue
+            phrase = (hints or {}).get(name) if error["type"] == "string_pattern_mismatch" else None
+            fields[name] = f"{labels.get(name, name)} {phrase or _phrase(error)}"
+        raise FormInvalid(fields) from None
+
+
+def texts(source: Any, names: tuple[str, ...]) -> dict[str, str | None]:
+    """The named fields of a form or query as stripped text, blanks as None (not given)."""
+    values = {name: form_text(source, name) for name in names}
+    return {name: value or None for name, value in values.items()}
+
+
+def paging(raw_page: str | None) -> PageRequest:
+    """The page asked for in the query string; anything unusable is the first page."""
+    page = int(raw_page) if raw_page and raw_page.isdigit() else 1
+    return PageRequest(min(max(page, 1), MAX_PAGE), PAGE_SIZE)
+
+
+def field_errors(exc: ValidationFailed) -> dict[str, str]:
+    return exc.fields if isinstance(exc, FormInvalid) else {}

@@ -1,0 +1,122 @@
+"""Customer pages (admin only, as /api/admin/customers): the list with search, adding and
+editing a customer, and one customer with its users and latest orders. Values are checked
+by the API's own models (customers.schemas) and written by customers.service."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, get_args
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import Response
+
+from stockline.customers import service
+from stockline.customers.schemas import CustomerCreate, CustomerType
+from stockline.errors import DomainError
+from stockline.ordering import orders
+from stockline.pagination import PageRequest
+from stockline.web.render import redirect, render
+from stockline.web.session import AdminPage, CsrfChecked
+from stockline.web.staff_admin_forms import field_errors, paging, texts, validated
+
+router = APIRouter(include_in_schema=False)
+CustomerId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+RECENT_ORDERS = 10
+
+LABELS = {"name": "Name", "address": "Address", "customer_type": "Type", "email": "Email", "phone": "Phone"}
+HINTS = {"email": "must be an address like orders@pharmacy.example",
+         "phone": "must be digits, spaces and ( ) . / - (an optional + first), 3 to 40 characters"}
+CUSTOMER_TYPES = get_args(CustomerType)
+
+
+@router.get("/staff/customers")
+async def customer_list(request: Request, user: AdminPage) -> Response:
+    search = texts(request.query_params, ("search",))["search"]
+    context: dict[str, Any] = {"section": "customers", "search": search or "", "result": None, "error": None}
+    status_code = 200
+    try:
+        if search is not None and len(search) > 200:
+            raise DomainError("Search for at most 200 characters")
+        context["result"] = await service.list_customers(request.app.state.pool,
+                                                         paging(request.query_params.get("page")), search)
+    except DomainError as exc:
+        context["error"], status_code = exc.message, exc.status
+    return render(request, "staff/customers.html", context, status_code=status_code)
+
+
+def _customer_form(request: Request, values: dict[str, Any], *, customer_id: int | None = None,
+                   error: DomainError | None = None) -> Response:
+    return render(request, "staff/customer_form.html", {
+        "section": "customers", "values": values, "customer_id": customer_id, "types": CUSTOMER_TYPES,
+        "error": error.message if error else None, "problems": field_errors(error) if error else {},
+    }, status_code=error.status if error else 200)
+
+
+def _checked(values: dict[str, str | None]) -> dict[str, Any]:
+    """The form's fields checked as the API checks a new customer (blanks: not given)."""
+    given = {name: value for name, value in values.items() if value is not None}
+    return validated(CustomerCreate, given, LABELS, HINTS).model_dump()
+
+
+@router.get("/staff/customers/new")
+async def new_customer(request: Request, user: AdminPage) -> Response:
+    return _customer_form(request, {"customer_type": "pharmacy"})
+
+
+@router.post("/staff/customers", dependencies=[CsrfChecked])
+async def create_customer(request: Request, user: AdminPage) -> Response:
+    values = texts(await request.form(), tuple(LABELS))
+    state = request.app.state
+    try:
+        customer = await service.create_customer(state.pool, state.settings, _checked(values))
+    except DomainError as exc:
+        return _customer_form(request, values, error=exc)
+    return redirect(request, f"/staff/customers/{customer['customer_id']}",
+                    notice=f"Customer {customer['name']} added as #{customer['customer_id']}.")
+
+
+@router.get("/staff/customers/{customer_id}")
+async def customer_detail(request: Request, customer_id: CustomerId, user: AdminPage) -> Response:
+    return await _detail(request, customer_id)
+
+
+async def _detail(request: Request, customer_id: int, *, error: str | None = None,
+                  status_code: int = 200) -> Response:
+    pool = request.app.state.pool
+    customer = await service.get_customer(pool, customer_id)
+    recent = await orders.all_orders(pool, PageRequest(1, RECENT_ORDERS), status=None,
+                                     customer_id=customer_id, date_from=None, date_to=None)
+    return render(request, "staff/customer_detail.html", {
+        "section": "customers", "customer": customer, "recent": recent, "error": error,
+    }, status_code=status_code)
+
+
+@router.get("/staff/customers/{customer_id}/edit")
+async def edit_customer(request: Request, customer_id: CustomerId, user: AdminPage) -> Response:
+    customer = await service.get_customer(request.app.state.pool, customer_id)
+    return _customer_form(request, {name: customer[name] for name in LABELS}, customer_id=customer_id)
+
+
+@router.post("/staff/customers/{customer_id}", dependencies=[CsrfChecked])
+async def update_customer(request: Request, customer_id: CustomerId, user: AdminPage) -> Response:
+    values = texts(await request.form(), tuple(LABELS))
+    state = request.app.state
+    try:
+        # every field is sent: a blank address, email or phone clears it
+        customer = await service.update_customer(state.pool, state.settings, customer_id, _checked(values))
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return _customer_form(request, values, customer_id=customer_id, error=exc)
+    return redirect(request, f"/staff/customers/{customer_id}", notice=f"Customer {customer['name']} saved.")
+
+
+@router.post("/staff/customers/{customer_id}/delete", dependencies=[CsrfChecked])
+async def delete_customer(request: Request, customer_id: CustomerId, user: AdminPage) -> Response:
+    state = request.app.state
+    try:
+        await service.delete_customer(state.pool, state.settings, state.catalog_version, customer_id)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return await _detail(request, customer_id, error=exc.message, status_code=exc.status)
+    return redirect(request, "/staff/customers", notice=f"Customer #{customer_id} deleted.")
