@@ -10,6 +10,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from stockline import db
 from stockline.config import Settings
+from stockline.errors import NotFound
 from stockline.inventory.batches import Q, batch_document
 from stockline.inventory.expiry import business_day, sellable_after
 from stockline.pagination import PageRequest
@@ -53,6 +54,16 @@ async def inventory_page(
     ]
     document = paging.envelope(items, rows[0]["total_items"], filter=filter_, search=search, sort=sort)
     return CachedResponse.of(json.dumps(document, separators=(",", ":")).encode())
+
+
+async def batch(pool: AsyncConnectionPool, batch_id: int) -> dict[str, Any]:
+    """One batch as the inventory view shows it (the staff batch page's heading); 404 when
+    there is no such batch."""
+    async with pool.connection() as conn:
+        row = await db.fetch_one(conn, Q["batch_view"], {"batch_id": batch_id})
+    if row is None:
+        raise NotFound(f"No batch {batch_id}")
+    return batch_document(row)
 
 
 async def movements_page(

@@ -1,0 +1,154 @@
+"""Stock entry in plain words, with a confirm step: the text is read by
+`inventory.entry_service.propose_receipts` (what POST /api/admin/inventory/parse-entry
+answers; it writes nothing), the page shows what each line was read as, editable, and only
+the confirm post receives the ticked lines, each through `inventory.batches.receive`, in
+line order.
+
+The confirm form carries the original text, so the page can be drawn again (the text is
+read again, read-only) with the clerk's corrections laid over it. Every ticked line is
+checked before any is received; a receipt the service then refuses (another expiry for
+that batch number) stops there: the lines received before it are marked done (and not
+offered again), the rest stay on the page to fix or untick.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from stockline.errors import DomainError
+from stockline.inventory import batches, entry_service
+from stockline.inventory.schemas import BatchReceive
+from stockline.web import staff_stock_forms as forms
+from stockline.web.render import form_text, redirect, render
+from stockline.web.session import CsrfChecked, StaffPage
+
+router = APIRouter(include_in_schema=False)
+
+EXAMPLE = ("Add 5 units of Paracetamol 500mg 10-strip Batch #P500-ZZ1 expiring January 2029 at 1.20 each\n"
+           "20 x Amoxicillin 500 mg caps lot AMX-2201 exp 31/03/2029 cost 4.75")
+LINE_FIELDS = ("batch_no", "expiry_date", "quantity", "cost_price")
+SHOWN = 5  # batches named in the notice after a confirm (it travels in a cookie)
+
+
+def _entry_page(request: Request, text: str = "", error: str | None = None,
+                status_code: int = 200) -> HTMLResponse:
+    return render(request, "staff/entry.html", {"section": "inventory", "text": text, "error": error,
+                                                "example": EXAMPLE}, status_code=status_code)
+
+
+@router.get("/staff/inventory/entry")
+async def entry_form(request: Request, user: StaffPage) -> HTMLResponse:
+    return _entry_page(request)
+
+
+def _line(proposal: dict[str, Any]) -> dict[str, Any]:
+    """A proposal as the confirm form first shows it: the proposed receipt's values, else
+    whatever the line gave; ticked only when a receipt was proposed."""
+    receipt = proposal["receipt"] or {}
+    expiry = receipt.get("expiry_date") or proposal["expiry_date"]
+    values = {"sku_id": str(receipt.get("sku_id") or ""), "batch_no": proposal["batch_no"] or "",
+              "expiry_date": expiry.isoformat() if expiry else "",
+              "quantity": str(proposal["quantity"] or ""), "cost_price": proposal["cost_price"] or ""}
+    return proposal | {"values": values, "receive": bool(receipt), "errors_by_field": {}, "done": "",
+                       "selectable": bool(proposal["candidates"])}
+
+
+def _overlay(line: dict[str, Any], form: Any) -> dict[str, Any]:
+    """The line with what the confirm form says about it (the clerk's corrections)."""
+    prefix = f"l{line['line_no']}-"
+    values = {name: form_text(form, prefix + name) for name in ("sku_id", *LINE_FIELDS)}
+    return line | {"values": values, "receive": form_text(form, prefix + "receive") == "1",
+                   "done": form_text(form, prefix + "done")}
+
+
+def _checked_receipt(line: dict[str, Any]) -> BatchReceive:
+    values, candidates = line["values"], {str(c["sku_id"]) for c in line["candidates"]}
+    errors: dict[str, str] = {}
+    if values["sku_id"] not in candidates:
+        errors["sku_id"] = "Choose the SKU this line is for"
+    stand_in = 1  # when no SKU is chosen: the other fields are checked all the same
+    try:
+        receipt = forms.receipt({name: values[name] for name in LINE_FIELDS} | {"note": ""},
+                                sku_id=int(values["sku_id"]) if values["sku_id"] in candidates else stand_in)
+    except forms.FormErrors as exc:
+        errors |= exc.errors
+    if errors:
+        raise forms.FormErrors(errors)
+    note = f"plain-words entry: {line['text']}"[:500]
+    return receipt.model_copy(update={"note": note})
+
+
+def _confirm_page(request: Request, text: str, lines: list[dict[str, Any]], *, error: str | None = None,
+                  status_code: int = 200) -> HTMLResponse:
+    return render(request, "staff/entry_confirm.html", {
+        "section": "inventory", "text": text, "lines": lines, "error": error,
+        "receivable": sum(1 for line in lines if line["selectable"] and not line["done"])},
+        status_code=status_code)
+
+
+async def _read(request: Request, text: str) -> list[dict[str, Any]]:
+    proposal = await entry_service.propose_receipts(request.app.state.pool, text)
+    return [_line(line) for line in proposal["lines"]]
+
+
+@router.post("/staff/inventory/entry", dependencies=[CsrfChecked])
+async def read_entry(request: Request, user: StaffPage) -> HTMLResponse:
+    form = await request.form()
+    text = str(form.get("text") or "")
+    if form_text(form, "edit") == "1":  # "Edit the text" on the confirm page
+        return _entry_page(request, text)
+    try:
+        lines = await _read(request, text)
+    except DomainError as exc:
+        return _entry_page(request, text, exc.message, exc.status)
+    return _confirm_page(request, text, lines)
+
+
+def _done_text(result: dict[str, Any]) -> str:
+    where = "new batch" if result["created"] else "existing batch"
+    return (f"Received into {where} {result['batch_no']} of {result['product_name']} ({result['sku_code']}), "
+            f"now {result['quantity_on_hand']:,} units")
+
+
+@router.post("/staff/inventory/entry/confirm", dependencies=[CsrfChecked])
+async def confirm_entry(request: Request, user: StaffPage) -> Response:
+    form = await request.form()
+    text = str(form.get("text") or "")
+    try:
+        lines = [_overlay(line, form) for line in await _read(request, text)]
+    except DomainError as exc:
+        return _entry_page(request, text, exc.message, exc.status)
+    chosen = [line for line in lines if line["receive"] and line["selectable"] and not line["done"]]
+    if not chosen:
+        return _confirm_page(request, text, lines, error="Tick at least one line to receive", status_code=422)
+    receipts = {}
+    for line in chosen:
+        try:
+            receipts[line["line_no"]] = _checked_receipt(line)
+        except forms.FormErrors as exc:
+            line["errors_by_field"] = exc.errors
+    if len(receipts) < len(chosen):
+        bad = len(chosen) - len(receipts)
+        return _confirm_page(request, text, lines, status_code=422, error=(
+            f"{bad} ticked line{'s need' if bad > 1 else ' needs'} correcting (marked below); "
+            "nothing was received"))
+    state = request.app.state
+    received = []
+    for line in chosen:
+        try:
+            result = await batches.receive(state.pool, state.catalog_version, state.settings, user,
+                                           batches.Receipt(**receipts[line["line_no"]].model_dump()))
+        except DomainError as exc:
+            line["errors_by_field"] = {"": exc.message}
+            before = f"; the {len(received)} line(s) above it were received" if received else ""
+            return _confirm_page(request, text, lines, status_code=exc.status,
+                                 error=f"Line {line['line_no']} was not received: {exc.message}{before}")
+        line["done"], line["receive"] = _done_text(result), False
+        received.append(result)
+    summary = ", ".join(f"{r['batch_no']} ({r['quantity_on_hand']:,} on hand)" for r in received[:SHOWN])
+    summary += f" and {len(received) - SHOWN} more" if len(received) > SHOWN else ""
+    return redirect(request, "/staff/inventory?filter=recent&sort=received",
+                    notice=f"Received {len(received)} line{'s' if len(received) > 1 else ''}: {summary}.")

@@ -1,0 +1,135 @@
+"""Reading the stock forms (receive, adjust, write off, entry confirm) with the API's own
+request models, so a form accepts exactly what the JSON API accepts, and turning what the
+model refuses into a sentence per field a stock clerk can act on.
+
+One rule is the UI's own: a receipt must expire after today. The API takes a past date
+(stock arriving expired is never sellable, so it is almost always a typing slip); the
+pages refuse it and say why.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from stockline.inventory.expiry import business_day
+from stockline.inventory.schemas import BatchAdjust, BatchReceive, BatchWriteOff
+from stockline.web.render import day, form_text
+
+Model = TypeVar("Model", bound=BaseModel)
+
+LABELS = {"sku_code": "SKU", "sku_id": "SKU", "batch_no": "Batch number", "quantity": "Quantity",
+          "expiry_date": "Expiry date", "cost_price": "Cost price", "note": "Note", "delta": "Change",
+          "new_quantity": "Counted quantity", "reason": "Reason"}
+REASONS = {"count_correction": "Count correction", "damaged": "Damaged", "found": "Found",
+           "returned_to_supplier": "Returned to supplier", "recall": "Recall", "other": "Other"}
+RECEIPT_FIELDS = ("sku_code", "batch_no", "expiry_date", "quantity", "cost_price", "note")
+ADJUST_FIELDS = ("delta", "new_quantity", "reason", "note")
+
+
+class FormErrors(Exception):
+    """What is wrong with a form, one message per field name ('' for the form as a whole)."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+    @property
+    def summary(self) -> str:
+        count = len(self.errors)
+        return "Please correct the field marked below" if count == 1 else \
+            f"Please correct the {count} fields marked below"
+
+
+def _sentence(field: str, error: dict[str, Any]) -> str:
+    label, kind, ctx = LABELS.get(field, field), error["type"], error.get("ctx") or {}
+    if kind == "missing":
+        return f"{label} is required"
+    if kind in ("int_parsing", "int_from_float", "int_type"):
+        return f"{label} must be a whole number (digits only, like 12)"
+    if kind in ("decimal_parsing", "decimal_type", "decimal_whole_digits"):
+        return f"{label} must be an amount like 12.50"
+    if kind == "decimal_max_places":
+        return f"{label} has at most 2 decimal places (like 12.50)"
+    if kind.startswith("date"):
+        return f"{label} must be a date (day, month and year)"
+    if kind == "greater_than":
+        return f"{label} must be more than {ctx['gt']}"
+    if kind == "greater_than_equal":
+        return f"{label} must be {ctx['ge']} or more"
+    if kind == "less_than_equal":
+        return f"{label} must be at most {ctx['le']:,}"
+    if kind == "string_pattern_mismatch" and field == "batch_no":
+        return ("Batch number may hold letters, digits, spaces and . / _ # - and must start with a "
+                "letter or digit")
+    if kind == "string_too_long":
+        return f"{label} is longer than {ctx['max_length']} characters"
+    if kind == "string_too_short":
+        return f"{label} is required"
+    if kind == "literal_error":
+        return f"Choose a {label.lower()} from the list"
+    return f"{label}: {error['msg']}"
+
+
+def _validated(model: type[Model], values: dict[str, str], whole_form: str) -> Model:
+    """`model` from the form's non-empty values; FormErrors naming each refused field."""
+    try:
+        return model.model_validate({name: value for name, value in values.items() if value != ""})
+    except ValidationError as exc:
+        errors: dict[str, str] = {}
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else ""
+            errors.setdefault(field, _sentence(field, error) if field else whole_form)
+        raise FormErrors(errors) from None
+
+
+def receipt_values(form: Any, prefix: str = "") -> dict[str, str]:
+    """The receipt fields as typed (stripped), for validating and for showing them again."""
+    return {name: form_text(form, prefix + name) for name in RECEIPT_FIELDS}
+
+
+def check_expiry_after_today(expiry: date, field: str = "expiry_date") -> None:
+    today = business_day()
+    if expiry <= today:
+        raise FormErrors({field: f"Expiry date {day(expiry)} is not after today ({day(today)}): this stock "
+                                 "would arrive expired. Check the date"})
+
+
+def receipt(values: dict[str, str], *, sku_id: int | None = None) -> BatchReceive:
+    """A valid receipt or FormErrors naming every refused field. The SKU is `sku_id` when
+    the form chose one (entry confirm), else the SKU code typed."""
+    fields = dict(values)
+    if sku_id is not None:
+        fields.pop("sku_code", None)
+        fields["sku_id"] = str(sku_id)
+    no_sku = sku_id is None and not fields.get("sku_code")
+    if no_sku:
+        fields["sku_code"] = "?"  # a stand-in, so the other fields are checked all the same
+    errors = {"sku_code": "SKU is required: type its code (the list suggests codes)"} if no_sku else {}
+    try:
+        parsed = _validated(BatchReceive, fields, "Give the SKU")
+    except FormErrors as exc:
+        errors |= exc.errors
+    if errors:
+        raise FormErrors(errors)
+    check_expiry_after_today(parsed.expiry_date)
+    return parsed
+
+
+def adjustment(values: dict[str, str]) -> BatchAdjust:
+    if values.get("delta") and values.get("new_quantity"):
+        raise FormErrors({"delta": "Fill in either the change or the counted quantity, not both"})
+    try:
+        return _validated(BatchAdjust, values, "Fill in the change (like -3 or 5) or the counted quantity")
+    except FormErrors as exc:  # the model's "one of the two" check belongs beside the change field
+        raise FormErrors({field or "delta": text for field, text in exc.errors.items()}) from None
+
+
+def adjust_values(form: Any) -> dict[str, str]:
+    return {name: form_text(form, name) for name in ADJUST_FIELDS}
+
+
+def write_off_note(form: Any) -> str | None:
+    return _validated(BatchWriteOff, {"note": form_text(form, "note")}, "").note
