@@ -184,3 +184,11 @@ SELECT last_value AS version FROM catalog_version;
 -- to every worker.
 SELECT pg_notify('stockline_catalog', v::text), v AS version
 FROM nextval('catalog_version') AS v;
+
+-- name: manufacturers
+-- Manufacturers of the products on sale (with an active SKU), for the catalog's filter.
+SELECT DISTINCT p.manufacturer
+FROM Products AS p
+WHERE p.is_active AND p.manufacturer IS NOT NULL
+  AND EXISTS (SELECT 1 FROM Product_SKUs AS s WHERE s.product_id = p.product_id AND s.is_active)
+ORDER BY p.manufacturer;

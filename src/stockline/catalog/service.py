@@ -133,3 +133,10 @@ def _price_ladder(base_price: Decimal, sku_id: int, customer_id: int | None, tod
         ladder.append({"min_quantity": threshold, "discount_percentage": money(price.discount_percentage),
                        "effective_price": money(price.unit_price), "applied_rule_id": price.rule_id})
     return ladder
+
+
+async def manufacturers(pool: AsyncConnectionPool) -> list[str]:
+    """Manufacturers with something on sale: the choices of the catalog's filter."""
+    async with pool.connection() as conn:
+        rows = await db.fetch_all(conn, Q["manufacturers"], {})
+    return [row["manufacturer"] for row in rows]

@@ -6,6 +6,7 @@ cart reserves nothing: checkout re-checks everything under lock."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -84,6 +85,74 @@ async def set_line(pool: AsyncConnectionPool, settings: Settings, user: CurrentU
 
     await db.run_transaction(pool, work, attempts=settings.db_tx_retries)
     return await get_cart(pool, settings, user)
+
+
+@dataclass(frozen=True)
+class Addition:
+    """One line of an `add_lines` call: what the cart held, what was asked, and why it cannot
+    be added (None: it can)."""
+    sku_id: int
+    sku_code: str | None  # None: no such SKU
+    product_name: str | None
+    adding: int
+    in_cart: int
+    available: int
+    problem: str | None
+
+    @property
+    def total(self) -> int:
+        return self.in_cart + self.adding
+
+
+@dataclass(frozen=True)
+class Additions:
+    lines: list[Addition]
+    written: bool  # False: all_or_nothing and a line was refused, so nothing changed
+
+    @property
+    def refused(self) -> list[Addition]:
+        return [line for line in self.lines if line.problem is not None]
+
+
+async def add_lines(pool: AsyncConnectionPool, settings: Settings, user: CurrentUser,
+                    lines: dict[int, int], *, all_or_nothing: bool) -> Additions:
+    """Add units ({sku_id: units}, each at least 1) to the cart's lines in one transaction,
+    with the same availability rule as set_line, applied to what the line would hold in all.
+    Lines not on sale or short are refused: with `all_or_nothing` nothing is written then,
+    otherwise the other lines are. The cart is locked first, so two additions at once both
+    count."""
+    after = sellable_after(settings)
+
+    async def work(conn: psycopg.AsyncConnection) -> Additions:
+        cart = await db.fetch_one(conn, Q["ensure_cart"], {"user_id": user.user_id})
+        rows = await db.fetch_all(conn, Q["cart_additions"], {"cart_id": cart["cart_id"],
+                                                              "sku_ids": sorted(lines)})
+        known = {row["sku_id"]: row for row in rows}
+        available: dict[int, int] = {}
+        for batch in await ledger.sellable_batches(conn, known, after):
+            available[batch.sku_id] = available.get(batch.sku_id, 0) + batch.quantity_on_hand
+        additions = [_addition(sku_id, units, known.get(sku_id), available.get(sku_id, 0))
+                     for sku_id, units in lines.items()]
+        accepted = [a for a in additions if a.problem is None]
+        if not accepted or (all_or_nothing and len(accepted) < len(additions)):
+            return Additions(additions, written=False)
+        await db.execute(conn, Q["set_cart_lines"], {"cart_id": cart["cart_id"],
+                                                     "sku_ids": [a.sku_id for a in accepted],
+                                                     "quantities": [a.total for a in accepted]})
+        return Additions(additions, written=True)
+
+    return await db.run_transaction(pool, work, attempts=settings.db_tx_retries)
+
+
+def _addition(sku_id: int, units: int, row: dict[str, Any] | None, available: int) -> Addition:
+    if row is None:
+        return Addition(sku_id, None, None, units, 0, 0, "not in the catalog")
+    problem = None
+    if not row["is_active"]:
+        problem = "no longer sold"
+    elif row["in_cart"] + units > available:
+        problem = f"only {available} available"
+    return Addition(sku_id, row["sku_code"], row["product_name"], units, row["in_cart"], available, problem)
 
 
 async def remove_line(pool: AsyncConnectionPool, settings: Settings, user: CurrentUser,

@@ -175,3 +175,29 @@ LEFT JOIN LATERAL (
     ) AS items
 ) AS page ON true
 ORDER BY page.order_date DESC, page.order_id DESC;
+
+-- name: cart_additions
+-- For adding units to a user's cart: each wanted SKU that exists, whether it is on sale and
+-- how many units the cart already holds of it (run after ensure_cart, which locks the cart).
+SELECT s.sku_id, s.sku_code, p.name AS product_name, s.is_active AND p.is_active AS is_active,
+       coalesce(ci.quantity, 0) AS in_cart
+FROM Product_SKUs AS s
+JOIN Products AS p USING (product_id)
+LEFT JOIN Cart_Items AS ci ON ci.cart_id = %(cart_id)s AND ci.sku_id = s.sku_id
+WHERE s.sku_id = ANY(%(sku_ids)s::int[]);
+
+-- name: set_cart_lines
+-- Sets several lines' quantities at once (set_cart_line for many).
+INSERT INTO Cart_Items (cart_id, sku_id, quantity)
+SELECT %(cart_id)s, w.sku_id, w.quantity
+FROM unnest(%(sku_ids)s::int[], %(quantities)s::int[]) AS w (sku_id, quantity)
+ON CONFLICT (cart_id, sku_id) DO UPDATE SET quantity = EXCLUDED.quantity;
+
+-- name: skus_by_code
+-- SKUs whose code is one of %(codes)s, compared in lower case (quick order), on sale or not,
+-- with their product's name.
+SELECT s.sku_id, s.sku_code, lower(s.sku_code) AS code_key, p.name AS product_name, s.package_size,
+       s.unit_type, s.is_active AND p.is_active AS is_active
+FROM Product_SKUs AS s
+JOIN Products AS p USING (product_id)
+WHERE lower(s.sku_code) = ANY(%(codes)s::text[]);
