@@ -578,14 +578,24 @@ def test_admin_adds_a_rule_sees_it_in_the_preview_and_adds_a_customer_user(world
     assert page.get_by_test_id("applied-rule").inner_text() == f"#{rule['rule_id']}"
     assert page.get_by_test_id("unit-price").inner_text() == "25.50"  # 30.00 less 15 %
     assert page.get_by_test_id("line-total").inner_text() == "153.00"
+    page.get_by_text("AMOX-2 · Amoxicillin 500 mg capsules (100 capsule)").wait_for()  # the SKU look-up
     screenshot(page, "staff_price_preview")
+    page.get_by_label("SKU number").fill("para")  # a name finds SKU numbers to pick from
+    page.wait_for_function("document.querySelectorAll('#sku_id-options option').length === 2")
+    assert page.locator("#sku_id-options option").first.get_attribute("value") == "3"
 
     page.get_by_role("link", name="Customers", exact=True).click()
     screenshot(page, "staff_customers")
+    page.get_by_label("Name or email contains").type("second")  # the list follows the typing
+    page.wait_for_url("**/staff/customers?search=second")
+    assert page.get_by_role("link", name="First Pharmacy").count() == 0
     page.get_by_role("link", name="Second Pharmacy").click()
     screenshot(page, "staff_customer_detail")
     page.get_by_role("link", name="Add a user").click()
     assert page.get_by_label("Customer number").input_value() == "2"
+    page.get_by_label("Role").select_option("staff")  # staff belong to no customer: the field goes
+    assert page.get_by_label("Customer number").is_hidden()
+    page.get_by_label("Role").select_option("customer")
     page.get_by_label("Username").fill("cust_2_buyer")
     page.get_by_label("Initial password").fill("Buyer@12345")
     page.get_by_role("button", name="Add user").click()
