@@ -4,11 +4,14 @@ each form writes to the database and what it refuses; then the main flows in a r
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from decimal import Decimal
 
 import httpx
 import pytest
 
+from tests.conftest import serve
 from tests.ordering_world import PASSWORD, bearer, build_world, ledger_rows, stock
 from tests.test_web_auth import HTML, _signed_in
 from tests.web_support import screenshot, sign_in
@@ -514,6 +517,33 @@ async def test_the_last_admin_cannot_be_deactivated(client, world, conn):
     response = await client.post("/staff/users/5/deactivate", headers=HTML, data={"csrf_token": csrf})
     assert response.status_code == 409 and "the last active admin" in response.text
     assert _user(conn, "boss")["is_active"] is True
+
+
+# --- cost: the number of queries of a page does not grow with its rows ----------------------
+
+def _queries(response) -> int:
+    assert response.status_code == 200, response.text
+    return int(re.search(r'desc="(\d+) queries"', response.headers["server-timing"]).group(1))
+
+
+async def test_list_and_detail_pages_run_a_fixed_number_of_queries(world, settings, conn):
+    pages = ["/staff/orders", "/staff/orders?customer_id=1", "/staff/pricing", "/staff/customers",
+             "/staff/customers/1", "/staff/users", "/staff/pricing/preview?sku_id=1&customer_id=1"]
+    async with serve(dataclasses.replace(settings, log_timing=True)) as client:
+        first = await _order(client, 8)
+        await _signed_in(client, "boss")
+        few = {page: _queries(await client.get(page, headers=HTML)) for page in [*pages, f"/staff/orders/{first}"]}
+        for n in range(12):
+            await _order(client, 1, sku_id=2, customer="cust_1" if n % 2 else "cust_2")
+        conn.execute("INSERT INTO Users (customer_id, username, password_hash, role) SELECT 1, 'extra_' || n, 'x', "
+                     "'customer' FROM generate_series(1, 12) n")
+        conn.execute("INSERT INTO Pricing_Rules (sku_id, customer_id, min_quantity, discount_percentage) "
+                     "SELECT 3, 1, n, 1 FROM generate_series(2, 13) n")
+        more = await _order(client, 12)
+        many = {page: _queries(await client.get(page, headers=HTML)) for page in pages}
+        many[f"/staff/orders/{first}"] = _queries(await client.get(f"/staff/orders/{more}", headers=HTML))
+    assert many == few
+    assert max(few.values()) <= 3
 
 
 # --- in a real browser ------------------------------------------------------------------------
