@@ -123,6 +123,10 @@ async def check_out(request: Request, user: CustomerPage) -> Response:
     except InsufficientStock as exc:
         return await _cart_page(request, user, shortages=exc.details["lines"], status_code=409)
     except DomainError as exc:
+        if exc.code == "idempotency_key_reused":  # an old cart page sent again after the cart changed
+            return redirect(request, "/cart", error=f"This order form was already used for order "
+                                                    f"#{exc.details['order_id']}; check your cart and place "
+                                                    "the order again.")
         return redirect(request, "/cart", error=exc.message)
     order = placed.order
     if placed.replayed:

@@ -50,6 +50,13 @@ def sum_money(amounts: Any) -> str:
     return str(sum((Decimal(amount) for amount in amounts), Decimal("0.00")))
 
 
+def _listed(messages: list[str], shown: int = 5) -> str:
+    """Messages joined, the first few only (a flash message travels in a cookie)."""
+    more = len(messages) - shown
+    tail = f"; and {more} more line{'s' if more != 1 else ''}" if more > 0 else ""
+    return "; ".join(messages[:shown]) + tail
+
+
 @router.get("/orders")
 async def orders_page(request: Request, user: CustomerPage) -> Response:
     status = request.query_params.get("status") or None
@@ -91,7 +98,7 @@ async def reorder(request: Request, order_id: str, user: CustomerPage) -> Respon
     order = await orders.get_order(state.pool, number, customer_id=user.customer_id)
     wanted = {line["sku_id"]: line["quantity"] for line in order_lines(order["items"])}
     added = await cart.add_lines(state.pool, state.settings, user, wanted, all_or_nothing=False)
-    refused = "; ".join(refusal(line) for line in added.refused)
+    refused = _listed([refusal(line) for line in added.refused])
     if not added.written:
         return redirect(request, f"/orders/{number}",
                         error=f"Nothing from order #{number} could be added to your cart. {refused}.")
