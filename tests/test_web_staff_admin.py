@@ -467,17 +467,17 @@ async def test_adding_a_customer_user(client, world, conn):
     assert (_user(conn, "clerk")["role"], _user(conn, "clerk")["must_change_password"]) == ("staff", False)
 
 
-@pytest.mark.parametrize(("fields", "status", "message"), [
-    ({"username": "CUST_1"}, 409, "The username 'CUST_1' is taken (usernames ignore case)"),
-    ({"customer_id": "999"}, 422, "Customer 999 does not exist"),
-    ({"customer_id": ""}, 422, "A customer user needs the customer_id it belongs to"),
-    ({"role": "staff"}, 422, "A staff user belongs to no customer"),
-    ({"customer_id": "two"}, 422, "Customer number must be a whole number"),
-    ({"username": "a b"}, 422, "A username has 3 to 64 characters"),
-    ({"password": "short"}, 422, "The password must have at least"),
-    ({"role": "owner"}, 422, "Role must be one of"),
+@pytest.mark.parametrize(("fields", "status", "message", "marked"), [
+    ({"username": "CUST_1"}, 409, "The username 'CUST_1' is taken (usernames ignore case)", "username"),
+    ({"customer_id": "999"}, 422, "Customer 999 does not exist", "customer_id"),
+    ({"customer_id": ""}, 422, "A customer user needs the customer_id it belongs to", "customer_id"),
+    ({"role": "staff"}, 422, "A staff user belongs to no customer", "customer_id"),
+    ({"customer_id": "two"}, 422, "Customer number must be a whole number", "customer_id"),
+    ({"username": "a b"}, 422, "A username has 3 to 64 characters", "username"),
+    ({"password": "short"}, 422, "The password must have at least", None),
+    ({"role": "owner"}, 422, "Role must be one of", "role"),
 ])
-async def test_a_refused_user_shows_why_and_writes_nothing(client, world, conn, fields, status, message):
+async def test_a_refused_user_shows_why_and_writes_nothing(client, world, conn, fields, status, message, marked):
     csrf = await _signed_in(client, "boss")
     before = conn.execute("SELECT * FROM Users ORDER BY user_id").fetchall()
     body = {"username": "newbie", "password": "Fresh@12345", "role": "customer", "customer_id": "1"} | fields
@@ -485,6 +485,9 @@ async def test_a_refused_user_shows_why_and_writes_nothing(client, world, conn, 
     assert response.status_code == status
     assert message in response.text.replace("&#39;", "'")
     assert "Fresh@12345" not in response.text  # a password is never sent back
+    if marked:  # the field to correct is marked and carries the message
+        assert re.search(f'id="{marked}"[^>]*aria-invalid="true"', response.text, re.S)
+        assert f'id="{marked}-problem"' in response.text
     assert conn.execute("SELECT * FROM Users ORDER BY user_id").fetchall() == before
 
 

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from stockline.errors import ValidationFailed
+from stockline.errors import DomainError, ValidationFailed
 from stockline.pagination import PageRequest
 from stockline.web.render import form_text
 
@@ -77,5 +77,17 @@ def paging(raw_page: str | None) -> PageRequest:
     return PageRequest(min(max(page, 1), MAX_PAGE), PAGE_SIZE)
 
 
-def field_errors(exc: ValidationFailed) -> dict[str, str]:
-    return exc.fields if isinstance(exc, FormInvalid) else {}
+# a service's refusal that is about one field, by its error code (others name it in details)
+_FIELD_OF_CODE = {"username_taken": "username", "invalid_username": "username",
+                  "unknown_customer": "customer_id", "customer_required": "customer_id",
+                  "customer_not_allowed": "customer_id", "unknown_sku": "sku_id",
+                  "invalid_validity_window": "valid_to"}
+
+
+def field_errors(exc: DomainError) -> dict[str, str]:
+    """The fields to mark as wrong, each with its message."""
+    if isinstance(exc, FormInvalid):
+        return exc.fields
+    details = exc.details if isinstance(exc.details, dict) else {}
+    field = _FIELD_OF_CODE.get(exc.code) or details.get("field")
+    return {field: exc.message} if isinstance(field, str) else {}
