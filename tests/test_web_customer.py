@@ -7,11 +7,13 @@ PARA-3 2.50, 4 units. SKU 4 PARA-4 not on sale. Everyone gets 5 % from 10 units.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
 
-from tests.ordering_world import PASSWORD, build_world, ledger_rows, stock
+from tests.conftest import serve
+from tests.ordering_world import PASSWORD, build_world, ledger_rows, receive, stock
 from tests.test_web_auth import HTML, _csrf, _signed_in
 from tests.web_support import screenshot, sign_in
 
@@ -410,6 +412,48 @@ async def test_quick_order_with_nothing_pasted(client, world):
     csrf = await _signed_in(client, "cust_1")
     page = await client.post("/quick-order", data={"csrf_token": csrf, "lines": " \n\n", "action": "preview"})
     assert page.status_code == 422 and "Paste at least one line" in page.text
+
+
+# --- cost: the number of queries of a page does not grow with its rows ----------------------
+
+def _queries(response) -> int:
+    assert response.status_code in (200, 303, 422), response.text
+    return int(re.search(r'desc="(\d+) queries"', response.headers["server-timing"]).group(1))
+
+
+async def test_pages_run_a_fixed_number_of_queries_whatever_their_rows(world, settings, conn):
+    async with serve(dataclasses.replace(settings, log_timing=True)) as client:
+        csrf = await _signed_in(client, "cust_1")
+
+        async def costs(order_id: int, quick: str) -> dict[str, int]:
+            pages = {"catalog": "/catalog", "search": "/catalog?q=amox&quantity=3",
+                     "by price": "/catalog?sort=price&in_stock=1", "product": "/catalog/1", "cart": "/cart",
+                     "orders": "/orders", "order": f"/orders/{order_id}"}
+            cost = {name: _queries(await client.get(path, headers=HTML)) for name, path in pages.items()}
+            cost["quick preview"] = _queries(await client.post("/quick-order", data={
+                "csrf_token": csrf, "lines": quick, "action": "preview"}))
+            cost["reorder"] = _queries(await client.post(f"/orders/{order_id}/reorder", data={"csrf_token": csrf}))
+            await client.post("/cart/clear", data={"csrf_token": csrf})
+            return cost
+
+        await _add(client, csrf, 3, 1)
+        first = int((await _checkout(client, csrf))[0].headers["location"].rsplit("/", 1)[1])
+        await _add(client, csrf, 3, 1)
+        few = await costs(first, "PARA-3 1")
+        conn.execute("INSERT INTO Products (product_id, name, manufacturer) SELECT 100 + n, 'Extra ' || n, "
+                     "'Maker ' || n FROM generate_series(1, 25) n")
+        conn.execute("INSERT INTO Product_SKUs (product_id, sku_code, package_size, unit_type, base_price) "
+                     "SELECT 100 + n, 'EX-' || n, '10', 'tablet', 1.00 FROM generate_series(1, 25) n")
+        for n in range(1, 4):
+            receive(conn, 1, f"A-MORE-{n}", 20 + n, 2)
+        for sku_id, quantity in ((1, 30), (2, 3), (3, 1)):  # SKU 1 drawn from four batches
+            await _add(client, csrf, sku_id, quantity)
+        more = int((await _checkout(client, csrf))[0].headers["location"].rsplit("/", 1)[1])
+        for sku_id in (1, 2, 3):
+            await _add(client, csrf, sku_id, 1)
+        many = await costs(more, "AMOX-1 1\nAMOX-2 2\nPARA-3 1\nEX-1 1\nEX-2 1\nNOPE 1")
+    assert many == few
+    assert max(few.values()) <= 6
 
 
 # --- the customer's story in a browser --------------------------------------------------------
