@@ -593,9 +593,11 @@ def test_staff_stock_pages_in_a_browser(world, live_url, page):
     page.get_by_role("button", name="Read the lines").click()
     assert page.get_by_role("heading", name="Check what was read").is_visible()
     page.locator("#l2-cost_price").fill("0.95")
+    page.get_by_label("SKU").nth(2).select_option("2")  # line 3's SKU: choosing it ticks the line
+    assert page.get_by_label("Receive line 3").is_checked()
     screenshot(page, "staff-entry-confirm")
     page.get_by_role("button", name="Receive the ticked lines").click()
-    assert "Received 2 lines" in page.get_by_role("status").inner_text()
+    assert "Received 3 lines" in page.get_by_role("status").inner_text()
 
     page.get_by_role("link", name="Reports").click()
     page.get_by_role("link", name="Expiring").click()

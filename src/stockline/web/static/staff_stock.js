@@ -34,4 +34,12 @@ document.addEventListener("DOMContentLoaded", () => {
     }, 250);
     input.addEventListener("input", lookUp);
   });
+
+  // Entry confirm: choosing a line's SKU ticks that line.
+  document.querySelectorAll(".entry-line select").forEach((select) => {
+    select.addEventListener("change", () => {
+      const tick = select.closest(".entry-line").querySelector("input[type=checkbox]");
+      if (tick && select.value) tick.checked = true;
+    });
+  });
 });
