@@ -12,6 +12,7 @@ import re
 
 import pytest
 
+from stockline.ordering import quick_order
 from tests.conftest import serve
 from tests.ordering_world import PASSWORD, build_world, ledger_rows, receive, stock
 from tests.test_web_auth import HTML, _csrf, _signed_in
@@ -363,6 +364,25 @@ async def test_reorder_adds_the_lines_and_names_those_it_cannot(client, world, c
 
 
 # --- quick order -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "lines"), [
+    ("AMOX-1\t3", [(1, "AMOX-1", 3)]),
+    ("amox-1,3\n\n  PARA-3 ;  12  \r\nx-9    1", [(1, "amox-1", 3), (3, "PARA-3", 12), (4, "x-9", 1)]),
+    ("AMOX-1, 2,", [(1, "AMOX-1", 2)]),
+])
+def test_quick_order_reads_tabs_commas_semicolons_spaces_and_skips_blank_lines(text, lines):
+    parsed = quick_order.parse(text)
+    assert parsed.error is None
+    assert [(line.number, line.code, line.quantity) for line in parsed.lines] == lines
+    assert all(line.error is None for line in parsed.lines)
+
+
+def test_quick_order_refuses_too_many_lines_and_duplicates_in_any_case():
+    assert "at most 200" in quick_order.parse("\n".join(f"S-{n} 1" for n in range(201))).error
+    assert "more than 20,000 characters" in quick_order.parse("A 1\n" * 6000).error
+    second = quick_order.parse("amox-1 1\nAMOX-1 2").lines[1]
+    assert second.error == "AMOX-1 is already on line 1; put its whole quantity on one line"
+
 
 async def test_quick_order_preview_reports_errors_by_line_and_adds_nothing(client, world, conn):
     csrf = await _signed_in(client, "cust_1")

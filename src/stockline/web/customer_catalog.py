@@ -78,4 +78,4 @@ async def product_page(request: Request, sku_id: str, user: CustomerPage) -> Res
         raise NotFound("This product is not in the catalog (it may no longer be sold)") from None
     return render(request, "customer/product.html", {
         "section": "catalog", "product": json.loads(rendered.body), "quantity": quantity,
-        "here": request.url.path})
+        "here": f"{request.url.path}?quantity={quantity}"})
