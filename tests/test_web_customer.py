@@ -7,6 +7,7 @@ PARA-3 2.50, 4 units. SKU 4 PARA-4 not on sale. Everyone gets 5 % from 10 units.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 
@@ -151,6 +152,13 @@ async def test_add_to_cart_refuses_more_than_available_naming_product_and_quanti
             "(5 already in your cart), only 25 available") in page.text
     assert 'role="alert"' in page.text
     assert _cart(conn, "cust_1") == {1: 5}
+
+
+async def test_adds_at_the_same_time_all_count(client, world, conn):
+    csrf = await _signed_in(client, "cust_1")
+    answers = await asyncio.gather(*(_add(client, csrf, 2, 1) for _ in range(6)))
+    assert [answer.status_code for answer in answers] == [303] * 6
+    assert _cart(conn, "cust_1") == {2: 6}
 
 
 @pytest.mark.parametrize(("sku_id", "quantity", "message"), [
