@@ -233,11 +233,16 @@ async def test_a_refused_receipt_shows_the_form_again_and_writes_nothing(client,
     assert _counts(conn) == before
 
 
-async def test_an_unknown_sku_code_suggests_near_ones(client, world):
+async def test_an_unknown_sku_code_suggests_near_ones(client, world, conn):
     csrf = await _signed_in(client, "staffer")
     response = await client.post("/staff/inventory/receive", data=_receipt(sku_code="amox", csrf_token=csrf))
     assert response.status_code == 404
     assert "Did you mean" in response.text and "<strong>AMOX-1</strong>" in response.text
+    para = await client.post("/staff/inventory/receive", data=_receipt(sku_code="para", csrf_token=csrf))
+    assert "<strong>PARA-3</strong>" in para.text and "<strong>PARA-4</strong>" not in para.text  # inactive
+    lower = await client.post("/staff/inventory/receive", data=_receipt(sku_code="amox-2", csrf_token=csrf))
+    assert lower.status_code == 303  # a code in the wrong case is still that SKU
+    assert conn.execute("SELECT sku_id FROM Inventory_Batches WHERE batch_no = 'NEW-1'").fetchone()["sku_id"] == 2
 
 
 # ---------------------------------------------------------------- batch page: adjust, write off

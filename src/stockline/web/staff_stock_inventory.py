@@ -105,12 +105,20 @@ async def receive(request: Request, user: StaffPage) -> Response:
                                    status_code=422)
     state = request.app.state
     try:
-        result = await batches.receive(state.pool, state.catalog_version, state.settings, user,
-                                       batches.Receipt(**receipt.model_dump()))
-    except NotFound as exc:
-        suggestions = await _sku_suggestions(request, values["sku_code"])
-        return await _receive_page(request, values=values, errors={"sku_code": exc.message},
-                                   error=exc.message, suggestions=suggestions, status_code=exc.status)
+        try:
+            result = await batches.receive(state.pool, state.catalog_version, state.settings, user,
+                                           batches.Receipt(**receipt.model_dump()))
+        except NotFound as exc:
+            # a code typed in the wrong case ("amox-1") names the SKU all the same; anything
+            # else gets the SKUs it might have meant
+            suggestions = await _sku_suggestions(request, values["sku_code"])
+            same = [s["sku_code"] for s in suggestions if s["sku_code"].lower() == values["sku_code"].lower()]
+            if len(same) != 1:
+                return await _receive_page(request, values=values, errors={"sku_code": exc.message},
+                                           error=exc.message, suggestions=suggestions, status_code=exc.status)
+            values["sku_code"] = same[0]
+            result = await batches.receive(state.pool, state.catalog_version, state.settings, user,
+                                           batches.Receipt(**receipt.model_dump() | {"sku_code": same[0]}))
     except DomainError as exc:
         field = "batch_no" if exc.code == "batch_expiry_mismatch" else ""
         return await _receive_page(request, values=values, errors={field: exc.message} if field else {},
