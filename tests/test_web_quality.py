@@ -1,0 +1,89 @@
+"""Every main page, in a real browser, as its users see it: it loads without a console error,
+has one h1, labels every form control, fits a laptop and a tablet without sideways scrolling,
+and can be worked from the keyboard (skip link, focusable navigation)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.ordering_world import PASSWORD, build_world
+from tests.web_support import sign_in
+
+CUSTOMER_PAGES = ["/catalog", "/catalog/1", "/cart", "/orders", "/orders/{order_id}", "/quick-order",
+                  "/account/password"]
+STAFF_PAGES = ["/staff", "/staff/inventory", "/staff/batches/{batch_id}", "/staff/inventory/entry",
+               "/staff/reports", "/staff/orders", "/staff/orders/{order_id}", "/staff/pricing",
+               "/staff/customers", "/staff/customers/1", "/staff/users"]
+WIDTHS = (1280, 800)
+
+# Controls without a label: a form control that is not hidden, not a button, and has neither a
+# <label for>, a wrapping <label>, aria-label nor aria-labelledby.
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
+  .filter(el => !['hidden', 'submit', 'button'].includes(el.type))
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                && !el.getAttribute('aria-labelledby'))
+  .map(el => el.outerHTML.slice(0, 120))"""
+
+
+@pytest.fixture
+def world(conn, live_url):
+    """The ordering world with one order of customer 1, placed through the API."""
+    ids = build_world(conn)
+    token = httpx.post(f"{live_url}/api/login", json={"username": "cust_1", "password": PASSWORD}
+                       ).json()["access_token"]
+    placed = httpx.post(f"{live_url}/api/orders", json={"sku_id": 1, "quantity": 2},
+                        headers={"Authorization": f"Bearer {token}"})
+    assert placed.status_code == 201, placed.text
+    return {"order_id": placed.json()["order_id"], "batch_id": ids["a_later"]}
+
+
+def _check_pages(page, base_url: str, paths: list[str], world: dict) -> list[str]:
+    problems: list[str] = []
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        for template in paths:
+            path = template.format(**world)
+            errors.clear()
+            response = page.goto(base_url + path)
+            where = f"{path} at {width}px"
+            if response is None or response.status != 200:
+                problems.append(f"{where}: HTTP {response.status if response else '?'}")
+                continue
+            page.wait_for_load_state("networkidle")
+            if page.locator("h1").count() != 1:
+                problems.append(f"{where}: {page.locator('h1').count()} h1 elements")
+            problems += [f"{where}: unlabelled control {html}" for html in page.evaluate(UNLABELLED)]
+            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            if overflow > 0:
+                problems.append(f"{where}: {overflow}px of sideways scrolling")
+            problems += [f"{where}: console error {text}" for text in errors]
+    return problems
+
+
+def _check_keyboard(page, base_url: str, path: str) -> None:
+    page.goto(base_url + path)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Skip to content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    page.goto(base_url + path)
+    reached = set()
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        reached.add(page.evaluate("document.activeElement.getAttribute('href')"))
+    assert {"/", "/account/password"} <= reached
+
+
+def test_customer_pages_are_accessible_and_fit(world, live_url, page):
+    sign_in(page, live_url, "cust_1", PASSWORD)
+    assert _check_pages(page, live_url, CUSTOMER_PAGES, world) == []
+    _check_keyboard(page, live_url, "/catalog")
+
+
+def test_staff_pages_are_accessible_and_fit(world, live_url, page):
+    sign_in(page, live_url, "boss", PASSWORD)
+    assert _check_pages(page, live_url, STAFF_PAGES, world) == []
+    _check_keyboard(page, live_url, "/staff")
