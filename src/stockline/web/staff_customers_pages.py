@@ -14,9 +14,9 @@ from stockline.customers.schemas import CustomerCreate, CustomerType
 from stockline.errors import DomainError
 from stockline.ordering import orders
 from stockline.pagination import PageRequest
+from stockline.web.forms import field_errors, paging, texts, validated
 from stockline.web.render import redirect, render
 from stockline.web.session import AdminPage, CsrfChecked
-from stockline.web.staff_admin_forms import field_errors, paging, texts, validated
 
 router = APIRouter(include_in_schema=False)
 CustomerId = Annotated[int, Path(ge=1, le=2_147_483_647)]

@@ -15,9 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from stockline.errors import DomainError, ValidationFailed
 from stockline.ordering import orders
 from stockline.ordering.schemas import Status
+from stockline.web.forms import paging, texts, validated
 from stockline.web.render import form_text, redirect, render
 from stockline.web.session import CsrfChecked, StaffPage
-from stockline.web.staff_admin_forms import paging, texts, validated
 
 router = APIRouter(include_in_schema=False)
 OrderId = Annotated[int, Path(ge=1, le=9_223_372_036_854_775_807)]

@@ -16,9 +16,9 @@ from stockline.errors import DomainError
 from stockline.inventory.expiry import business_day
 from stockline.pricing import admin
 from stockline.pricing.schemas import MAX_ID, RuleCreate
+from stockline.web.forms import field_errors, paging, texts, validated
 from stockline.web.render import redirect, render
 from stockline.web.session import AdminPage, CsrfChecked, StaffPage
-from stockline.web.staff_admin_forms import field_errors, paging, texts, validated
 
 router = APIRouter(include_in_schema=False)
 RuleId = Annotated[int, Path(ge=1, le=MAX_ID)]

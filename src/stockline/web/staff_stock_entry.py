@@ -73,10 +73,10 @@ def _checked_receipt(line: dict[str, Any]) -> BatchReceive:
     try:
         receipt = forms.receipt({name: values[name] for name in LINE_FIELDS} | {"note": ""},
                                 sku_id=int(values["sku_id"]) if values["sku_id"] in candidates else stand_in)
-    except forms.FormErrors as exc:
-        errors |= exc.errors
+    except forms.FormInvalid as exc:
+        errors |= exc.fields
     if errors:
-        raise forms.FormErrors(errors)
+        raise forms.FormInvalid(errors)
     note = f"plain-words entry: {line['text']}"[:500]
     return receipt.model_copy(update={"note": note})
 
@@ -128,8 +128,8 @@ async def confirm_entry(request: Request, user: StaffPage) -> Response:
     for line in chosen:
         try:
             receipts[line["line_no"]] = _checked_receipt(line)
-        except forms.FormErrors as exc:
-            line["errors_by_field"] = exc.errors
+        except forms.FormInvalid as exc:
+            line["errors_by_field"] = exc.fields
     if len(receipts) < len(chosen):
         bad = len(chosen) - len(receipts)
         return _confirm_page(request, text, lines, status_code=422, error=(

@@ -12,10 +12,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from stockline.inventory.expiry import business_day
 from stockline.inventory.schemas import BatchAdjust, BatchReceive, BatchWriteOff
+from stockline.web.forms import FormInvalid, validated
 from stockline.web.render import day, form_text
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -29,60 +30,13 @@ RECEIPT_FIELDS = ("sku_code", "batch_no", "expiry_date", "quantity", "cost_price
 ADJUST_FIELDS = ("delta", "new_quantity", "reason", "note")
 
 
-class FormErrors(Exception):
-    """What is wrong with a form, one message per field name ('' for the form as a whole)."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
-
-    @property
-    def summary(self) -> str:
-        count = len(self.errors)
-        return "Please correct the field marked below" if count == 1 else \
-            f"Please correct the {count} fields marked below"
-
-
-def _sentence(field: str, error: dict[str, Any]) -> str:
-    label, kind, ctx = LABELS.get(field, field), error["type"], error.get("ctx") or {}
-    if kind == "missing":
-        return f"{label} is required"
-    if kind in ("int_parsing", "int_from_float", "int_type"):
-        return f"{label} must be a whole number (digits only, like 12)"
-    if kind in ("decimal_parsing", "decimal_type", "decimal_whole_digits"):
-        return f"{label} must be an amount like 12.50"
-    if kind == "decimal_max_places":
-        return f"{label} has at most 2 decimal places (like 12.50)"
-    if kind.startswith("date"):
-        return f"{label} must be a date (day, month and year)"
-    if kind == "greater_than":
-        return f"{label} must be more than {ctx['gt']}"
-    if kind == "greater_than_equal":
-        return f"{label} must be {ctx['ge']} or more"
-    if kind == "less_than_equal":
-        return f"{label} must be at most {ctx['le']:,}"
-    if kind == "string_pattern_mismatch" and field == "batch_no":
-        return ("Batch number may hold letters, digits, spaces and . / _ # - and must start with a "
-                "letter or digit")
-    if kind == "string_too_long":
-        return f"{label} is longer than {ctx['max_length']} characters"
-    if kind == "string_too_short":
-        return f"{label} is required"
-    if kind == "literal_error":
-        return f"Choose a {label.lower()} from the list"
-    return f"{label}: {error['msg']}"
+HINTS = {"batch_no": "may hold letters, digits, spaces and . / _ # - and must start with a letter or digit"}
 
 
 def _validated(model: type[Model], values: dict[str, str], whole_form: str) -> Model:
-    """`model` from the form's non-empty values; FormErrors naming each refused field."""
-    try:
-        return model.model_validate({name: value for name, value in values.items() if value != ""})
-    except ValidationError as exc:
-        errors: dict[str, str] = {}
-        for error in exc.errors():
-            field = str(error["loc"][0]) if error["loc"] else ""
-            errors.setdefault(field, _sentence(field, error) if field else whole_form)
-        raise FormErrors(errors) from None
+    """`model` from the form's non-empty values; FormInvalid naming each refused field."""
+    return validated(model, {name: value for name, value in values.items() if value != ""}, LABELS,
+                     HINTS, whole_form)
 
 
 def receipt_values(form: Any, prefix: str = "") -> dict[str, str]:
@@ -93,12 +47,12 @@ def receipt_values(form: Any, prefix: str = "") -> dict[str, str]:
 def check_expiry_after_today(expiry: date, field: str = "expiry_date") -> None:
     today = business_day()
     if expiry <= today:
-        raise FormErrors({field: f"Expiry date {day(expiry)} is not after today ({day(today)}): this stock "
+        raise FormInvalid({field: f"Expiry date {day(expiry)} is not after today ({day(today)}): this stock "
                                  "would arrive expired. Check the date"})
 
 
 def receipt(values: dict[str, str], *, sku_id: int | None = None) -> BatchReceive:
-    """A valid receipt or FormErrors naming every refused field. The SKU is `sku_id` when
+    """A valid receipt or FormInvalid naming every refused field. The SKU is `sku_id` when
     the form chose one (entry confirm), else the SKU code typed."""
     fields = dict(values)
     if sku_id is not None:
@@ -110,21 +64,21 @@ def receipt(values: dict[str, str], *, sku_id: int | None = None) -> BatchReceiv
     errors = {"sku_code": "SKU is required: type its code (the list suggests codes)"} if no_sku else {}
     try:
         parsed = _validated(BatchReceive, fields, "Give the SKU")
-    except FormErrors as exc:
-        errors |= exc.errors
+    except FormInvalid as exc:
+        errors |= exc.fields
     if errors:
-        raise FormErrors(errors)
+        raise FormInvalid(errors)
     check_expiry_after_today(parsed.expiry_date)
     return parsed
 
 
 def adjustment(values: dict[str, str]) -> BatchAdjust:
     if values.get("delta") and values.get("new_quantity"):
-        raise FormErrors({"delta": "Fill in either the change or the counted quantity, not both"})
+        raise FormInvalid({"delta": "Fill in either the change or the counted quantity, not both"})
     try:
         return _validated(BatchAdjust, values, "Fill in the change (like -3 or 5) or the counted quantity")
-    except FormErrors as exc:  # the model's "one of the two" check belongs beside the change field
-        raise FormErrors({field or "delta": text for field, text in exc.errors.items()}) from None
+    except FormInvalid as exc:  # the model's "one of the two" check belongs beside the change field
+        raise FormInvalid({field or "delta": text for field, text in exc.fields.items()}) from None
 
 
 def adjust_values(form: Any) -> dict[str, str]:

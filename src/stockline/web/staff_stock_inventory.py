@@ -100,8 +100,8 @@ async def receive(request: Request, user: StaffPage) -> Response:
     values = forms.receipt_values(form)
     try:
         receipt = forms.receipt(values)
-    except forms.FormErrors as exc:
-        return await _receive_page(request, values=values, errors=exc.errors, error=exc.summary,
+    except forms.FormInvalid as exc:
+        return await _receive_page(request, values=values, errors=exc.fields, error=exc.message,
                                    status_code=422)
     state = request.app.state
     try:
@@ -150,8 +150,8 @@ async def adjust(batch_id: BatchId, request: Request, user: StaffPage) -> Respon
     values = forms.adjust_values(await request.form())
     try:
         change = forms.adjustment(values)
-    except forms.FormErrors as exc:
-        return await _batch_page(request, batch_id, adjust=values, errors=exc.errors, error=exc.summary,
+    except forms.FormInvalid as exc:
+        return await _batch_page(request, batch_id, adjust=values, errors=exc.fields, error=exc.message,
                                  status_code=422)
     state = request.app.state
     try:
@@ -171,8 +171,8 @@ async def adjust(batch_id: BatchId, request: Request, user: StaffPage) -> Respon
 async def write_off(batch_id: BatchId, request: Request, user: StaffPage) -> Response:
     try:
         note = forms.write_off_note(await request.form())
-    except forms.FormErrors as exc:
-        return await _batch_page(request, batch_id, error=exc.errors.get("note", exc.summary),
+    except forms.FormInvalid as exc:
+        return await _batch_page(request, batch_id, error=exc.fields.get("note", exc.message),
                                  status_code=422)
     state = request.app.state
     try:

@@ -16,9 +16,9 @@ from stockline.auth.schemas import Role
 from stockline.customers import service
 from stockline.customers.schemas import UserCreate
 from stockline.errors import DomainError, ValidationFailed
+from stockline.web.forms import field_errors, paging, texts, validated
 from stockline.web.render import form_text, redirect, render
 from stockline.web.session import AdminPage, CsrfChecked
-from stockline.web.staff_admin_forms import field_errors, paging, texts, validated
 
 router = APIRouter(include_in_schema=False)
 UserId = Annotated[int, Path(ge=1, le=2_147_483_647)]

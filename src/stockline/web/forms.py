@@ -1,6 +1,7 @@
-"""Reading the back-office forms and filters. The API's own request models check the values,
-so a page accepts exactly what the API accepts; what they refuse becomes one plain message
-per field, shown beside the input and in a summary above the form."""
+"""Reading forms and filters. The API's own request models check the values, so a page
+accepts exactly what the API accepts; what they refuse becomes one plain sentence per field
+("Quantity must be a whole number (digits only, like 12)"), shown beside the input and in a
+summary above the form."""
 
 from __future__ import annotations
 
@@ -15,50 +16,62 @@ from stockline.web.render import form_text
 Model = TypeVar("Model", bound=BaseModel)
 PAGE_SIZE = 25
 MAX_PAGE = 100_000
+WHOLE_FORM = ""  # the key of a refusal about the form as a whole
 
 
 class FormInvalid(ValidationFailed):
-    """422 naming every field that needs correcting (`fields`: name → message)."""
+    """422 naming every field that needs correcting (`fields`: name → sentence)."""
 
     def __init__(self, fields: dict[str, str]) -> None:
         super().__init__("Please correct: " + "; ".join(fields.values()), details=fields)
         self.fields = fields
 
 
+def _number(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
 def _phrase(error: dict[str, Any]) -> str:
     ctx = error.get("ctx") or {}
     kind = error["type"]
+    whole = "must be a whole number (digits only, like 12)"
+    amount = "must be an amount like 12.50"
+    a_date = "must be a date (YYYY-MM-DD)"
+    too_large = "is too large"
     phrases = {
         "missing": "is required",
-        "greater_than_equal": f"must be at least {ctx.get('ge')}",
-        "less_than_equal": f"must be at most {ctx.get('le')}",
-        "int_parsing": "must be a whole number",
-        "int_from_float": "must be a whole number",
-        "decimal_parsing": "must be a number",
+        "greater_than": f"must be more than {_number(ctx.get('gt'))}",
+        "greater_than_equal": f"must be at least {_number(ctx.get('ge'))}",
+        "less_than_equal": f"must be at most {_number(ctx.get('le'))}",
+        "int_parsing": whole, "int_from_float": whole, "int_type": whole,
+        "decimal_parsing": amount, "decimal_type": amount,
         "decimal_max_places": f"may have at most {ctx.get('decimal_places')} decimal places",
-        "decimal_whole_digits": "is too large",
-        "decimal_max_digits": "is too large",
-        "date_parsing": "must be a date (YYYY-MM-DD)",
-        "date_from_datetime_parsing": "must be a date (YYYY-MM-DD)",
-        "string_too_short": "must not be empty",
+        "decimal_whole_digits": too_large, "decimal_max_digits": too_large,
+        "date_parsing": a_date, "date_from_datetime_parsing": a_date, "date_type": a_date,
+        "string_too_short": "is required",
         "string_too_long": f"is too long (at most {ctx.get('max_length')} characters)",
-        "literal_error": f"must be one of {ctx.get('expected')}",
+        "literal_error": "must be one of the choices offered",
+        "enum": "must be one of the choices offered",
         "bool_parsing": "must be yes or no",
     }
     return phrases.get(kind, str(error.get("msg", "is not valid")).lower())
 
 
 def validated(model: type[Model], data: dict[str, Any], labels: dict[str, str],
-              hints: dict[str, str] | None = None) -> Model:
-    """`data` checked by `model`; FormInvalid with a message per field otherwise. `hints`
-    replace the phrase for a field whose value has the wrong shape (an email, a phone)."""
+              hints: dict[str, str] | None = None, whole_form: str | None = None) -> Model:
+    """`data` checked by `model`; FormInvalid with a sentence per field otherwise. `hints`
+    replace the phrase for a field whose value has the wrong shape (an email, a batch
+    number); `whole_form` says what a refusal of the form as a whole means."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         fields: dict[str, str] = {}
         for error in exc.errors():
-            name = str(error["loc"][0]) if error["loc"] else "form"
+            name = str(error["loc"][0]) if error["loc"] else WHOLE_FORM
             if name in fields:
+                continue
+            if name == WHOLE_FORM:
+                fields[name] = whole_form or str(error.get("msg", "The form is not valid"))
                 continue
             phrase = (hints or {}).get(name) if error["type"] == "string_pattern_mismatch" else None
             fields[name] = f"{labels.get(name, name)} {phrase or _phrase(error)}"
