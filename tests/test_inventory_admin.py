@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from decimal import Decimal
 
 import psycopg
 import pytest
 
+from stockline.auth.service import CurrentUser
+from stockline.errors import Conflict, ValidationFailed
 from stockline.invariants import check_invariants
+from stockline.inventory import batches
 from tests.ordering_world import TODAY, bearer, build_world, stock
 
 RECEIPT = {"sku_id": 3, "batch_no": "C-NEW-1", "quantity": 40, "expiry_date": str(TODAY + timedelta(days=400)),
@@ -90,6 +94,75 @@ async def test_received_stock_is_in_the_catalog_at_once(client, staff):
     before = (await client.get("/api/products/3")).json()["total_on_hand"]
     await client.post("/api/admin/inventory/batches", json=RECEIPT, headers=staff)
     assert (await client.get("/api/products/3")).json()["total_on_hand"] == before + 40
+
+
+# --- receive several at once (the plain-words entry's confirm) ----------------------------
+
+STAFFER = CurrentUser(user_id=4, username="staffer", role="staff", customer_id=None, must_change_password=False)
+LATER = TODAY + timedelta(days=400)
+
+
+def _receive_many(client, receipts: list[batches.Receipt]):
+    state = client._transport.app.state
+    return batches.receive_many(state.pool, state.catalog_version, state.settings, STAFFER, receipts)
+
+
+def _written(conn) -> dict[str, int]:
+    return conn.execute("SELECT (SELECT count(*) FROM Inventory_Batches)::int AS batches, "
+                        "(SELECT count(*) FROM Stock_Movements)::int AS moves, "
+                        "(SELECT count(*) FROM Batch_Edits)::int AS edits, "
+                        "(SELECT sum(quantity_on_hand) FROM Inventory_Batches)::int AS units").fetchone()
+
+
+async def test_receive_many_receives_every_receipt_in_one_transaction(client, conn, world):
+    receipts = [  # SKUs out of order; the same new batch twice; more of B-1 at another cost
+        batches.Receipt("NEW-3", 10, LATER, Decimal("1.00"), sku_id=3, note="line 1"),
+        batches.Receipt("B-1", 10, TODAY + timedelta(days=200), Decimal("24.00"), sku_code="AMOX-2"),
+        batches.Receipt("NEW-1", 4, LATER, Decimal("2.00"), sku_id=1),
+        batches.Receipt("NEW-3", 5, LATER, Decimal("1.00"), sku_id=3),
+    ]
+    results = await _receive_many(client, receipts)
+    assert [(r["batch_no"], r["sku_code"], r["created"]) for r in results] == [
+        ("NEW-3", "PARA-3", True), ("B-1", "AMOX-2", False), ("NEW-1", "AMOX-1", True), ("NEW-3", "PARA-3", False)]
+    assert results[0]["quantity_on_hand"] == results[3]["quantity_on_hand"] == 15  # read back after commit
+    assert (results[1]["quantity_on_hand"], results[1]["cost_price"]) == (40, "21.00")  # (30 x 20 + 10 x 24) / 40
+    assert movements(conn, results[0]["batch_id"]) == [(10, "receipt", 4, "line 1"), (5, "receipt", 4, None)]
+    stamps = conn.execute("SELECT DISTINCT created_at FROM Stock_Movements WHERE user_id = 4").fetchall()
+    assert len(stamps) == 1  # now() is the transaction's start: all four movements were one transaction
+    assert_ledger_holds(conn)
+
+
+@pytest.mark.parametrize(("refused", "index", "status", "code"), [
+    (batches.Receipt("A-SOON", 3, LATER, Decimal("6.00"), sku_id=1), 1, 409, "batch_expiry_mismatch"),
+    (batches.Receipt("X-1", 3, LATER, Decimal("6.00"), sku_code="NOPE-9"), 1, 404, "not_found"),
+])
+async def test_receive_many_writes_nothing_when_one_receipt_is_refused(client, conn, world, refused, index,
+                                                                       status, code):
+    before = _written(conn)
+    receipts = [
+        batches.Receipt("B-1", 10, TODAY + timedelta(days=200), Decimal("24.00"), sku_id=2),  # a cost edit too
+        refused,
+        batches.Receipt("NEW-9", 5, LATER, Decimal("1.00"), sku_id=3),
+    ]
+    with pytest.raises(batches.ReceiptRefused) as refusal:
+        await _receive_many(client, receipts)
+    assert (refusal.value.index, refusal.value.status, refusal.value.code) == (index, status, code)
+    assert refusal.value.message == refusal.value.cause.message
+    assert _written(conn) == before  # no batch, no movement, no cost edit, no unit
+    assert conn.execute("SELECT count(*) AS n FROM Inventory_Batches WHERE batch_no = 'NEW-9'").fetchone()["n"] == 0
+    assert stock(conn, world["b"]) == 30
+    assert_ledger_holds(conn)
+
+
+async def test_receive_refuses_with_the_receipts_own_error(client, conn, world):
+    state = client._transport.app.state
+    with pytest.raises(Conflict) as refusal:
+        await batches.receive(state.pool, state.catalog_version, state.settings, STAFFER,
+                              batches.Receipt("A-SOON", 3, LATER, Decimal("6.00"), sku_id=1))
+    assert not isinstance(refusal.value, batches.ReceiptRefused)
+    assert refusal.value.code == "batch_expiry_mismatch"
+    with pytest.raises(ValidationFailed):
+        await _receive_many(client, [])
 
 
 # --- adjust, write off ---------------------------------------------------------------------

@@ -143,3 +143,29 @@ LEFT JOIN LATERAL (
     LEFT JOIN Users AS u ON u.user_id = m.user_id
 ) AS page ON true
 ORDER BY page.created_at DESC, page.movement_id DESC;
+
+-- name: batch_views
+-- Several batches as the inventory view shows them (what receiving several answers).
+SELECT b.batch_id, b.batch_no, b.expiry_date, b.quantity_on_hand, b.cost_price, b.received_at,
+       s.sku_id, s.sku_code, s.package_size, s.unit_type, s.reorder_level, p.product_id, p.name AS product_name,
+       p.manufacturer
+FROM Inventory_Batches AS b
+JOIN Product_SKUs AS s USING (sku_id)
+JOIN Products AS p USING (product_id)
+WHERE b.batch_id = ANY(%(batch_ids)s::int[]);
+
+-- name: batch_edit_history
+-- A batch's recorded edits of cost and expiry, newest first, with who made them and the count of all.
+SELECT e.field, e.old_value, e.new_value, e.note, e.created_at, u.username, count(*) OVER ()::int AS total_items
+FROM Batch_Edits AS e
+LEFT JOIN Users AS u USING (user_id)
+WHERE e.batch_id = %(batch_id)s
+ORDER BY e.edit_id DESC
+LIMIT %(limit)s;
+
+-- name: expired_stock_summary
+-- What the bulk write-off would take now: the batches of expired_with_stock, counted.
+SELECT count(*)::int AS batches, coalesce(sum(quantity_on_hand), 0)::int AS units,
+       coalesce(sum(quantity_on_hand * cost_price), 0)::numeric(14, 2) AS value
+FROM Inventory_Batches
+WHERE quantity_on_hand > 0 AND expiry_date <= %(today)s;

@@ -4,6 +4,7 @@ catalog version is bumped after commit so every worker's catalog shows the new s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -16,7 +17,7 @@ from stockline import db
 from stockline.auth.service import CurrentUser
 from stockline.catalog.version import CatalogVersion
 from stockline.config import Settings
-from stockline.errors import Conflict, NotFound
+from stockline.errors import Conflict, DomainError, NotFound, ValidationFailed
 from stockline.inventory import ledger
 from stockline.inventory.expiry import business_day
 from stockline.pricing.rules import CENT, money
@@ -78,6 +79,108 @@ async def _write(pool: AsyncConnectionPool, versions: CatalogVersion, settings: 
     return await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=after_commit)
 
 
+class ReceiptRefused(DomainError):
+    """`receive_many` refused one of its receipts, so it received none. `index` is that
+    receipt's place in the list (from 0); `cause` is the refusal itself, whose status, code,
+    message and details this error carries too."""
+
+    def __init__(self, index: int, cause: DomainError) -> None:
+        super().__init__(cause.message, details=cause.details, code=cause.code, headers=cause.headers)
+        self.status = cause.status
+        self.index = index
+        self.cause = cause
+
+
+async def _sku_of(conn: psycopg.AsyncConnection, receipt: Receipt) -> int:
+    sku = await db.fetch_one(conn, Q["find_sku"], {"sku_id": receipt.sku_id, "sku_code": receipt.sku_code})
+    if sku is None:
+        raise NotFound(f"No SKU {receipt.sku_id or receipt.sku_code!r}")
+    return sku["sku_id"]
+
+
+async def _receive_into(
+    conn: psycopg.AsyncConnection, user: CurrentUser, receipt: Receipt, sku_id: int
+) -> tuple[int, bool]:
+    """One receipt, its SKU already locked: a new batch, or more of the batch with that
+    number (same expiry; another cost moves the batch's cost to the weighted average).
+    Returns (batch_id, whether the batch is new)."""
+    batch = await db.fetch_one(conn, Q["batch_by_number"], {"sku_id": sku_id, "batch_no": receipt.batch_no})
+    created = batch is None
+    if created:
+        row = await db.fetch_one(
+            conn,
+            Q["insert_batch"],
+            {
+                "sku_id": sku_id,
+                "batch_no": receipt.batch_no,
+                "expiry_date": receipt.expiry_date,
+                "cost_price": receipt.cost_price,
+            },
+        )
+        batch_id = row["batch_id"]
+    else:
+        batch_id = batch["batch_id"]
+        if batch["expiry_date"] != receipt.expiry_date:
+            raise Conflict(
+                f"Batch {receipt.batch_no} of this SKU expires on {batch['expiry_date'].isoformat()}, "
+                f"not {receipt.expiry_date.isoformat()}; check the batch number or the date",
+                code="batch_expiry_mismatch",
+                details={"batch_id": batch_id, "expiry_date": batch["expiry_date"].isoformat()},
+            )
+        if batch["cost_price"] != receipt.cost_price:
+            units = batch["quantity_on_hand"] + receipt.quantity
+            average = (
+                (batch["cost_price"] * batch["quantity_on_hand"] + receipt.cost_price * receipt.quantity)
+                / units
+            ).quantize(CENT, ROUND_HALF_UP)
+            await _edit(conn, batch, "cost_price", average, user, "weighted average after a receipt")
+    await ledger.record_movements(
+        conn,
+        [ledger.Movement(batch_id, receipt.quantity, "receipt", user_id=user.user_id, note=receipt.note)],
+    )
+    return batch_id, created
+
+
+async def receive_many(
+    pool: AsyncConnectionPool,
+    versions: CatalogVersion,
+    settings: Settings,
+    user: CurrentUser,
+    receipts: Sequence[Receipt],
+) -> list[dict[str, Any]]:
+    """Several receipts, in order, in ONE transaction: all are received or, when any is
+    refused (ReceiptRefused naming which), none. Every SKU is locked at once, in the ledger's
+    order, before any batch is read; then each receipt is received as `receive` does. Returns
+    each receipt's batch as the inventory view shows it after commit, with `created`."""
+    if not receipts:
+        raise ValidationFailed("Give at least one receipt", code="nothing_to_change")
+
+    async def work(conn: psycopg.AsyncConnection) -> list[tuple[int, bool]]:
+        sku_ids = []
+        for index, receipt in enumerate(receipts):
+            try:
+                sku_ids.append(await _sku_of(conn, receipt))
+            except DomainError as exc:
+                raise ReceiptRefused(index, exc) from exc
+        await ledger.lock_skus(conn, sku_ids)
+        received = []
+        for index, (receipt, sku_id) in enumerate(zip(receipts, sku_ids, strict=True)):
+            try:
+                received.append(await _receive_into(conn, user, receipt, sku_id))
+            except DomainError as exc:
+                raise ReceiptRefused(index, exc) from exc
+        return received
+
+    async def after_commit(conn: psycopg.AsyncConnection, received: list[tuple[int, bool]]) -> list[dict]:
+        await versions.announce_change(conn)
+        batch_ids = [batch_id for batch_id, _ in received]
+        rows = await db.fetch_all(conn, Q["batch_views"], {"batch_ids": batch_ids})
+        by_id = {row["batch_id"]: batch_document(row) for row in rows}
+        return [by_id[batch_id] | {"created": created} for batch_id, created in received]
+
+    return await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=after_commit)
+
+
 async def receive(
     pool: AsyncConnectionPool,
     versions: CatalogVersion,
@@ -86,54 +189,13 @@ async def receive(
     receipt: Receipt,
 ) -> dict[str, Any]:
     """A new batch, or more of an existing one (same SKU and batch number, same expiry). More
-    of a batch at another cost moves its cost to the weighted average of old and new units."""
-
-    async def work(conn: psycopg.AsyncConnection) -> tuple[int, dict]:
-        sku = await db.fetch_one(
-            conn, Q["find_sku"], {"sku_id": receipt.sku_id, "sku_code": receipt.sku_code}
-        )
-        if sku is None:
-            raise NotFound(f"No SKU {receipt.sku_id or receipt.sku_code!r}")
-        await ledger.lock_skus(conn, [sku["sku_id"]])
-        batch = await db.fetch_one(
-            conn, Q["batch_by_number"], {"sku_id": sku["sku_id"], "batch_no": receipt.batch_no}
-        )
-        created = batch is None
-        if created:
-            row = await db.fetch_one(
-                conn,
-                Q["insert_batch"],
-                {
-                    "sku_id": sku["sku_id"],
-                    "batch_no": receipt.batch_no,
-                    "expiry_date": receipt.expiry_date,
-                    "cost_price": receipt.cost_price,
-                },
-            )
-            batch_id = row["batch_id"]
-        else:
-            batch_id = batch["batch_id"]
-            if batch["expiry_date"] != receipt.expiry_date:
-                raise Conflict(
-                    f"Batch {receipt.batch_no} of this SKU expires on {batch['expiry_date'].isoformat()}, "
-                    f"not {receipt.expiry_date.isoformat()}; check the batch number or the date",
-                    code="batch_expiry_mismatch",
-                    details={"batch_id": batch_id, "expiry_date": batch["expiry_date"].isoformat()},
-                )
-            if batch["cost_price"] != receipt.cost_price:
-                units = batch["quantity_on_hand"] + receipt.quantity
-                average = (
-                    (batch["cost_price"] * batch["quantity_on_hand"] + receipt.cost_price * receipt.quantity)
-                    / units
-                ).quantize(CENT, ROUND_HALF_UP)
-                await _edit(conn, batch, "cost_price", average, user, "weighted average after a receipt")
-        await ledger.record_movements(
-            conn,
-            [ledger.Movement(batch_id, receipt.quantity, "receipt", user_id=user.user_id, note=receipt.note)],
-        )
-        return batch_id, {"created": created}
-
-    return await _write(pool, versions, settings, work)
+    of a batch at another cost moves its cost to the weighted average of old and new units.
+    The one-receipt case of `receive_many`, refused with the receipt's own error."""
+    try:
+        [result] = await receive_many(pool, versions, settings, user, [receipt])
+    except ReceiptRefused as exc:
+        raise exc.cause from None
+    return result
 
 
 async def adjust(
@@ -324,6 +386,35 @@ async def edit(
     return await _write(pool, versions, settings, work)
 
 
+def _deletion_refusal(batch_no: str, history: dict[str, int]) -> Conflict | None:
+    """Why a batch with this history may not be deleted; None when it may (nothing but its
+    receipt ever touched it)."""
+    if history["items"]:
+        return Conflict(
+            f"Batch {batch_no} has been sold, so it stays for traceability; "
+            "write it off or adjust it instead",
+            code="batch_in_use",
+        )
+    if history["moves"]:
+        return Conflict(
+            f"Batch {batch_no} has stock movements besides its receipt; adjust it instead",
+            code="batch_in_use",
+        )
+    return None
+
+
+async def deletion_refusal(pool: AsyncConnectionPool, batch_id: int) -> str | None:
+    """What `delete` would answer for this batch now: the refusal's message, or None when it
+    would delete it (the staff batch page offers Delete only then)."""
+    async with pool.connection() as conn:
+        batch = await db.fetch_one(conn, Q["batch_by_id"], {"batch_id": batch_id})
+        if batch is None:
+            raise NotFound(f"No batch {batch_id}")
+        history = await db.fetch_one(conn, Q["batch_history"], {"batch_id": batch_id})
+    refusal = _deletion_refusal(batch["batch_no"], history)
+    return refusal.message if refusal else None
+
+
 async def delete(
     pool: AsyncConnectionPool, versions: CatalogVersion, settings: Settings, batch_id: int
 ) -> None:
@@ -332,20 +423,36 @@ async def delete(
     async def work(conn: psycopg.AsyncConnection) -> None:
         batch = await _locked_batch(conn, batch_id)
         history = await db.fetch_one(conn, Q["batch_history"], {"batch_id": batch_id})
-        if history["items"]:
-            raise Conflict(
-                f"Batch {batch['batch_no']} has been sold, so it stays for traceability; "
-                "write it off or adjust it instead",
-                code="batch_in_use",
-            )
-        if history["moves"]:
-            raise Conflict(
-                f"Batch {batch['batch_no']} has stock movements besides its receipt; adjust it instead",
-                code="batch_in_use",
-            )
+        refusal = _deletion_refusal(batch["batch_no"], history)
+        if refusal:
+            raise refusal
         await db.execute(conn, Q["delete_batch"], {"batch_id": batch_id})
 
     async def after_commit(conn: psycopg.AsyncConnection, _: None) -> None:
         await versions.announce_change(conn)
 
     await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=after_commit)
+
+
+EDIT_HISTORY_LIMIT = 50
+
+
+async def edit_history(pool: AsyncConnectionPool, batch_id: int) -> dict[str, Any]:
+    """The batch's recorded edits (Batch_Edits), newest first: {"items": the latest
+    EDIT_HISTORY_LIMIT, "total_items": how many there are in all}."""
+    async with pool.connection() as conn:
+        rows = await db.fetch_all(conn, Q["batch_edit_history"], {"batch_id": batch_id,
+                                                                  "limit": EDIT_HISTORY_LIMIT})
+    items = [
+        {"field": r["field"], "old_value": r["old_value"], "new_value": r["new_value"],
+         "username": r["username"], "note": r["note"], "created_at": r["created_at"].isoformat()}
+        for r in rows
+    ]
+    return {"items": items, "total_items": rows[0]["total_items"] if rows else 0}
+
+
+async def expired_stock(pool: AsyncConnectionPool) -> dict[str, Any]:
+    """What `write_off_expired` would write off now: {"batches", "units", "value"}."""
+    async with pool.connection() as conn:
+        row = await db.fetch_one(conn, Q["expired_stock_summary"], {"today": business_day()})
+    return {"batches": row["batches"], "units": row["units"], "value": money(row["value"])}
