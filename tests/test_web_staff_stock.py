@@ -386,29 +386,34 @@ async def test_plain_words_entry_reads_lines_and_writes_only_on_confirm(client, 
     assert "Received 3 lines: E-1 (5 on hand), P-9 (10 on hand), E-3 (3 on hand)." in _text(listed.text)
 
 
-async def test_entry_stops_at_a_refused_receipt_and_never_receives_a_line_twice(client, world, conn):
+async def test_entry_receives_nothing_when_one_line_is_refused_and_keeps_every_line_editable(client, world, conn):
     csrf = await _signed_in(client, "staffer")
     text = ("5 x AMOX-1 batch E-7 exp Jan 2031 at 1.00\n"
             "4 x AMOX-1 batch A-SOON exp Feb 2031 at 1.00\n"
             "2 x AMOX-2 batch E-8 exp Mar 2031 at 1.00")
     form = _confirm_form((await client.post("/staff/inventory/entry", data={"text": text, "csrf_token": csrf})).text)
+    before = _counts(conn)
     first = await client.post("/staff/inventory/entry/confirm", data=form)
     assert first.status_code == 409
     page = _text(first.text)
-    assert "Line 2 was not received: Batch A-SOON of this SKU expires on" in page
-    assert "the 1 line(s) above it were received" in page
-    assert "Received into new batch E-7" in page
+    assert "Line 2 cannot be received: Batch A-SOON of this SKU expires on" in page
+    assert "Nothing was received; correct that line or untick it" in page
+    assert "Received into" not in page and "badge-ok" not in first.text  # no line is marked received
+    assert _counts(conn) == before  # line 1 came first, and it was not received either
     assert conn.execute("SELECT count(*) AS n FROM Inventory_Batches WHERE batch_no IN ('E-7', 'E-8')").fetchone()[
-        "n"] == 1
-    again = _confirm_form(first.text)
-    assert "l1-receive" not in again and again["l1-done"].startswith("Received into new batch E-7")
-    again.pop("l2-receive")  # untick the refused line and confirm the rest
+        "n"] == 0
+    assert re.search(r'id="l2-batch_no" name="l2-batch_no" type="text" value="A-SOON"[^>]*aria-invalid="true"',
+                     first.text)  # the refused line's batch number is marked
+    again = _confirm_form(first.text)  # every line still editable and ticked as it was
+    assert [again.get(f"l{n}-receive") for n in (1, 2, 3)] == ["1", "1", "1"]
+    assert (again["l1-batch_no"], again["l3-batch_no"], again["l2-quantity"]) == ("E-7", "E-8", "4")
+    again["l2-batch_no"] = "A-SOON-2"  # corrected: a new batch
     second = await client.post("/staff/inventory/entry/confirm", data=again)
     assert second.status_code == 303
     rows = conn.execute("SELECT batch_no, quantity_on_hand FROM Inventory_Batches "
-                        "WHERE batch_no IN ('E-7', 'E-8', 'A-SOON')").fetchall()
+                        "WHERE batch_no IN ('E-7', 'E-8', 'A-SOON', 'A-SOON-2')").fetchall()
     quantities = {r["batch_no"]: r["quantity_on_hand"] for r in rows}
-    assert quantities == {"E-7": 5, "E-8": 2, "A-SOON": 5}  # E-7 once, A-SOON untouched
+    assert quantities == {"E-7": 5, "E-8": 2, "A-SOON": 5, "A-SOON-2": 4}  # each once, A-SOON untouched
     _ledger_matches_stock(conn)
 
 

@@ -1,14 +1,14 @@
 """Stock entry in plain words, with a confirm step: the text is read by
 `inventory.entry_service.propose_receipts` (what POST /api/admin/inventory/parse-entry
 answers; it writes nothing), the page shows what each line was read as, editable, and only
-the confirm post receives the ticked lines, each through `inventory.batches.receive`, in
-line order.
+the confirm post receives the ticked lines, in line order, all in one transaction through
+`inventory.batches.receive_many` (each as `receive` would).
 
 The confirm form carries the original text, so the page can be drawn again (the text is
 read again, read-only) with the clerk's corrections laid over it. Every ticked line is
-checked before any is received; a receipt the service then refuses (another expiry for
-that batch number) stops there: the lines received before it are marked done (and not
-offered again), the rest stay on the page to fix or untick.
+checked before any is received, and the receipts are all or nothing: when the service
+refuses one (another expiry for that batch number, say), nothing is received and the page
+comes back with that line marked and every line still editable.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def _line(proposal: dict[str, Any]) -> dict[str, Any]:
     values = {"sku_id": str(receipt.get("sku_id") or ""), "batch_no": proposal["batch_no"] or "",
               "expiry_date": expiry.isoformat() if expiry else "",
               "quantity": str(proposal["quantity"] or ""), "cost_price": proposal["cost_price"] or ""}
-    return proposal | {"values": values, "receive": bool(receipt), "errors_by_field": {}, "done": "",
+    return proposal | {"values": values, "receive": bool(receipt), "errors_by_field": {},
                        "selectable": bool(proposal["candidates"])}
 
 
@@ -60,8 +60,7 @@ def _overlay(line: dict[str, Any], form: Any) -> dict[str, Any]:
     """The line with what the confirm form says about it (the clerk's corrections)."""
     prefix = f"l{line['line_no']}-"
     values = {name: form_text(form, prefix + name) for name in ("sku_id", *LINE_FIELDS)}
-    return line | {"values": values, "receive": form_text(form, prefix + "receive") == "1",
-                   "done": form_text(form, prefix + "done")}
+    return line | {"values": values, "receive": form_text(form, prefix + "receive") == "1"}
 
 
 def _checked_receipt(line: dict[str, Any]) -> BatchReceive:
@@ -85,7 +84,7 @@ def _confirm_page(request: Request, text: str, lines: list[dict[str, Any]], *, e
                   status_code: int = 200) -> HTMLResponse:
     return render(request, "staff/entry_confirm.html", {
         "section": "inventory", "text": text, "lines": lines, "error": error,
-        "receivable": sum(1 for line in lines if line["selectable"] and not line["done"])},
+        "receivable": any(line["selectable"] for line in lines)},
         status_code=status_code)
 
 
@@ -107,12 +106,6 @@ async def read_entry(request: Request, user: StaffPage) -> HTMLResponse:
     return _confirm_page(request, text, lines)
 
 
-def _done_text(result: dict[str, Any]) -> str:
-    where = "new batch" if result["created"] else "existing batch"
-    return (f"Received into {where} {result['batch_no']} of {result['product_name']} ({result['sku_code']}), "
-            f"now {result['quantity_on_hand']:,} units")
-
-
 @router.post("/staff/inventory/entry/confirm", dependencies=[CsrfChecked])
 async def confirm_entry(request: Request, user: StaffPage) -> Response:
     form = await request.form()
@@ -121,13 +114,13 @@ async def confirm_entry(request: Request, user: StaffPage) -> Response:
         lines = [_overlay(line, form) for line in await _read(request, text)]
     except DomainError as exc:
         return _entry_page(request, text, exc.message, exc.status)
-    chosen = [line for line in lines if line["receive"] and line["selectable"] and not line["done"]]
+    chosen = [line for line in lines if line["receive"] and line["selectable"]]
     if not chosen:
         return _confirm_page(request, text, lines, error="Tick at least one line to receive", status_code=422)
-    receipts = {}
+    receipts = []
     for line in chosen:
         try:
-            receipts[line["line_no"]] = _checked_receipt(line)
+            receipts.append(batches.Receipt(**_checked_receipt(line).model_dump()))
         except forms.FormInvalid as exc:
             line["errors_by_field"] = exc.fields
     if len(receipts) < len(chosen):
@@ -136,18 +129,19 @@ async def confirm_entry(request: Request, user: StaffPage) -> Response:
             f"{bad} ticked line{'s need' if bad > 1 else ' needs'} correcting (marked below); "
             "nothing was received"))
     state = request.app.state
-    received = []
-    for line in chosen:
-        try:
-            result = await batches.receive(state.pool, state.catalog_version, state.settings, user,
-                                           batches.Receipt(**receipts[line["line_no"]].model_dump()))
-        except DomainError as exc:
-            line["errors_by_field"] = {"": exc.message}
-            before = f"; the {len(received)} line(s) above it were received" if received else ""
-            return _confirm_page(request, text, lines, status_code=exc.status,
-                                 error=f"Line {line['line_no']} was not received: {exc.message}{before}")
-        line["done"], line["receive"] = _done_text(result), False
-        received.append(result)
+    try:
+        received = await batches.receive_many(state.pool, state.catalog_version, state.settings, user,
+                                              receipts)
+    except batches.ReceiptRefused as exc:
+        line = chosen[exc.index]
+        field = "batch_no" if exc.code == "batch_expiry_mismatch" else ""  # else about the whole line
+        line["errors_by_field"] = {field: exc.message}
+        return _confirm_page(request, text, lines, status_code=exc.status, error=(
+            f"Line {line['line_no']} cannot be received: {exc.message}. Nothing was received; "
+            "correct that line or untick it, then confirm again"))
+    except DomainError as exc:  # the database busy, say: still nothing received
+        return _confirm_page(request, text, lines, status_code=exc.status,
+                             error=f"Nothing was received: {exc.message}")
     summary = ", ".join(f"{r['batch_no']} ({r['quantity_on_hand']:,} on hand)" for r in received[:SHOWN])
     summary += f" and {len(received) - SHOWN} more" if len(received) > SHOWN else ""
     return redirect(request, "/staff/inventory?filter=recent&sort=received",
