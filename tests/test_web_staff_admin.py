@@ -57,14 +57,15 @@ PAGES = [
 ]
 FORMS = ["/staff/orders/{o}/status", "/staff/pricing", "/staff/pricing/1", "/staff/pricing/1/delete",
          "/staff/customers", "/staff/customers/1", "/staff/customers/1/delete", "/staff/users",
-         "/staff/users/1/deactivate", "/staff/users/1/reactivate", "/staff/users/1/password"]
+         "/staff/users/1/deactivate", "/staff/users/1/reactivate", "/staff/users/1/password", "/staff/users/4/role"]
 FORM_BODIES = {"/staff/orders/{o}/status": {"status": "cancelled"},
                "/staff/pricing": {"min_quantity": "1", "discount_percentage": "50"},
                "/staff/pricing/1": {"min_quantity": "1", "discount_percentage": "50"},
                "/staff/customers": {"name": "Sneaky", "customer_type": "clinic"},
                "/staff/customers/1": {"name": "Renamed", "customer_type": "clinic"},
                "/staff/users": {"username": "sneaky", "password": "Sneaky@12345", "role": "admin"},
-               "/staff/users/1/password": {"new_password": "Sneaky@12345", "repeat_password": "Sneaky@12345"}}
+               "/staff/users/1/password": {"new_password": "Sneaky@12345", "repeat_password": "Sneaky@12345"},
+               "/staff/users/4/role": {"role": "admin"}}
 ADMIN_ONLY_FORMS = [path for path in FORMS if not path.startswith("/staff/orders")]
 
 
@@ -73,8 +74,8 @@ def _snapshot(conn) -> tuple:
     return (conn.execute("SELECT order_id, status FROM Orders ORDER BY 1").fetchall(),
             conn.execute("SELECT * FROM Pricing_Rules ORDER BY rule_id").fetchall(),
             conn.execute("SELECT * FROM Customers ORDER BY customer_id").fetchall(),
-            conn.execute("SELECT user_id, username, is_active, password_hash, must_change_password "
-                         "FROM Users ORDER BY user_id").fetchall())
+            conn.execute("SELECT user_id, username, role, customer_id, is_active, password_hash, "
+                         "must_change_password, token_version FROM Users ORDER BY user_id").fetchall())
 
 
 async def test_a_customer_gets_403_on_every_staff_admin_page_and_form(client, world, conn):
@@ -520,6 +521,63 @@ async def test_the_last_admin_cannot_be_deactivated(client, world, conn):
     response = await client.post("/staff/users/5/deactivate", headers=HTML, data={"csrf_token": csrf})
     assert response.status_code == 409 and "the last active admin" in response.text
     assert _user(conn, "boss")["is_active"] is True
+
+
+async def test_changing_a_users_role_ends_their_sessions(client, world, conn):
+    csrf = await _signed_in(client, "boss")
+    old_token = await bearer(client, "cust_2")
+    page = await client.get("/staff/users/3", headers=HTML)
+    assert re.search(r'<option value="customer" selected>', page.text) and 'id="customer_id"' in page.text
+    assert re.search(r'id="customer_id"[^>]*value="2"', page.text, re.S)
+    response = await client.post("/staff/users/3/role", data={"csrf_token": csrf, "role": "staff"})
+    assert response.status_code == 303 and response.headers["location"] == "/staff/users/3"
+    assert (_user(conn, "cust_2")["role"], _user(conn, "cust_2")["customer_id"]) == ("staff", None)
+    assert (await client.get("/api/me", headers=old_token)).status_code == 401
+    shown = await client.get("/staff/users/3", headers=HTML)
+    assert "cust_2 is now staff; their sessions ended." in shown.text
+    back = await client.post("/staff/users/3/role", data={"csrf_token": csrf, "role": "customer", "customer_id": "1"})
+    assert back.status_code == 303
+    assert (_user(conn, "cust_2")["role"], _user(conn, "cust_2")["customer_id"]) == ("customer", 1)
+    assert "cust_2 is now customer of First Pharmacy" in (await client.get("/staff/users/3", headers=HTML)).text
+
+
+@pytest.mark.parametrize(("fields", "status", "message", "marked"), [
+    ({"role": "customer", "customer_id": ""}, 422, "A customer user needs the customer_id it belongs to",
+     "customer_id"),
+    ({"role": "customer", "customer_id": "999"}, 422, "Customer 999 does not exist", "customer_id"),
+    ({"role": "customer", "customer_id": "two"}, 422, "Customer number must be a whole number", "customer_id"),
+    ({"role": "staff", "customer_id": "1"}, 422, "A staff user belongs to no customer", "customer_id"),
+    ({"role": "owner"}, 422, "Role must be one of", "role"),
+    ({}, 422, "Role is required", "role"),
+])
+async def test_a_refused_role_change_shows_why_keeps_the_input_and_writes_nothing(client, world, conn, fields,
+                                                                                 status, message, marked):
+    csrf = await _signed_in(client, "boss")
+    before = _snapshot(conn)
+    response = await client.post("/staff/users/4/role", headers=HTML, data={"csrf_token": csrf, **fields})
+    assert response.status_code == status and message in response.text
+    assert re.search(f'id="{marked}"[^>]*aria-invalid="true"', response.text, re.S)
+    if fields.get("customer_id"):
+        assert f'value="{fields["customer_id"]}"' in response.text
+    assert _snapshot(conn) == before
+
+
+async def test_the_last_admin_cannot_be_demoted_but_one_of_two_may_demote_themselves(client, world, conn):
+    csrf = await _signed_in(client, "boss")
+    before = _snapshot(conn)
+    refused = await client.post("/staff/users/5/role", headers=HTML, data={"csrf_token": csrf, "role": "staff"})
+    assert refused.status_code == 409
+    assert "User 5 is the last active admin and cannot be made staff; make another user an admin first" \
+        in refused.text
+    assert _snapshot(conn) == before
+    assert (await client.post("/staff/users/4/role", data={"csrf_token": csrf, "role": "admin"})).status_code == 303
+    assert _user(conn, "staffer")["role"] == "admin"
+    own = await client.post("/staff/users/5/role", data={"csrf_token": csrf, "role": "staff"})
+    assert own.status_code == 303 and own.headers["location"] == "/login"
+    assert any(h.startswith("stockline_session=\"\"") for h in own.headers.get_list("set-cookie"))
+    assert _user(conn, "boss")["role"] == "staff"
+    login = await client.get("/login", headers=HTML)
+    assert login.status_code == 200 and "You are now staff; sign in again." in login.text
 
 
 # --- cost: the number of queries of a page does not grow with its rows ----------------------

@@ -1,8 +1,8 @@
 """User pages (admin only, as /api/admin/users): the list with filters, adding a user,
-one user with deactivate / reactivate and a password reset. Every change is the service
-function the API route calls (customers.service), so its rules hold here too: a username is
-unique ignoring case, a customer user needs a customer and staff none, the last active
-admin stays, a reset makes them choose a new password and ends their sessions."""
+one user with deactivate / reactivate, a role change and a password reset. Every change is
+the service function the API route calls (customers.service), so its rules hold here too: a
+username is unique ignoring case, a customer user needs a customer and staff none, the last
+active admin stays, a reset or a role change ends their sessions."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from stockline.auth import cookies
 from stockline.auth.schemas import Role
 from stockline.customers import service
-from stockline.customers.schemas import UserCreate
+from stockline.customers.schemas import RoleChange, UserCreate
 from stockline.errors import DomainError, ValidationFailed
 from stockline.web.forms import field_errors, paging, texts, validated
 from stockline.web.render import form_text, redirect, render
@@ -89,11 +90,14 @@ async def create_user(request: Request, user: AdminPage) -> Response:
                     notice=f"User {created['username']} added as {created['role']}.")
 
 
-async def _detail(request: Request, user_id: int, *, error: str | None = None,
-                  status_code: int = 200) -> Response:
+async def _detail(request: Request, user_id: int, *, error: str | None = None, status_code: int = 200,
+                  role_values: dict[str, Any] | None = None, problems: dict[str, str] | None = None
+                  ) -> Response:
     shown = await service.get_user(request.app.state.pool, user_id)
-    return render(request, "staff/user_detail.html", {"section": "users", "shown": shown, "error": error},
-                  status_code=status_code)
+    return render(request, "staff/user_detail.html", {
+        "section": "users", "shown": shown, "error": error, "roles": ROLES, "problems": problems or {},
+        "role_values": role_values or {"role": shown["role"], "customer_id": shown["customer_id"]},
+    }, status_code=status_code)
 
 
 @router.get("/staff/users/{user_id}")
@@ -142,3 +146,26 @@ async def reset_password(request: Request, user_id: UserId, user: AdminPage) -> 
     return redirect(request, f"/staff/users/{user_id}",
                     notice=f"{changed['username']}'s password is reset; they must choose their own at next "
                            "sign-in.")
+
+
+@router.post("/staff/users/{user_id}/role", dependencies=[CsrfChecked])
+async def change_role(request: Request, user_id: UserId, user: AdminPage) -> Response:
+    values = texts(await request.form(), ("role", "customer_id"))
+    state = request.app.state
+    try:
+        body = validated(RoleChange, {name: value for name, value in values.items() if value is not None},
+                         LABELS)
+        changed = await service.change_role(state.pool, state.settings, state.user_cache, user_id,
+                                            role=body.role, customer_id=body.customer_id)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return await _detail(request, user_id, error=exc.message, status_code=exc.status, role_values=values,
+                             problems=field_errors(exc))
+    whose = f" of {changed['customer_name']}" if changed["customer_id"] else ""
+    if user_id == user.user_id:  # the change ended this session too
+        response = redirect(request, "/login", notice=f"You are now {changed['role']}; sign in again.")
+        cookies.clear_session(response)
+        return response
+    return redirect(request, f"/staff/users/{user_id}",
+                    notice=f"{changed['username']} is now {changed['role']}{whose}; their sessions ended.")
