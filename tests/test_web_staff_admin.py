@@ -695,3 +695,22 @@ def test_admin_adds_a_rule_sees_it_in_the_preview_and_adds_a_customer_user(world
     assert (added["role"], added["customer_id"], added["must_change_password"]) == ("customer", 2, True)
     page.get_by_role("link", name="Users", exact=True).click()
     screenshot(page, "staff_users")
+
+
+def test_admin_changes_a_users_role_in_a_browser(world, conn, live_url, page):
+    sign_in(page, live_url, "boss", PASSWORD)
+    page.goto(f"{live_url}/staff/users/3")
+    assert page.get_by_label("Customer number").input_value() == "2"
+    page.get_by_label("New role").select_option("staff")  # staff belong to no customer: the field goes
+    assert page.get_by_label("Customer number").is_hidden()
+    screenshot(page, "staff_user_detail")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Change role").click()
+    page.get_by_text("cust_2 is now staff; their sessions ended.").wait_for()
+    assert (_user(conn, "cust_2")["role"], _user(conn, "cust_2")["customer_id"]) == ("staff", None)
+    page.get_by_label("New role").select_option("customer")
+    page.get_by_label("Customer number").fill("")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Change role").click()
+    page.get_by_role("alert").filter(has_text="A customer user needs the customer_id it belongs to").wait_for()
+    assert _user(conn, "cust_2")["role"] == "staff"

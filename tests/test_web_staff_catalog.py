@@ -438,6 +438,10 @@ def test_staff_adds_a_product_and_a_sku_and_a_customer_finds_it_in_the_catalog(w
     page.get_by_role("link", name="Cetirizine 10 mg tablets").wait_for()
     page.goto(f"{live_url}/staff/products")
     screenshot(page, "staff_products")
+    page.set_viewport_size({"width": 800, "height": 900})  # a tablet: no sideways scrolling
+    for path in ("/staff/products", f"/staff/products/{product['product_id']}", "/staff/skus/1/edit"):
+        page.goto(f"{live_url}{path}")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
 
     customer = page.context.browser.new_context(viewport={"width": 1280, "height": 860})
     try:
