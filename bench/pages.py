@@ -10,8 +10,9 @@ main page of the web UI is fetched round after round, pages interleaved so drift
 alike; each sample is the server's own time (Server-Timing app;dur), not the client's. The
 baseline is the sign-in page: a template and no query. The catalog cache is off, so
 catalog pages are computed every time; the dashboard's figures are cached 5 s as in
-production, so some of its samples are computed and some cached (p95 shows the former). The goal is every page under 100 ms
-at p95; the ratio column says what a page costs over rendering the layout alone.
+production, so some of its samples are computed and some cached (p95 shows the former).
+The goal is every page under 100 ms at p95; the ratio column says what a page costs over
+rendering the layout alone.
 """
 
 from __future__ import annotations
@@ -67,12 +68,14 @@ def ids(url: str) -> dict[str, int]:
         row = conn.execute("""
             SELECT (SELECT customer_id FROM Users WHERE username = 'bench_customer') AS customer_id,
                    (SELECT min(sku_id) FROM Product_SKUs WHERE is_active) AS sku_id,
+                   (SELECT product_id FROM Product_SKUs GROUP BY 1 ORDER BY count(*) DESC LIMIT 1)
+                       AS product_id,
                    (SELECT max(batch_id) FROM Inventory_Batches) AS batch_id,
                    (SELECT max(order_id) FROM Orders) AS any_order_id""").fetchone()
-        customer_id, sku_id, batch_id, any_order_id = row
+        customer_id, sku_id, product_id, batch_id, any_order_id = row
         own_order = conn.execute("SELECT max(order_id) FROM Orders WHERE customer_id = %s",
                                  (customer_id,)).fetchone()[0]
-    return {"customer_id": customer_id, "sku_id": sku_id, "batch_id": batch_id,
+    return {"customer_id": customer_id, "sku_id": sku_id, "product_id": product_id, "batch_id": batch_id,
             "any_order_id": any_order_id, "own_order_id": own_order}
 
 
@@ -89,6 +92,7 @@ def pages(k: dict[str, int]) -> dict[str, list[tuple[str, str]]]:
             ("dashboard", "/staff"), ("inventory", "/staff/inventory"),
             ("inventory search", "/staff/inventory?search=amox"),
             ("batch", f"/staff/batches/{k['batch_id']}"), ("stock entry", "/staff/inventory/entry"),
+            ("products", "/staff/products"), ("staff product", f"/staff/products/{k['product_id']}"),
             ("reports", "/staff/reports"), ("orders", "/staff/orders"),
             ("order", f"/staff/orders/{k['any_order_id']}"), ("pricing", "/staff/pricing"),
             ("customers", "/staff/customers"), ("customer", f"/staff/customers/{k['customer_id']}"),

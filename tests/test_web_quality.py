@@ -12,7 +12,8 @@ from tests.web_support import sign_in
 
 CUSTOMER_PAGES = ["/catalog", "/catalog/1", "/cart", "/orders", "/orders/{order_id}", "/quick-order",
                   "/account/password"]
-STAFF_PAGES = ["/staff", "/staff/inventory", "/staff/batches/{batch_id}", "/staff/inventory/entry",
+STAFF_PAGES = ["/staff", "/staff/inventory", "/staff/inventory/receive", "/staff/batches/{batch_id}",
+               "/staff/inventory/entry", "/staff/products", "/staff/products/1", "/staff/products/1/skus/new",
                "/staff/reports", "/staff/orders", "/staff/orders/{order_id}", "/staff/pricing",
                "/staff/customers", "/staff/customers/1", "/staff/users"]
 WIDTHS = (1280, 800)
