@@ -26,10 +26,14 @@ def world(conn):
     return build_world(conn)
 
 
-def _counts(conn) -> tuple[int, int]:
-    row = conn.execute("SELECT (SELECT count(*) FROM Inventory_Batches) AS batches, "
-                       "(SELECT count(*) FROM Stock_Movements) AS moves").fetchone()
-    return row["batches"], row["moves"]
+def _counts(conn) -> tuple:
+    """Everything a stock form can change: the batches (each one's stock, cost and expiry),
+    the ledger and the edit history."""
+    row = conn.execute("SELECT (SELECT count(*) FROM Stock_Movements) AS moves, "
+                       "(SELECT count(*) FROM Batch_Edits) AS edits, "
+                       "(SELECT string_agg(concat_ws(':', batch_id, quantity_on_hand, cost_price, expiry_date), ' ' "
+                       "ORDER BY batch_id) FROM Inventory_Batches) AS batches").fetchone()
+    return row["batches"], row["moves"], row["edits"]
 
 
 def _ledger_matches_stock(conn) -> None:
@@ -55,6 +59,17 @@ STAFF_PAGES = ["/staff", "/staff/inventory", "/staff/inventory/receive", "/staff
                "/staff/reports", "/staff/reports/expiring", "/staff/batches/1"]
 
 
+def _batch_forms(world) -> list[tuple[str, dict[str, str]]]:
+    """A valid post of every batch form (each would change stock, cost, expiry or the batches)."""
+    later = world["a_later"]
+    return [(f"/staff/batches/{later}/adjust", {"delta": "-1", "reason": "damaged"}),
+            (f"/staff/batches/{world['a_expired']}/write-off", {}),
+            (f"/staff/batches/{later}/edit", {"cost_price": "9.00", "expiry_date": FUTURE, "cost_price_was": "7.00",
+                                              "expiry_date_was": (TODAY + timedelta(days=100)).isoformat()}),
+            (f"/staff/batches/{later}/delete", {}),
+            ("/staff/inventory/write-off-expired", {"note": "bin"})]
+
+
 async def test_anonymous_visitors_are_sent_to_sign_in(client, world):
     for path in STAFF_PAGES:
         response = await client.get(path, headers=HTML)
@@ -67,11 +82,9 @@ async def test_a_customer_is_refused_every_staff_stock_page_and_form(client, wor
         response = await client.get(path, headers=HTML)
         assert response.status_code == 403 and "Not allowed" in response.text, path
     before = _counts(conn)
-    for path, form in (("/staff/inventory/receive", _receipt()),
-                       (f"/staff/batches/{world['a_later']}/adjust", {"delta": "-1", "reason": "damaged"}),
-                       (f"/staff/batches/{world['a_expired']}/write-off", {})):
+    for path, form in (("/staff/inventory/receive", _receipt()), *_batch_forms(world)):
         response = await client.post(path, data=form | {"csrf_token": csrf}, headers=HTML)
-        assert response.status_code == 403, path
+        assert response.status_code == 403 and "Not allowed" in response.text, path
     assert _counts(conn) == before
 
 
@@ -83,9 +96,7 @@ async def test_admins_may_use_the_staff_pages(client, world):
 async def test_forms_without_the_csrf_token_are_refused_and_change_nothing(client, world, conn):
     await _signed_in(client, "staffer")
     before = _counts(conn)
-    for path, form in (("/staff/inventory/receive", _receipt()),
-                       (f"/staff/batches/{world['a_later']}/adjust", {"delta": "-1", "reason": "damaged"}),
-                       (f"/staff/batches/{world['a_expired']}/write-off", {}),
+    for path, form in (("/staff/inventory/receive", _receipt()), *_batch_forms(world),
                        ("/staff/inventory/entry", {"text": "5 x AMOX-1 batch Z-1 exp Jan 2031 at 1.00"}),
                        ("/staff/inventory/entry/confirm", {"text": "5 x AMOX-1 batch Z-1 exp Jan 2031 at 1.00",
                                                            "l1-receive": "1", "l1-sku_id": "1",
@@ -328,6 +339,184 @@ async def test_a_batch_that_has_not_expired_is_not_written_off(client, world, co
     assert _counts(conn) == before
 
 
+# ---------------------------------------------------------------- batch page: correct, delete
+
+def _batch_row(conn, batch_id: int) -> dict:
+    return conn.execute("SELECT quantity_on_hand, cost_price, expiry_date FROM Inventory_Batches WHERE batch_id = %s",
+                        (batch_id,)).fetchone()
+
+
+def _edits(conn) -> list[tuple]:
+    rows = conn.execute("SELECT batch_id, field, old_value, new_value, user_id, note FROM Batch_Edits "
+                        "ORDER BY edit_id").fetchall()
+    return [tuple(r.values()) for r in rows]
+
+
+def _edit_form(html: str) -> dict[str, str]:
+    """The correction form's fields as the page drew them."""
+    form = re.search(r'<form method="post" action="/staff/batches/\d+/edit".*?</form>', html, re.S).group(0)
+    return dict(re.findall(r'name="([a-z_]+)"[^>]*? value="([^"]*)"', form))
+
+
+async def test_correcting_cost_and_expiry_is_recorded_and_shown(client, world, conn):
+    await _signed_in(client, "staffer")  # the form carries the session's CSRF token
+    batch_id, new_expiry = world["a_later"], TODAY + timedelta(days=120)
+    page = await client.get(f"/staff/batches/{batch_id}", headers=HTML)
+    form = _edit_form(page.text)  # filled in with what the batch holds now
+    assert (form["cost_price"], form["cost_price_was"]) == ("7.00", "7.00")
+    assert form["expiry_date"] == form["expiry_date_was"] == (TODAY + timedelta(days=100)).isoformat()
+    assert "No corrections yet" in page.text
+    moves_before = _counts(conn)[1]
+    response = await client.post(f"/staff/batches/{batch_id}/edit", data=form | {
+        "cost_price": "7.5", "expiry_date": new_expiry.isoformat(), "note": "<i>invoice</i> 77"})
+    assert response.status_code == 303 and response.headers["location"] == f"/staff/batches/{batch_id}"
+    row = _batch_row(conn, batch_id)
+    assert (row["cost_price"], row["expiry_date"], row["quantity_on_hand"]) == (Decimal("7.50"), new_expiry, 20)
+    assert _edits(conn) == [
+        (batch_id, "expiry_date", (TODAY + timedelta(days=100)).isoformat(), new_expiry.isoformat(), 4,
+         "<i>invoice</i> 77"),
+        (batch_id, "cost_price", "7.00", "7.50", 4, "<i>invoice</i> 77")]
+    assert _counts(conn)[1] == moves_before  # a correction moves no stock
+    _ledger_matches_stock(conn)
+    shown = await client.get(f"/staff/batches/{batch_id}", headers=HTML)
+    text = _text(shown.text)
+    assert (f"Batch A-LATER corrected: expiry date is now {new_expiry:%d %b %Y} and cost price is now 7.50 "
+            "(recorded in its edit history).") in text
+    assert "cost price 7.00 7.50 staffer" in text
+    assert f"expiry date {TODAY + timedelta(days=100):%d %b %Y} {new_expiry:%d %b %Y} staffer" in text
+    assert "&lt;i&gt;invoice&lt;/i&gt; 77" in shown.text  # escaped
+    assert _edit_form(shown.text)["cost_price_was"] == "7.50"
+
+
+async def test_a_correction_changes_only_what_the_form_changed(client, world, conn):
+    """A clerk corrects the cost on a page drawn before someone else moved the expiry: the
+    other person's expiry stays."""
+    csrf = await _signed_in(client, "staffer")
+    batch_id = world["b"]
+    form = _edit_form((await client.get(f"/staff/batches/{batch_id}", headers=HTML)).text)
+    moved = (TODAY + timedelta(days=222)).isoformat()
+    meanwhile = await client.patch(f"/api/admin/inventory/batches/{batch_id}", json={"expiry_date": moved},
+                                   headers=await bearer(client, "boss"))
+    assert meanwhile.status_code == 200
+    response = await client.post(f"/staff/batches/{batch_id}/edit", data=form | {"cost_price": "19.99",
+                                                                                 "csrf_token": csrf})
+    assert response.status_code == 303
+    row = _batch_row(conn, batch_id)
+    assert (row["cost_price"], row["expiry_date"].isoformat()) == (Decimal("19.99"), moved)
+    assert [(e[1], e[3], e[4]) for e in _edits(conn)] == [("expiry_date", moved, 5), ("cost_price", "19.99", 4)]
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"cost_price": "abc"}, "Cost price must be an amount like 12.50"),
+    ({"cost_price": "-1"}, "Cost price must be at least 0"),
+    ({"cost_price": "1.234"}, "Cost price may have at most 2 decimal places"),
+    ({"expiry_date": "2031-02-30"}, "Expiry date must be a date"),
+    ({"note": "x" * 501}, "Note is too long (at most 500 characters)"),
+    ({}, "Nothing changed: type a new cost price or expiry date"),
+    ({"cost_price": "7"}, "Nothing changed"),  # the same amount, written otherwise
+    ({"cost_price": "", "expiry_date": ""}, "Give a new cost price or expiry date"),
+])
+async def test_a_refused_correction_changes_nothing(client, world, conn, changes, message):
+    csrf = await _signed_in(client, "staffer")
+    batch_id = world["a_later"]
+    form = _edit_form((await client.get(f"/staff/batches/{batch_id}", headers=HTML)).text) | changes
+    before = _counts(conn)
+    response = await client.post(f"/staff/batches/{batch_id}/edit", data=form | {"csrf_token": csrf})
+    assert response.status_code == 422 and message in _text(response.text)
+    assert "Batch A-LATER" in response.text
+    if changes.get("cost_price"):  # what was typed is kept, the field marked
+        assert re.search(rf'name="cost_price" type="text" value="{changes["cost_price"]}"[^>]*aria-invalid="true"',
+                         response.text) or message.startswith("Nothing")
+    assert _counts(conn) == before
+
+
+async def test_an_expiry_cannot_move_to_a_day_the_batch_was_sold(client, world, conn):
+    csrf = await _signed_in(client, "staffer")
+    sale = await client.post("/api/orders", json={"sku_id": 2, "quantity": 1},
+                             headers=await bearer(client, "cust_2") | {"Idempotency-Key": uuid.uuid4().hex})
+    assert sale.status_code == 201
+    form = _edit_form((await client.get(f"/staff/batches/{world['b']}", headers=HTML)).text)
+    before = _counts(conn)
+    response = await client.post(f"/staff/batches/{world['b']}/edit", data=form | {
+        "expiry_date": TODAY.isoformat(), "cost_price": "25.00", "csrf_token": csrf})
+    assert response.status_code == 409
+    assert f"Batch B-1 was sold on {TODAY.isoformat()}; its expiry must stay after that day" in _text(response.text)
+    assert re.search(rf'name="expiry_date" type="date" value="{TODAY.isoformat()}"[^>]*aria-invalid="true"',
+                     response.text)
+    assert _counts(conn) == before  # the cost was not changed either
+
+
+async def test_deleting_a_batch_entered_by_mistake(client, world, conn):
+    csrf = await _signed_in(client, "staffer")
+    assert (await client.post("/staff/inventory/receive", data=_receipt(csrf_token=csrf))).status_code == 303
+    batch_id = conn.execute("SELECT batch_id FROM Inventory_Batches WHERE batch_no = 'NEW-1'").fetchone()["batch_id"]
+    page = await client.get(f"/staff/batches/{batch_id}", headers=HTML)
+    assert "Delete batch NEW-1</button>" in page.text
+    assert 'data-confirm="Delete batch NEW-1 and the 12 units it received? This cannot be undone."' in page.text
+    response = await client.post(f"/staff/batches/{batch_id}/delete", data={"csrf_token": csrf})
+    assert response.status_code == 303 and response.headers["location"] == "/staff/inventory"
+    assert conn.execute("SELECT count(*) AS n FROM Inventory_Batches WHERE batch_id = %s", (batch_id,)).fetchone()[
+        "n"] == 0
+    assert conn.execute("SELECT count(*) AS n FROM Stock_Movements WHERE batch_id = %s", (batch_id,)).fetchone()[
+        "n"] == 0
+    _ledger_matches_stock(conn)
+    listed = _text((await client.get("/staff/inventory", headers=HTML)).text)
+    assert ("Deleted batch NEW-1 of Amoxicillin 500 mg capsules (AMOX-1) with the 12 units it received." in listed)
+    again = await client.post(f"/staff/batches/{batch_id}/delete", data={"csrf_token": csrf}, headers=HTML)
+    assert again.status_code == 404
+
+
+async def test_a_sold_or_moved_batch_cannot_be_deleted(client, world, conn):
+    csrf = await _signed_in(client, "staffer")
+    sale = await client.post("/api/orders", json={"sku_id": 2, "quantity": 1},
+                             headers=await bearer(client, "cust_2") | {"Idempotency-Key": uuid.uuid4().hex})
+    assert sale.status_code == 201
+    await client.post(f"/staff/batches/{world['c']}/adjust", data={"delta": "1", "reason": "found",
+                                                                   "csrf_token": csrf})
+    for batch_id, batch_no, why in ((world["b"], "B-1", "has been sold, so it stays for traceability"),
+                                    (world["c"], "C-1", "has stock movements besides its receipt")):
+        page = await client.get(f"/staff/batches/{batch_id}", headers=HTML)
+        assert "Delete batch" not in page.text and "/delete" not in page.text  # not offered
+        before = _counts(conn)
+        response = await client.post(f"/staff/batches/{batch_id}/delete", data={"csrf_token": csrf})
+        assert response.status_code == 409
+        assert f"Batch {batch_no} {why}" in _text(response.text) and 'role="alert"' in response.text
+        assert _counts(conn) == before
+    untouched = await client.get(f"/staff/batches/{world['a_later']}", headers=HTML)
+    assert "Delete batch A-LATER</button>" in untouched.text  # only its receipt: offered
+    _ledger_matches_stock(conn)
+
+
+# ---------------------------------------------------------------- inventory: write off every expired batch
+
+async def test_writing_off_every_expired_batch_from_the_inventory_page(client, world, conn):
+    csrf = await _signed_in(client, "boss")  # the API lets staff and admins do it; so do the pages
+    page = await client.get("/staff/inventory", headers=HTML)
+    # A-EXPIRED (50 units at 1.00) and A-TODAY (7: it expires at the start of today)
+    assert "2 expired batches still hold 57 units (57.00 at cost)" in _text(page.text)
+    assert 'data-confirm="Write off all 57 units of the 2 expired batches? This cannot be undone."' in page.text
+    response = await client.post("/staff/inventory/write-off-expired", data={"note": "quarterly", "csrf_token": csrf})
+    assert response.status_code == 303 and response.headers["location"] == "/staff/inventory"
+    after = await client.get("/staff/inventory", headers=HTML)
+    assert "Wrote off 2 expired batches, 57 units (value at cost 57.00)." in _text(after.text)
+    assert "Write off every expired batch" not in after.text  # nothing left to offer
+    moves = conn.execute("SELECT batch_id, quantity_delta, user_id, note FROM Stock_Movements "
+                         "WHERE reason = 'write_off' ORDER BY batch_id").fetchall()
+    assert [tuple(m.values()) for m in moves] == [(world["a_expired"], -50, 5, "quarterly"),
+                                                  (world["a_today"], -7, 5, "quarterly")]
+    assert _batch_row(conn, world["a_expired"])["quantity_on_hand"] == 0
+    assert _batch_row(conn, world["a_today"])["quantity_on_hand"] == 0
+    _ledger_matches_stock(conn)
+    before = _counts(conn)
+    again = await client.post("/staff/inventory/write-off-expired", data={"csrf_token": csrf})
+    assert again.status_code == 303 and _counts(conn) == before
+    assert "No expired batch holds stock: nothing was written off." in (
+        await client.get("/staff/inventory", headers=HTML)).text
+    too_long = await client.post("/staff/inventory/write-off-expired", data={"note": "x" * 501, "csrf_token": csrf})
+    assert too_long.status_code == 303 and _counts(conn) == before
+    assert "Note is too long" in (await client.get("/staff/inventory", headers=HTML)).text
+
+
 # ---------------------------------------------------------------- plain-words entry
 
 ENTRY = ("Add 5 units of AMOX-1 batch E-1 expiring January 2030 at 6.50 each\n"
@@ -548,7 +737,7 @@ def test_chart_text_is_escaped_and_the_svg_is_labelled():
 
 # ---------------------------------------------------------------- in a browser
 
-def test_staff_stock_pages_in_a_browser(world, live_url, page):
+def test_staff_stock_pages_in_a_browser(world, conn, live_url, page):
     with httpx.Client(base_url=live_url) as api:  # a sale today, so the dashboard has bars to draw
         token = api.post("/api/login", json={"username": "cust_2", "password": PASSWORD}).json()["access_token"]
         sale = api.post("/api/orders", json={"sku_id": 2, "quantity": 3},
@@ -583,6 +772,16 @@ def test_staff_stock_pages_in_a_browser(world, live_url, page):
     page.get_by_role("button", name="Adjust stock").click()
     assert "adjusted by -2" in page.get_by_role("status").inner_text()
     assert "38 units" in page.locator("dl.facts").inner_text()
+    page.get_by_label("Cost price per unit").fill("18.90")
+    page.get_by_label("Why (optional)").fill("supplier credit note")
+    page.get_by_role("button", name="Save the correction").click()
+    assert "cost price is now 18.90" in page.get_by_role("status").inner_text()
+    history = page.get_by_role("table").first
+    assert "18.25" in history.inner_text() and "18.90" in history.inner_text()
+    assert "18.90 per unit" in page.locator("dl.facts").inner_text()
+    edits = conn.execute("SELECT e.field, e.old_value, e.new_value, e.note FROM Batch_Edits AS e "
+                         "JOIN Inventory_Batches AS b USING (batch_id) WHERE b.batch_no = 'WEB-77'").fetchall()
+    assert [tuple(e.values()) for e in edits] == [("cost_price", "18.25", "18.90", "supplier credit note")]
     screenshot(page, "staff-batch")
 
     page.get_by_role("link", name="Dashboard").click()

@@ -1,4 +1,4 @@
-"""Reading the stock forms (receive, adjust, write off, entry confirm) with the API's own
+"""Reading the stock forms (receive, adjust, write off, edit, entry confirm) with the API's own
 request models, so a form accepts exactly what the JSON API accepts, and turning what the
 model refuses into a sentence per field a stock clerk can act on.
 
@@ -9,13 +9,15 @@ pages refuse it and say why.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 from stockline.inventory.expiry import business_day
-from stockline.inventory.schemas import BatchAdjust, BatchReceive, BatchWriteOff
+from stockline.inventory.schemas import BatchAdjust, BatchEdit, BatchReceive, BatchWriteOff
 from stockline.web.forms import FormInvalid, validated
 from stockline.web.render import day, form_text
 
@@ -87,3 +89,35 @@ def adjust_values(form: Any) -> dict[str, str]:
 
 def write_off_note(form: Any) -> str | None:
     return _validated(BatchWriteOff, {"note": form_text(form, "note")}, "").note
+
+
+EDIT_FIELDS = ("cost_price", "expiry_date", "note")
+SHOWN_SUFFIX = "_was"  # hidden fields: the value the edit form showed when it was drawn
+
+
+def edit_values(form: Any) -> dict[str, str]:
+    """The edit form as typed, with the values it showed (`cost_price_was`, `expiry_date_was`)."""
+    names = (*EDIT_FIELDS, "cost_price" + SHOWN_SUFFIX, "expiry_date" + SHOWN_SUFFIX)
+    return {name: form_text(form, name) for name in names}
+
+
+def _same(value: Any, shown: str, parse: Callable[[str], Any]) -> bool:
+    """Whether `value` is what the form showed (a blank field keeps the value too)."""
+    if value is None:
+        return True
+    try:
+        return value == parse(shown)
+    except (ValueError, ArithmeticError):  # not a value the page drew: treat it as changed
+        return False
+
+
+def batch_edit(values: dict[str, str]) -> BatchEdit:
+    """The correction the clerk made: only the fields changed from what the form showed, so
+    correcting the cost never puts back an expiry someone else changed meanwhile."""
+    parsed = _validated(BatchEdit, {name: values[name] for name in EDIT_FIELDS},
+                        "Give a new cost price or expiry date")
+    unchanged = {name: None for name, parse in (("cost_price", Decimal), ("expiry_date", date.fromisoformat))
+                 if _same(getattr(parsed, name), values[name + SHOWN_SUFFIX], parse)}
+    if len(unchanged) == 2:
+        raise FormInvalid({"": "Nothing changed: type a new cost price or expiry date"})
+    return parsed.model_copy(update=unchanged)

@@ -1,7 +1,8 @@
 """Inventory pages for staff: the batch list (the API's GET /api/admin/inventory: same
-filters, search and sorts), receiving stock, and a batch's own page with its ledger, where
-it is adjusted or written off. Every write is `inventory.batches`' function the API route
-calls, with the same arguments."""
+filters, search and sorts) with the bulk write-off of expired stock, receiving stock, and a
+batch's own page with its ledger and edit history, where it is adjusted, written off,
+corrected (cost, expiry) or deleted. Every write is `inventory.batches`' function the API
+route calls, with the same arguments; every role is the API's (staff or admin)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from stockline.inventory import batches, views
 from stockline.inventory.routes import InventoryFilter, InventorySort
 from stockline.pagination import PageRequest
 from stockline.web import staff_stock_forms as forms
-from stockline.web.render import redirect, render
+from stockline.web.render import day, redirect, render
 from stockline.web.session import CsrfChecked, StaffPage
 
 router = APIRouter(include_in_schema=False)
@@ -61,7 +62,25 @@ async def inventory_list(request: Request, user: StaffPage) -> HTMLResponse:
     return render(request, "staff/inventory.html", {
         "section": "inventory", "data": data, "filter": filter_, "sort": sort, "search": search,
         "sku_id": sku_id, "filters": FILTERS, "sorts": SORTS,
+        "expired": await batches.expired_stock(request.app.state.pool),
         "expiring_soon_days": request.app.state.settings.expiring_soon_days})
+
+
+@router.post("/staff/inventory/write-off-expired", dependencies=[CsrfChecked])
+async def write_off_expired(request: Request, user: StaffPage) -> Response:
+    try:
+        note = forms.write_off_note(await request.form())
+    except forms.FormInvalid as exc:
+        return redirect(request, "/staff/inventory", error=exc.fields.get("note", exc.message))
+    state = request.app.state
+    summary = await batches.write_off_expired(state.pool, state.catalog_version, state.settings, user, note)
+    if not summary["batches"]:
+        return redirect(request, "/staff/inventory",
+                        notice="No expired batch holds stock: nothing was written off.")
+    plural = "es" if summary["batches"] > 1 else ""
+    return redirect(request, "/staff/inventory", notice=(
+        f"Wrote off {summary['batches']:,} expired batch{plural}, {summary['units']:,} units "
+        f"(value at cost {summary['value']})."))
 
 
 async def _receive_page(request: Request, *, values: dict[str, str] | None = None,
@@ -127,16 +146,21 @@ async def receive(request: Request, user: StaffPage) -> Response:
 
 
 async def _batch_page(request: Request, batch_id: int, *, adjust: dict[str, str] | None = None,
-                      errors: dict[str, str] | None = None, error: str | None = None,
+                      errors: dict[str, str] | None = None, edit: dict[str, str] | None = None,
+                      edit_errors: dict[str, str] | None = None, error: str | None = None,
                       status_code: int = 200) -> HTMLResponse:
     pool = request.app.state.pool
     batch = await views.batch(pool, batch_id)
     movements = await views.movements_page(
         pool, PageRequest(page_number(request), MOVEMENTS_PAGE_SIZE), batch_id=batch_id, sku_id=None,
         order_id=None, reason=None, created_from=None, created_before=None)
+    shown = {"cost_price": batch["cost_price"], "expiry_date": batch["expiry_date"]}
     return render(request, "staff/batch.html", {
         "section": "inventory", "batch": batch, "movements": movements, "adjust": adjust or {},
         "errors": errors or {}, "error": error, "reasons": forms.REASONS,
+        "edit": edit or shown | {f"{name}{forms.SHOWN_SUFFIX}": value for name, value in shown.items()},
+        "edit_errors": edit_errors or {}, "edits": await batches.edit_history(pool, batch_id),
+        "deletion_refusal": await batches.deletion_refusal(pool, batch_id),
         "expiring_soon_days": request.app.state.settings.expiring_soon_days}, status_code=status_code)
 
 
@@ -185,3 +209,46 @@ async def write_off(batch_id: BatchId, request: Request, user: StaffPage) -> Res
     return redirect(request, f"/staff/batches/{batch_id}", notice=(
         f"Wrote off {result['written_off']:,} units of batch {result['batch_no']} "
         f"(value at cost {result['written_off_value']})."))
+
+
+_EDITED = {"cost_price": "cost price", "expiry_date": "expiry date"}
+
+
+@router.post("/staff/batches/{batch_id}/edit", dependencies=[CsrfChecked])
+async def edit(batch_id: BatchId, request: Request, user: StaffPage) -> Response:
+    values = forms.edit_values(await request.form())
+    try:
+        change = forms.batch_edit(values)
+    except forms.FormInvalid as exc:
+        return await _batch_page(request, batch_id, edit=values, edit_errors=exc.fields, error=exc.message,
+                                 status_code=422)
+    state = request.app.state
+    try:
+        result = await batches.edit(state.pool, state.catalog_version, state.settings, user,
+                                    batch_id=batch_id, cost_price=change.cost_price,
+                                    expiry_date=change.expiry_date, note=change.note)
+    except NotFound:
+        raise
+    except DomainError as exc:
+        field = "expiry_date" if exc.code == "expiry_before_sale" else ""
+        return await _batch_page(request, batch_id, edit=values, error=exc.message, status_code=exc.status,
+                                 edit_errors={field: exc.message} if field else {})
+    now = {"cost_price": result["cost_price"], "expiry_date": day(result["expiry_date"])}
+    changes = " and ".join(f"{_EDITED[name]} is now {now[name]}" for name in result["changed"])
+    return redirect(request, f"/staff/batches/{batch_id}", notice=(
+        f"Batch {result['batch_no']} corrected: {changes} (recorded in its edit history)."))
+
+
+@router.post("/staff/batches/{batch_id}/delete", dependencies=[CsrfChecked])
+async def delete(batch_id: BatchId, request: Request, user: StaffPage) -> Response:
+    state = request.app.state
+    batch = await views.batch(state.pool, batch_id)  # 404 when there is none; named in the notice
+    try:
+        await batches.delete(state.pool, state.catalog_version, state.settings, batch_id)
+    except NotFound:
+        raise
+    except DomainError as exc:
+        return await _batch_page(request, batch_id, error=exc.message, status_code=exc.status)
+    return redirect(request, "/staff/inventory", notice=(
+        f"Deleted batch {batch['batch_no']} of {batch['product_name']} ({batch['sku_code']}) with the "
+        f"{batch['quantity_on_hand']:,} units it received."))
