@@ -18,7 +18,7 @@ from stockline.inventory import batches, views
 from stockline.inventory.routes import InventoryFilter, InventorySort
 from stockline.pagination import PageRequest
 from stockline.web import staff_stock_forms as forms
-from stockline.web.render import day, redirect, render
+from stockline.web.render import day, money, redirect, render
 from stockline.web.session import CsrfChecked, StaffPage
 
 router = APIRouter(include_in_schema=False)
@@ -80,7 +80,7 @@ async def write_off_expired(request: Request, user: StaffPage) -> Response:
     plural = "es" if summary["batches"] > 1 else ""
     return redirect(request, "/staff/inventory", notice=(
         f"Wrote off {summary['batches']:,} expired batch{plural}, {summary['units']:,} units "
-        f"(value at cost {summary['value']})."))
+        f"(value at cost {money(summary['value'])})."))
 
 
 async def _receive_page(request: Request, *, values: dict[str, str] | None = None,
@@ -233,7 +233,7 @@ async def edit(batch_id: BatchId, request: Request, user: StaffPage) -> Response
         field = "expiry_date" if exc.code == "expiry_before_sale" else ""
         return await _batch_page(request, batch_id, edit=values, error=exc.message, status_code=exc.status,
                                  edit_errors={field: exc.message} if field else {})
-    now = {"cost_price": result["cost_price"], "expiry_date": day(result["expiry_date"])}
+    now = {"cost_price": money(result["cost_price"]), "expiry_date": day(result["expiry_date"])}
     changes = " and ".join(f"{_EDITED[name]} is now {now[name]}" for name in result["changed"])
     return redirect(request, f"/staff/batches/{batch_id}", notice=(
         f"Batch {result['batch_no']} corrected: {changes} (recorded in its edit history)."))
