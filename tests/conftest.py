@@ -22,6 +22,7 @@ from stockline.config import Settings, get_settings
 
 REPO = Path(__file__).resolve().parents[1]
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256-signing"
+_BROWSER_NOTE = pytest.StashKey[str]()
 
 
 def _embedded_settings() -> Settings:
@@ -138,15 +139,33 @@ def live_url(settings: Settings) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    """Headless Chromium (Debian's, at CHROMIUM_PATH) driven by Playwright; the module's
-    tests skip with one line where there is none."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Where no Chromium can be had, the browser tests are left out, said in one line."""
     from tests.web_support import CHROMIUM
 
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"browser tests skipped: no Chromium at {CHROMIUM} (apt-get install chromium)")
+    if Path(CHROMIUM).exists():
+        return
+    needs_browser = [item for item in items if "browser" in getattr(item, "fixturenames", ())]
+    if needs_browser:
+        items[:] = [item for item in items if item not in needs_browser]
+        config.hook.pytest_deselected(items=needs_browser)
+        config.stash[_BROWSER_NOTE] = (f"{len(needs_browser)} browser tests skipped: no Chromium at "
+                                       f"{CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)")
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    if _BROWSER_NOTE in config.stash:
+        terminalreporter.write_line(config.stash[_BROWSER_NOTE])
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    """Headless Chromium (Debian's, at CHROMIUM_PATH) driven by Playwright. One per test:
+    Playwright's sync API holds an event loop on this thread while it runs, which the async
+    tests after it must not meet."""
     from playwright.sync_api import sync_playwright
+
+    from tests.web_support import CHROMIUM
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,

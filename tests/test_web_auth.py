@@ -154,3 +154,17 @@ def test_sign_in_in_a_browser(world, live_url, page):
     assert page.url.endswith("/catalog")
     page.get_by_role("button", name="Sign out").click()
     assert "/login" in page.url and page.get_by_role("status").inner_text() == "You are signed out."
+
+
+async def test_the_cookies_are_secure_when_served_over_https(settings, world):
+    from tests.conftest import serve
+
+    async with serve(settings) as client:
+        client.base_url = "https://stockline.test"
+        login = await client.get("/login", headers=HTML)
+        assert "Secure" in login.headers["set-cookie"]  # the CSRF cookie
+        response = await client.post("/login", data={"username": "cust_1", "password": PASSWORD,
+                                                     "csrf_token": _csrf(login.text)})
+        cookies = response.headers.get_list("set-cookie")
+        session = next(c for c in cookies if c.startswith("stockline_session="))
+        assert "Secure" in session and "HttpOnly" in session
