@@ -168,3 +168,14 @@ async def test_the_cookies_are_secure_when_served_over_https(settings, world):
         cookies = response.headers.get_list("set-cookie")
         session = next(c for c in cookies if c.startswith("stockline_session="))
         assert "Secure" in session and "HttpOnly" in session
+
+
+async def test_repeated_failures_lock_the_sign_in_form_too(client, world):
+    login = await client.get("/login", headers=HTML)
+    form = {"username": "cust_1", "password": "wrong", "csrf_token": _csrf(login.text)}
+    for _ in range(5):
+        assert (await client.post("/login", data=form)).status_code == 401
+    locked = await client.post("/login", data=form | {"password": PASSWORD})
+    assert locked.status_code == 429 and "Too many failed sign-ins" in locked.text
+    assert int(locked.headers["retry-after"]) > 0
+    assert "stockline_session" not in locked.headers.get("set-cookie", "")

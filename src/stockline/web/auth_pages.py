@@ -44,8 +44,11 @@ async def sign_in(request: Request) -> Response:
             username=username, password=password)
     except DomainError as exc:
         status = exc.status if exc.status in (401, 429) else 400
-        return render(request, "login.html", {"next": target, "username": username, "error": exc.message},
+        page = render(request, "login.html", {"next": target, "username": username, "error": exc.message},
                       status_code=status)
+        if "Retry-After" in (exc.headers or {}):
+            page.headers["Retry-After"] = exc.headers["Retry-After"]
+        return page
     cookies.rotate_csrf(request)  # a token planted before sign-in is not valid after it
     location = PASSWORD_PAGE if signed_in.must_change_password else target or home_of(signed_in.role)
     response = redirect(request, location)
