@@ -33,7 +33,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import math
 import os
 import re
 import resource
@@ -46,12 +45,13 @@ import time
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+
+# the load suite's pgbench helpers (bench/load/pgbench.py; this script runs from bench/)
+from load.pgbench import one_sellable_batch, percentile, pgbench_env, pgbench_executable
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
 
 from stockline import db
 from stockline.accounts.service import create_customer_logins
@@ -61,7 +61,6 @@ from stockline.seeding.service import run_seed
 
 PASSWORD = "Bench-password-1"
 LINE_QUANTITIES = (1, 2, 3)  # units of the 3 lines of every order
-BENCH_STOCK = 1_000_000_000  # units of the one sellable batch of every bench SKU
 WARMUP_ROUNDS = 5  # untimed rounds first: pool connections opened, statements prepared
 
 
@@ -91,12 +90,6 @@ def machine_ticks() -> tuple[int, int]:
     return sum(fields[:8]) - idle, sum(fields[:8])
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile of `values` (not empty)."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
-
-
 # --- the database --------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -116,28 +109,6 @@ class Layout:
     @staticmethod
     def _three(first: int) -> tuple[int, int, int]:
         return first, first + 1, first + 2
-
-
-WRITE_OFF_SQL = """
-WITH old AS (
-    SELECT batch_id, quantity_on_hand FROM Inventory_Batches
-    WHERE sku_id = ANY(%(skus)s) AND quantity_on_hand > 0
-), moved AS (
-    INSERT INTO Stock_Movements (batch_id, quantity_delta, reason, note)
-    SELECT batch_id, -quantity_on_hand, 'write_off', 'bench/checkout.py: one batch per bench SKU' FROM old
-)
-UPDATE Inventory_Batches AS b SET quantity_on_hand = 0 FROM old WHERE b.batch_id = old.batch_id
-"""
-
-RECEIVE_SQL = """
-WITH received AS (
-    INSERT INTO Inventory_Batches (sku_id, batch_no, expiry_date, quantity_on_hand, cost_price)
-    SELECT sku_id, 'BENCH-CHECKOUT', %(expiry)s, %(stock)s, 1.00 FROM unnest(%(skus)s::int[]) AS sku_id
-    RETURNING batch_id, quantity_on_hand
-)
-INSERT INTO Stock_Movements (batch_id, quantity_delta, reason, note)
-SELECT batch_id, quantity_on_hand, 'receipt', 'bench/checkout.py' FROM received
-"""
 
 
 def prepare_database(server_url: str, clients: int) -> tuple[str, Layout, int]:
@@ -167,13 +138,11 @@ def prepare_database(server_url: str, clients: int) -> tuple[str, Layout, int]:
                 raise SystemExit(f"the seed has no {needed} consecutive sku_ids to order from")
             layout = Layout(clients, first, first + 3 * clients, first + 6 * clients, first + 6 * clients + 3)
             skus = list(range(first, first + needed))
-            expiry = datetime.now(UTC).date() + timedelta(days=3 * 365)
             with conn.transaction():
                 conn.execute("UPDATE Product_SKUs SET is_active = true WHERE sku_id = ANY(%s)", (skus,))
                 conn.execute("UPDATE Products SET is_active = true WHERE product_id IN "
                              "(SELECT product_id FROM Product_SKUs WHERE sku_id = ANY(%s))", (skus,))
-                conn.execute(WRITE_OFF_SQL, {"skus": skus})
-                conn.execute(RECEIVE_SQL, {"skus": skus, "expiry": expiry, "stock": BENCH_STOCK})
+                one_sellable_batch(conn, skus, "bench-checkout")
             conn.execute("VACUUM ANALYZE")
     except BaseException:
         drop_database(url)
@@ -390,21 +359,6 @@ SELECT m.batch_id, m.quantity_delta, 'sale', :order_id::bigint, :uid::int
 FROM moves AS m JOIN updated USING (batch_id);
 COMMIT;
 """
-
-
-def pgbench_executable() -> Path:
-    return db.psql_executable().parent / "pgbench"
-
-
-def pgbench_env(url: str) -> dict[str, str]:
-    parts = conninfo_to_dict(url)
-    env = {**os.environ, "PGHOST": parts.get("host", ""), "PGUSER": parts.get("user") or "postgres",
-           "PGDATABASE": parts["dbname"]}
-    if parts.get("port"):
-        env["PGPORT"] = str(parts["port"])
-    if parts.get("password"):
-        env["PGPASSWORD"] = str(parts["password"])
-    return env
 
 
 def pgbench(url: str, *, hot: bool, sku_base: int, uid_offset: int, clients: int, duration: int,

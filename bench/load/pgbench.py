@@ -71,28 +71,37 @@ FROM moves AS m JOIN updated USING (batch_id);
 COMMIT;
 """
 
-# Before the place-order baseline, every SKU it orders from gets exactly one sellable batch
-# with stock enough for any run: the rest of its stock written off, one batch received,
-# both through the ledger (so the books still balance).
-WRITE_OFF_SQL = """
+# Every SKU a baseline orders from gets exactly one sellable batch with stock enough for any
+# run: the rest of its stock written off, one batch received, both through the ledger (so
+# the books still balance).
+_WRITE_OFF_SQL = """
 WITH old AS (
     SELECT batch_id, quantity_on_hand FROM Inventory_Batches
     WHERE sku_id = ANY(%(skus)s) AND quantity_on_hand > 0
 ), moved AS (
     INSERT INTO Stock_Movements (batch_id, quantity_delta, reason, note)
-    SELECT batch_id, -quantity_on_hand, 'write_off', 'bench/load.py: one batch per pgbench SKU' FROM old
+    SELECT batch_id, -quantity_on_hand, 'write_off', %(label)s || ': one batch per benchmark SKU' FROM old
 )
 UPDATE Inventory_Batches AS b SET quantity_on_hand = 0 FROM old WHERE b.batch_id = old.batch_id
 """
-RECEIVE_SQL = """
+_RECEIVE_SQL = """
 WITH received AS (
     INSERT INTO Inventory_Batches (sku_id, batch_no, expiry_date, quantity_on_hand, cost_price)
-    SELECT sku_id, 'BENCH-LOAD-PGBENCH', %(expiry)s, %(stock)s, 1.00 FROM unnest(%(skus)s::int[]) AS sku_id
+    SELECT sku_id, upper(%(label)s), %(expiry)s, %(stock)s, 1.00 FROM unnest(%(skus)s::int[]) AS sku_id
     RETURNING batch_id, quantity_on_hand
 )
 INSERT INTO Stock_Movements (batch_id, quantity_delta, reason, note)
-SELECT batch_id, quantity_on_hand, 'receipt', 'bench/load.py' FROM received
+SELECT batch_id, quantity_on_hand, 'receipt', %(label)s FROM received
 """
+
+
+def one_sellable_batch(conn, skus: list[int], label: str) -> None:
+    """Leave every SKU of `skus` exactly one sellable batch (named `label`) of BASELINE_STOCK
+    units expiring in three years, through the ledger, in one transaction."""
+    expiry = datetime.now(UTC).date() + timedelta(days=3 * 365)
+    with conn.transaction():
+        conn.execute(_WRITE_OFF_SQL, {"skus": skus, "label": label})
+        conn.execute(_RECEIVE_SQL, {"skus": skus, "label": label, "stock": BASELINE_STOCK, "expiry": expiry})
 
 
 def pgbench_executable() -> Path:
@@ -148,10 +157,7 @@ def pgbench_place_order(url: str, clients: int, duration_s: int, workdir: Path) 
             raise RuntimeError(f"the place-order baseline needs {needed} consecutive sku_ids and "
                                f"customers 1..{clients} with logins")
         skus = list(range(first, last + 1))
-        with conn.transaction():
-            conn.execute(WRITE_OFF_SQL, {"skus": skus})
-            conn.execute(RECEIVE_SQL, {"skus": skus, "stock": BASELINE_STOCK,
-                                       "expiry": datetime.now(UTC).date() + timedelta(days=3 * 365)})
+        one_sellable_batch(conn, skus, "bench-load-pgbench")
         conn.execute("VACUUM ANALYZE Inventory_Batches")
     script = workdir / "place_order.sql"
     script.write_text(PLACE_ORDER_SCRIPT)
