@@ -65,7 +65,7 @@ async def any_user(
 
 
 async def customer_user(user: Annotated[CurrentUser, Depends(any_user)]) -> CurrentUser:
-    if user.role != "customer" or user.customer_id is None:
+    if not user.is_customer:
         raise Forbidden("Only a customer's users may do this")
     return user
 
@@ -77,7 +77,7 @@ async def staff_user(user: Annotated[CurrentUser, Depends(any_user)]) -> Current
 
 
 async def admin_user(user: Annotated[CurrentUser, Depends(any_user)]) -> CurrentUser:
-    if user.role != "admin":
+    if not user.is_admin:
         raise Forbidden("Only admins may do this")
     return user
 

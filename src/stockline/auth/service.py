@@ -46,6 +46,15 @@ class CurrentUser:
     def is_staff(self) -> bool:
         return self.role in ("admin", "staff")
 
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_customer(self) -> bool:
+        """A customer's user, tied to its customer (what the customer routes and pages need)."""
+        return self.role == "customer" and self.customer_id is not None
+
 
 def new_user_state_cache() -> TtlCache[dict]:
     return TtlCache(USER_STATE_TTL_SECONDS)

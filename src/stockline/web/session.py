@@ -55,7 +55,7 @@ async def page_user(request: Request,
 
 
 async def customer_page_user(user: Annotated[CurrentUser, Depends(page_user)]) -> CurrentUser:
-    if user.role != "customer" or user.customer_id is None:
+    if not user.is_customer:
         raise Forbidden("These pages are for customers' users; staff work under /staff")
     return user
 
@@ -67,7 +67,7 @@ async def staff_page_user(user: Annotated[CurrentUser, Depends(page_user)]) -> C
 
 
 async def admin_page_user(user: Annotated[CurrentUser, Depends(page_user)]) -> CurrentUser:
-    if user.role != "admin":
+    if not user.is_admin:
         raise Forbidden("Only admins may open this page")
     return user
 

@@ -55,7 +55,7 @@ def _given(values: dict[str, str | None]) -> dict[str, str]:
 
 @router.get("/staff/pricing")
 async def pricing_rules(request: Request, user: StaffPage) -> Response:
-    if user.role != "admin":
+    if not user.is_admin:
         return redirect(request, "/staff/pricing/preview")
     raw = texts(request.query_params, tuple(FILTER_LABELS))
     context: dict[str, Any] = {"section": "pricing", "filters": raw, "filtered": any(raw.values()),
