@@ -463,19 +463,22 @@ async def test_checkout_rereads_stock_after_waiting_for_the_lock(client, cust1, 
 
 
 async def test_crossing_checkouts_neither_deadlock_nor_oversell(client, conn, world):
-    """Carts naming the same SKUs in opposite orders, all at once: each either gets its
-    units or a 409, never a 5xx, and the units sold never exceed the stock."""
+    """Carts naming the same SKUs in opposite orders, all at once, wanting 6 units of SKU 3
+    where 4 exist: no deadlock, no 5xx; two carts get every unit they asked for, the third
+    a 409 naming SKU 3 alone, and exactly the 4 units of SKU 3 are sold."""
     users = ["cust_1", "cust_1b", "cust_2"]
     headers = [await bearer(client, u) for u in users]
     for index, h in enumerate(headers):
-        lines = {1: 4, 2: 6, 3: 1} if index % 2 else {3: 1, 2: 6, 1: 4}
+        lines = {1: 4, 2: 6, 3: 2} if index % 2 else {3: 2, 2: 6, 1: 4}
         await fill(client, h, lines)
     rounds = await asyncio.gather(*(client.post("/api/checkout", headers=h) for h in headers))
-    statuses = sorted(r.status_code for r in rounds)
-    assert set(statuses) <= {201, 409}
-    assert statuses.count(201) == 3 or [r.json()["error"]["code"] for r in rounds if r.status_code == 409]
-    sold = conn.execute("SELECT coalesce(sum(quantity_ordered), 0) AS n FROM Order_Items WHERE sku_id = 3").fetchone()
-    assert sold["n"] <= 4
+    assert sorted(r.status_code for r in rounds) == [201, 201, 409]
+    refused = next(r.json()["error"] for r in rounds if r.status_code == 409)
+    assert refused["code"] == "insufficient_stock"
+    assert refused["details"]["lines"] == [{"sku_id": 3, "requested": 2, "available": 0}]
+    sold = {r["sku_id"]: r["n"] for r in conn.execute(
+        "SELECT sku_id, sum(quantity_ordered) AS n FROM Order_Items GROUP BY sku_id").fetchall()}
+    assert sold == {1: 8, 2: 12, 3: 4}
     assert_invariants_hold(conn)
 
 

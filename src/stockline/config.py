@@ -62,6 +62,11 @@ class Settings:
     db_pool_max: int = 10
     db_prepare: bool = True
     db_tx_retries: int = 5
+    db_connect_timeout: int = 5
+    db_lock_timeout: int = 5
+    db_statement_timeout: int = 30
+    keep_alive_seconds: int = 75
+    graceful_shutdown_seconds: int = 30
     token_ttl_seconds: int = 3600
     session_ttl_seconds: int = 8 * 3600
     bench_endpoints: bool = False
@@ -97,10 +102,22 @@ class Settings:
             db_pool_max=pool_max,
             db_prepare=_flag(environ, "DB_PREPARE", True),
             db_tx_retries=_int(environ, "DB_TX_RETRIES", 5, minimum=1),
+            db_connect_timeout=_int(environ, "DB_CONNECT_TIMEOUT", 5, minimum=1),
+            db_lock_timeout=_int(environ, "DB_LOCK_TIMEOUT", 5, minimum=1),
+            db_statement_timeout=_int(environ, "DB_STATEMENT_TIMEOUT", 30, minimum=1),
+            keep_alive_seconds=_int(environ, "KEEP_ALIVE_SECONDS", 75, minimum=1),
+            graceful_shutdown_seconds=_int(environ, "GRACEFUL_SHUTDOWN_SECONDS", 30, minimum=1),
             token_ttl_seconds=_int(environ, "TOKEN_TTL_SECONDS", 3600, minimum=60),
             session_ttl_seconds=_int(environ, "SESSION_TTL_SECONDS", 8 * 3600, minimum=300),
             bench_endpoints=_flag(environ, "BENCH_ENDPOINTS", False),
         )
+
+    @property
+    def db_hang_seconds(self) -> float:
+        """How long one use of a pooled connection may last before the app cuts it. The
+        server ends a statement after `db_statement_timeout`; a use that outlasts that by
+        the connect timeout means the database or the network stopped answering."""
+        return float(self.db_statement_timeout + self.db_connect_timeout)
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)

@@ -4,11 +4,15 @@
   (pgserver) in `<data dir>/pgdata`, started on first use and left running so later CLI
   calls and server processes reuse it (`stockline db stop` stops it).
 - `create_pool()`: the psycopg 3 async pool; autocommit, so a connection is only in a
-  transaction inside `run_transaction()` / `conn.transaction()`.
+  transaction inside `run_transaction()` / `conn.transaction()`. Every connection carries
+  the server-side timeouts (`lock_timeout`, `statement_timeout`,
+  `idle_in_transaction_session_timeout`); every use of one has a watchdog that cuts it when
+  the database stops answering; the first broken connection drains the pool, so a database
+  restart costs each worker about one refused request.
 - `fetch_all` / `fetch_one` / `execute`: the one way queries run. They time themselves
   (for Server-Timing) and turn constraint violations into domain errors by constraint name.
 - `run_transaction()`: one transaction per use case, retried on serialization failures and
-  deadlocks a bounded number of times.
+  deadlocks a bounded number of times, and on a connection found dead before BEGIN.
 """
 
 from __future__ import annotations
@@ -17,11 +21,12 @@ import asyncio
 import logging
 import os
 import random
+import socket
 import subprocess
 import time
 import warnings
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,17 +191,79 @@ def connect(url: str, **kwargs: Any) -> psycopg.Connection:
 
 # --- the pool ------------------------------------------------------------------------------
 
-def create_pool(settings: Settings, url: str) -> AsyncConnectionPool:
+def session_options(settings: Settings) -> str:
+    """The server-side limits every app connection carries (libpq `options`): a lock wait,
+    a statement and an idle transaction each end with an error instead of hanging."""
+    return (f"-c lock_timeout={settings.db_lock_timeout}s "
+            f"-c statement_timeout={settings.db_statement_timeout}s "
+            f"-c idle_in_transaction_session_timeout={settings.db_statement_timeout}s")
+
+
+def cut_connection(conn: psycopg.AsyncConnection | None, seconds: float) -> None:
+    """Shut down the connection's socket, as the kernel's TCP timeout would: whatever waits
+    on it fails at once with OperationalError. Cancelling the waiting task instead would
+    make psycopg send a cancel request over the same silent network and wait 10 s more."""
+    if conn is None or conn.closed:
+        return
+    log.warning("the database did not answer within %.0f s: cutting the connection", seconds)
+    with suppress(OSError), socket.socket(fileno=os.dup(conn.pgconn.socket)) as sock:
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+class Pool(AsyncConnectionPool):
+    """The app's pool: a watchdog on every use of a connection, and a drain of every idle
+    connection when one is found dead (after a restart or a failover all of them are)."""
+
+    _DRAIN_INTERVAL_SECONDS = 1.0
+
+    def __init__(self, *args: Any, hang_seconds: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.hang_seconds = hang_seconds
+        self._drained = 0.0
+
+    @asynccontextmanager
+    async def connection(self, timeout: float | None = None,  # noqa: ASYNC109 - the pool's signature
+                         ) -> AsyncIterator[psycopg.AsyncConnection]:
+        held: list[psycopg.AsyncConnection] = []
+        watchdog = asyncio.get_running_loop().call_later(
+            self.hang_seconds, lambda: cut_connection(held[0] if held else None, self.hang_seconds))
+        try:
+            async with super().connection(timeout) as conn:
+                held.append(conn)
+                try:
+                    yield conn
+                except psycopg.OperationalError:
+                    if conn.broken:
+                        await self.drain_dead()
+                    raise
+        finally:
+            watchdog.cancel()
+
+    async def drain_dead(self) -> None:
+        """A connection died: its idle siblings most likely did too. Replace them all (at
+        most once a second, however many requests notice)."""
+        now = time.monotonic()
+        if now - self._drained < self._DRAIN_INTERVAL_SECONDS:
+            return
+        self._drained = now
+        log.warning("a database connection was lost; replacing the pool's idle connections")
+        await self.drain()
+
+
+def create_pool(settings: Settings, url: str) -> Pool:
     kwargs: dict[str, Any] = {
         "autocommit": True,
         "row_factory": dict_row,
         "application_name": "stockline",
+        "connect_timeout": settings.db_connect_timeout,
+        "options": session_options(settings),
     }
     if not settings.db_prepare:
         kwargs["prepare_threshold"] = None  # PgBouncer transaction pooling
-    return AsyncConnectionPool(
+    return Pool(
         url, min_size=settings.db_pool_min, max_size=settings.db_pool_max, kwargs=kwargs,
-        open=False, name="stockline", timeout=10.0,
+        open=False, name="stockline", timeout=float(settings.db_connect_timeout),
+        hang_seconds=settings.db_hang_seconds,
     )
 
 
@@ -250,6 +317,14 @@ def _constraint_error(exc: psycopg.errors.IntegrityError) -> Exception:
     return ValidationFailed(message or "A value is out of range or missing", details=details)
 
 
+def _timeout_error(exc: pg_errors.LockNotAvailable | pg_errors.QueryCanceled) -> ServiceUnavailable:
+    if isinstance(exc, pg_errors.LockNotAvailable):
+        return ServiceUnavailable("Another operation is holding these records; please retry",
+                                  code="busy_retry", headers={"Retry-After": "2"})
+    return ServiceUnavailable("The database took too long to answer; please retry",
+                              code="database_timeout", headers={"Retry-After": "2"})
+
+
 async def _run(conn: psycopg.AsyncConnection, query: Query | str, params: Any) -> psycopg.AsyncCursor:
     sql = query.sql if isinstance(query, Query) else query
     started = time.perf_counter()
@@ -257,6 +332,8 @@ async def _run(conn: psycopg.AsyncConnection, query: Query | str, params: Any) -
         return await conn.execute(sql, params)
     except psycopg.errors.IntegrityError as exc:
         raise _constraint_error(exc) from exc
+    except (pg_errors.LockNotAvailable, pg_errors.QueryCanceled) as exc:  # lock_timeout, statement_timeout
+        raise _timeout_error(exc) from exc
     finally:
         usage = _db_usage.get()
         if usage is not None:
@@ -283,20 +360,25 @@ async def execute(conn: psycopg.AsyncConnection, query: Query | str, params: Any
 
 # --- transactions --------------------------------------------------------------------------
 
-async def run_transaction(pool: AsyncConnectionPool,
+async def run_transaction(pool: Pool,
                           work: Callable[[psycopg.AsyncConnection], Awaitable[T]],
                           *, attempts: int = 5,
                           after_commit: Callable[[psycopg.AsyncConnection, T], Awaitable[R]] | None = None,
                           ) -> T | R:
     """Run `work(conn)` in one transaction; retry it whole on serialization failure or
-    deadlock, up to `attempts` times with jittered backoff. `work` must be safe to re-run:
-    it reads everything it decides on inside the transaction. `after_commit(conn, result)`
-    runs once, after the commit, on the same connection (cache bumps, reading the result
-    back) and its value is returned instead."""
+    deadlock, up to `attempts` times with jittered backoff, and on a pooled connection that
+    turns out dead at BEGIN (nothing was sent, so nothing can have happened). `work` must be
+    safe to re-run: it reads everything it decides on inside the transaction.
+    `after_commit(conn, result)` runs once, after the commit, on the same connection (cache
+    bumps, reading the result back) and its value is returned instead. A connection lost
+    after BEGIN is not retried here: the commit may have happened, which only the caller
+    can find out (an Idempotency-Key does)."""
     for attempt in range(1, attempts + 1):
         async with pool.connection() as conn:
+            began = False
             try:
                 async with conn.transaction():
+                    began = True
                     result = await work(conn)
             except _RETRYABLE as exc:
                 if attempt == attempts:
@@ -306,6 +388,11 @@ async def run_transaction(pool: AsyncConnectionPool,
                         "The system is busy; please retry", code="busy_retry",
                         headers={"Retry-After": "1"},
                     ) from exc
+            except psycopg.OperationalError:
+                if began or not conn.broken or attempt == attempts:
+                    raise
+                await pool.drain_dead()
+                continue  # a stale connection; take another at once
             else:
                 return result if after_commit is None else await after_commit(conn, result)
         await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))

@@ -6,6 +6,8 @@ worker LISTENs on its own connection and keeps the highest value seen, so readin
 version costs nothing per request, and a change reaches every worker within the time a
 notification takes (about a millisecond on one host). While the listener is down, the
 version is read from the sequence on every request instead: never stale, only slower.
+A listener that heard nothing for a few seconds checks that its connection still answers,
+so a connection lost without a word (a network cut, a failover) is noticed within seconds.
 """
 
 from __future__ import annotations
@@ -24,11 +26,13 @@ log = logging.getLogger(__name__)
 Q = queries_beside(__file__)
 CHANNEL = "stockline_catalog"
 _RECONNECT_SECONDS = 1.0
+_QUIET_SECONDS = 5.0  # after this long without a notification, ping the connection
 
 
 class CatalogVersion:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, connect_timeout: int = 5) -> None:
         self.url = url
+        self.connect_timeout = connect_timeout
         self.value = 0
         self.listening = False
         self._task: asyncio.Task | None = None
@@ -63,19 +67,31 @@ class CatalogVersion:
         row = await db.fetch_one(conn, Q["bump_catalog_version"])
         self._saw(row["version"])
 
+    async def _ping(self, conn: psycopg.AsyncConnection) -> None:
+        """Raises OperationalError when the connection no longer answers in time."""
+        loop = asyncio.get_running_loop()
+        watchdog = loop.call_later(self.connect_timeout, db.cut_connection, conn, self.connect_timeout)
+        try:
+            await conn.execute("SELECT 1")
+        finally:
+            watchdog.cancel()
+
     async def _listen(self) -> None:
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(
-                        self.url, autocommit=True, application_name="stockline-listener") as conn:
+                        self.url, autocommit=True, application_name="stockline-listener",
+                        connect_timeout=self.connect_timeout) as conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
                     # read after LISTEN, so a bump between the two is not missed
                     version = await (await conn.execute(Q["catalog_version"].sql)).fetchone()
                     self._saw(version[0])
                     self.listening = True
                     self._ready.set()
-                    async for notice in conn.notifies():
-                        self._saw(int(notice.payload))
+                    while True:
+                        async for notice in conn.notifies(timeout=_QUIET_SECONDS):
+                            self._saw(int(notice.payload))
+                        await self._ping(conn)
             except asyncio.CancelledError:
                 self.listening = False
                 raise
