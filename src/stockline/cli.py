@@ -9,10 +9,11 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import psycopg
 
-from stockline import bench_cli, db
+from stockline import backup, bench_cli, db
 from stockline.accounts import commands as accounts_commands
 from stockline.cli_args import add_command, whole_number
 from stockline.config import Settings, get_settings
@@ -145,6 +146,24 @@ def cmd_db_status(args: argparse.Namespace) -> int:
     return 0 if not missing else 1
 
 
+def _backup_url(args: argparse.Namespace) -> str:
+    return args.database_url or _url()
+
+
+def cmd_db_backup(args: argparse.Namespace) -> int:
+    backup.backup(_backup_url(args), args.file, out=sys.stderr)
+    return 0
+
+
+def cmd_db_restore(args: argparse.Namespace) -> int:
+    try:
+        backup.restore(_backup_url(args), args.file, force=args.force, out=sys.stderr)
+    except backup.RestoreRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 # --- check -----------------------------------------------------------------------------------
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -220,6 +239,21 @@ def build_parser() -> argparse.ArgumentParser:
     add_command(db_commands, "status", cmd_db_status,
          "Say which database is in use, whether it answers and whether the schema is applied",
          "stockline db status")
+    backup_cmd = add_command(db_commands, "backup", cmd_db_backup,
+                             "Write a pg_dump backup (custom format) of the database to FILE; "
+                             "safe while the app runs",
+                             "stockline db backup backups/stockline-$(date +%F).dump")
+    backup_cmd.add_argument("file", type=Path, metavar="FILE", help="the backup file to write (replaced)")
+    backup_cmd.add_argument("--database-url", metavar="URL", help="back up this database instead")
+    restore_cmd = add_command(db_commands, "restore", cmd_db_restore,
+                              "Restore a backup into the database, in one transaction; refuses a "
+                              "database holding Stockline data unless --force (exit 2)",
+                              "stockline db restore backups/stockline-2025-01-31.dump")
+    restore_cmd.add_argument("file", type=Path, metavar="FILE", help="a file `stockline db backup` wrote")
+    restore_cmd.add_argument("--force", action="store_true",
+                             help="replace the Stockline data the database already holds")
+    restore_cmd.add_argument("--database-url", metavar="URL",
+                             help="restore into this database instead (created if missing)")
 
     seeding_commands.register(commands)
     accounts_commands.register(commands)
