@@ -10,13 +10,8 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import secrets
-import socket
 import subprocess
-import sys
-import time
 from collections import Counter, defaultdict
-from pathlib import Path
 
 import httpx
 import psycopg
@@ -28,6 +23,7 @@ from stockline.accounts.service import create_customer_logins
 from stockline.config import SeedSettings
 from stockline.seeding.service import run_seed
 from tests.conftest import create_database, drop_database
+from tests.server_support import STOCKLINE, ServerProcess
 
 pytestmark = pytest.mark.slow
 
@@ -39,12 +35,6 @@ QUIET_ORDERS = 100      # direct orders on quiet SKUs per round
 CANCELLATIONS = 100     # earlier orders cancelled per round
 DOUBLE_SUBMITS = 60     # hot checkouts sent twice with one key per round
 RNG = random.Random(20261125)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _receive(conn, sku_id: int, batch_no: str, days: int, quantity: int) -> None:
@@ -84,31 +74,13 @@ def seeded(server_url):
 
 @pytest.fixture(scope="module")
 def server(seeded, tmp_path_factory):
-    port = _free_port()
-    env = os.environ | {"DATABASE_URL": seeded["url"], "SECRET_KEY": secrets.token_urlsafe(48),
-                        "STOCKLINE_ENV": "test", "STOCKLINE_DATA_DIR": str(tmp_path_factory.mktemp("data")),
-                        "DB_POOL_MAX": "12"}
-    log = tmp_path_factory.mktemp("log") / "serve.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen([str(Path(sys.executable).with_name("stockline")), "serve", "--workers", "2",
-                                    "--port", str(port), "--no-access-log"], env=env, stdout=out, stderr=out)
-    base = f"http://127.0.0.1:{port}"
+    served = ServerProcess(seeded["url"], tmp_path_factory.mktemp("data"),
+                           tmp_path_factory.mktemp("log") / "serve.log", env={"DB_POOL_MAX": "12"}).start()
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "stockline serve never became ready"
-            time.sleep(0.2)
-        yield base
+        yield served.base_url
     finally:
-        process.terminate()
-        process.wait(timeout=30)
-    assert "Traceback" not in log.read_text(), log.read_text()[-5000:]
+        served.stop()
+    assert "Traceback" not in served.log(), served.log()[-5000:]
 
 
 def _hot_stock(conn, hot: list[int]) -> dict[int, int]:
@@ -209,7 +181,9 @@ async def test_hundreds_of_customers_checking_out_at_once_never_oversell(seeded,
         customer_ids = [r["customer_id"] for r in conn.execute(
             "SELECT customer_id FROM Users WHERE role = 'customer' ORDER BY customer_id").fetchall()]
         assert len(customer_ids) == CUSTOMERS
-        limits = httpx.Limits(max_connections=CUSTOMERS + 100, max_keepalive_connections=CUSTOMERS + 100)
+        # idle connections expire on the client's side first (the server keeps them 75 s)
+        limits = httpx.Limits(max_connections=CUSTOMERS + 100, max_keepalive_connections=CUSTOMERS + 100,
+                              keepalive_expiry=30)
         async with httpx.AsyncClient(base_url=server, timeout=120, limits=limits) as client:
             tokens = await _login_all(client, customer_ids)
             for round_no in range(1, ROUNDS + 1):
@@ -242,6 +216,6 @@ async def test_hundreds_of_customers_checking_out_at_once_never_oversell(seeded,
                 assert expired_sold == 0
                 _assert_books_balance(conn)
     done = await asyncio.to_thread(
-        subprocess.run, [str(Path(sys.executable).with_name("stockline")), "check"],
+        subprocess.run, [STOCKLINE, "check"],
         env=os.environ | {"DATABASE_URL": seeded["url"]}, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -144,6 +144,11 @@ def test_embedded_server_starts_reuses_and_stops(tmp_path):
         assert db.stop_embedded(settings) is True
     assert not db.embedded_running(settings)
     assert db.stop_embedded(settings) is False
+    try:  # started again in the same process (pgserver keeps a handle per folder)
+        assert db.resolve_database_url(settings) == url
+        assert db.embedded_running(settings)
+    finally:
+        db.stop_embedded(settings)
 
 
 @pytest.mark.parametrize("prepare", [True, False])
@@ -173,3 +178,54 @@ def test_search_index_bootstrap_creates_indexes_or_logs_one_line(conn, caplog):
         warnings = [r for r in caplog.records if r.levelname == "WARNING"]
         assert len(warnings) == 1 and "pg_trgm unavailable" in warnings[0].getMessage()
         assert db.missing_tables(conn) == []  # the failed attempt left the schema intact
+
+
+# --- when the database fails ---------------------------------------------------------------
+
+async def test_a_pooled_connection_found_dead_at_begin_is_replaced_and_the_work_runs_once(settings, conn):
+    seed_minimal(conn)
+    async with db.create_pool(settings.with_overrides(db_pool_min=2, db_pool_max=2), settings.database_url) as pool:
+        await pool.wait()
+        killed = conn.execute("SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity "
+                              "WHERE application_name = 'stockline' AND datname = current_database()").fetchone()
+        assert killed["n"] == 2  # every pooled connection is dead now
+        runs = 0
+
+        async def work(tx):
+            nonlocal runs
+            runs += 1
+            return (await db.fetch_one(tx, "SELECT count(*) AS n FROM Customers"))["n"]
+
+        assert await db.run_transaction(pool, work) == 1
+        assert runs == 1
+
+
+async def test_lock_and_statement_timeouts_answer_503_with_retry_after(settings, conn):
+    seed_minimal(conn)
+    quick = settings.with_overrides(db_lock_timeout=1, db_statement_timeout=2)
+    async with db.create_pool(quick, settings.database_url) as pool:
+        with psycopg.connect(settings.database_url) as rival:  # holds a row lock until rolled back
+            rival.execute("SELECT 1 FROM Customers FOR UPDATE")
+            async with pool.connection() as tx:
+                with pytest.raises(ServiceUnavailable) as locked:
+                    await db.fetch_all(tx, "SELECT 1 FROM Customers FOR UPDATE")
+        assert (locked.value.code, locked.value.headers) == ("busy_retry", {"Retry-After": "2"})
+        async with pool.connection() as tx:
+            with pytest.raises(ServiceUnavailable) as slow:
+                await db.fetch_all(tx, "SELECT pg_sleep(5)")
+        assert (slow.value.code, slow.value.headers) == ("database_timeout", {"Retry-After": "2"})
+
+
+async def test_a_connection_the_database_stops_answering_on_is_cut(settings, conn):
+    """The watchdog: a use of a connection that outlasts its bound fails at once with
+    OperationalError (here a server-side sleep stands in for a silent network)."""
+    pool = db.Pool(settings.database_url, min_size=1, max_size=2, open=False, hang_seconds=0.5,
+                   kwargs={"autocommit": True})
+    async with pool:
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(psycopg.OperationalError):
+            async with pool.connection() as tx:
+                await tx.execute("SELECT pg_sleep(10)")
+        assert asyncio.get_running_loop().time() - started < 10
+        async with pool.connection() as tx:  # the pool goes on with a working connection
+            assert await (await tx.execute("SELECT 1")).fetchone() == (1,)

@@ -35,7 +35,7 @@ def _url() -> str:
 # --- serve ---------------------------------------------------------------------------------
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from stockline import serving
 
     settings = _settings()
     settings.resolved_secret_key()  # refuse to start without a secret outside dev mode
@@ -49,11 +49,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 _load_demo_data(conn, settings, f"http://{host}:{port}")
     # worker processes read DATABASE_URL instead of each starting the embedded server
     os.environ["DATABASE_URL"] = url
-    workers = args.workers or settings.workers
-    log.info("serving on http://%s:%d with %d worker(s)", host, port, workers)
-    uvicorn.run("stockline.app:create_app", factory=True, host=host, port=port,
-                workers=workers, access_log=not args.no_access_log, log_level="info",
-                proxy_headers=True)
+    serving.serve(settings, host=host, port=port, workers=args.workers or settings.workers,
+                  access_log=not args.no_access_log)
     return 0
 
 

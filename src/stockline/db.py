@@ -94,6 +94,10 @@ def start_embedded(settings: Settings) -> str:
     """Start (or find running) the embedded server; returns its URL for `dbname`."""
     pgserver = _pgserver()
     pgdata = embedded_pgdata(settings)
+    if _postmaster(pgdata) is None:
+        # pgserver keeps one handle per folder and process, and a handle starts its server
+        # only when made: a server stopped since (`stop_embedded`) needs a new handle
+        pgserver.PostgresServer._instances.pop(pgdata.resolve(), None)
     try:
         pgdata.parent.mkdir(parents=True, exist_ok=True)
         server = pgserver.get_server(pgdata, cleanup_mode=None)  # None: keep running after exit
@@ -260,10 +264,13 @@ def create_pool(settings: Settings, url: str) -> Pool:
     }
     if not settings.db_prepare:
         kwargs["prepare_threshold"] = None  # PgBouncer transaction pooling
+    # The pool retries a failed connect with doubling delays until `reconnect_timeout`,
+    # then gives up and starts afresh at the next request. Kept short, a database back from
+    # an outage is found within seconds, not after a delay that doubled all through it.
     return Pool(
         url, min_size=settings.db_pool_min, max_size=settings.db_pool_max, kwargs=kwargs,
         open=False, name="stockline", timeout=float(settings.db_connect_timeout),
-        hang_seconds=settings.db_hang_seconds,
+        reconnect_timeout=float(2 * settings.db_connect_timeout), hang_seconds=settings.db_hang_seconds,
     )
 
 
