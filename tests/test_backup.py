@@ -224,10 +224,10 @@ exit 1
 
 
 @slow
-def test_a_failed_backup_leaves_the_previous_file_alone(server_url, tmp_path, tmp_path_factory):
+def test_a_failed_backup_leaves_the_previous_file_alone(database_url, tmp_path, tmp_path_factory):
     previous = tmp_path / "stockline.dump"
     previous.write_bytes(b"yesterday's backup")
-    gone = db.with_database(server_url, "stockline_backup_no_such_database")
+    gone = db.with_database(database_url, "stockline_backup_no_such_database")
     result = stockline(gone, "db", "backup", str(previous))
     assert result.returncode == 1
     one_line_error(result)
@@ -237,7 +237,7 @@ def test_a_failed_backup_leaves_the_previous_file_alone(server_url, tmp_path, tm
     script.chmod(0o755)
     failing = backup.Tool(script, 99, "99.0", embedded=False)
     with pytest.raises(StocklineError, match="pg_dump failed: connection to server lost"):
-        backup.backup(server_url, previous, tool=failing)
+        backup.backup(database_url, previous, tool=failing)
     assert previous.read_bytes() == b"yesterday's backup"
     assert [p.name for p in tmp_path.iterdir()] == ["stockline.dump"]  # no partial file left
 
@@ -278,8 +278,8 @@ def test_a_system_binary_is_used_only_when_it_is_new_enough():
         backup.choose_tool("pg_dump", 18, tools)
 
 
-def test_the_binaries_chosen_here_can_talk_to_the_test_server(server_url):
-    with db.connect(server_url) as conn:
+def test_the_binaries_chosen_here_can_talk_to_the_test_server(database_url):
+    with db.connect(database_url) as conn:
         major, _ = backup.server_version(conn)
     for name in ("pg_dump", "pg_restore"):
         tools = backup.available_tools(name)

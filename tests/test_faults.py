@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 
 import httpx
@@ -92,6 +94,8 @@ async def under_load(name: str, server: ServerProcess, world, inject: Callable[[
         tokens = await stream.login(http)
     stop = asyncio.Event()
     running = asyncio.create_task(stream.run(stop, tokens))
+    probes = asyncio.create_task(_probe_ready(server, stop))
+    log_start = len(server.log())
     await asyncio.sleep(before)
     fault_start = time.monotonic()
     details = await inject()
@@ -99,14 +103,39 @@ async def under_load(name: str, server: ServerProcess, world, inject: Callable[[
     await asyncio.sleep(after)
     stop.set()
     await running
+    readiness = await probes
     await stream.sweep(tokens)
     figures = {"fault": name} | summarize(stream, fault_start, fault_end) | details
+    figures["ready_during_fault"] = dict(Counter(status for at, status in readiness if fault_start <= at < fault_end))
+    figures["server_log"] = _log_summary(server.log()[log_start:])
     figures |= verify_nothing_lost(stream)
     write_report(name, figures)
     assert stream.unexpected == []
     assert figures["recovered_seconds_after_fault"] is not None
     assert figures["recovered_seconds_after_fault"] < RECOVERY_BOUND, figures
     return stream, figures
+
+
+async def _probe_ready(server: ServerProcess, stop: asyncio.Event) -> list[tuple[float, str]]:
+    """/ready every half second, as a load balancer would, on a fresh connection each time."""
+    seen = []
+    while not stop.is_set():
+        at = time.monotonic()
+        try:
+            async with httpx.AsyncClient(timeout=10) as http:
+                status = str((await http.get(f"{server.base_url}/ready")).status_code)
+        except httpx.TransportError as exc:
+            status = type(exc).__name__
+        seen.append((at, status))
+        await asyncio.sleep(0.5)
+    return seen
+
+
+def _log_summary(text: str) -> dict[str, int]:
+    """The server's own log lines (not uvicorn's), counted by what they say."""
+    lines = [re.sub(r"\d+|0x[0-9a-f]+", "N", line)[:110] for line in text.splitlines()
+             if line.strip() and not line.startswith(("INFO:", "\t", " "))]
+    return dict(Counter(lines).most_common(8))
 
 
 def _ready(server: ServerProcess) -> bool:

@@ -132,6 +132,9 @@ async def test_metrics_count_requests_by_route_template_and_status(client):
     assert 'stockline_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/health"}' in text
     assert re.search(r"^stockline_db_pool_max 5\.0$", text, re.MULTILINE)
     assert re.search(r"^stockline_db_pool_connections \d", text, re.MULTILINE)
+    assert 'stockline_http_errors_total{code="not_found",status="404"} 1.0' in text
+    for failures in ("connect_errors", "connections_lost", "pool_timeouts", "connections_cut", "pool_drains"):
+        assert re.search(rf"^stockline_db_{failures}_total 0\.0$", text, re.MULTILINE), failures
 
 
 async def test_openapi_docs_are_served(client):

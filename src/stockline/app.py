@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pool = db.create_pool(settings, url)
         await pool.open(wait=False)  # start even if the database is down; /ready tells
         app.state.pool = pool
+        app.state.metrics.watch_pool(pool)
         app.state.catalog_cache = create_response_cache(settings)
         app.state.catalog_version = CatalogVersion(url, settings.db_connect_timeout)
         await app.state.catalog_version.start()

@@ -203,15 +203,17 @@ def session_options(settings: Settings) -> str:
             f"-c idle_in_transaction_session_timeout={settings.db_statement_timeout}s")
 
 
-def cut_connection(conn: psycopg.AsyncConnection | None, seconds: float) -> None:
+def cut_connection(conn: psycopg.AsyncConnection | None, seconds: float) -> bool:
     """Shut down the connection's socket, as the kernel's TCP timeout would: whatever waits
     on it fails at once with OperationalError. Cancelling the waiting task instead would
-    make psycopg send a cancel request over the same silent network and wait 10 s more."""
+    make psycopg send a cancel request over the same silent network and wait 10 s more.
+    False when there was nothing to cut."""
     if conn is None or conn.closed:
-        return
+        return False
     log.warning("the database did not answer within %.0f s: cutting the connection", seconds)
     with suppress(OSError), socket.socket(fileno=os.dup(conn.pgconn.socket)) as sock:
         sock.shutdown(socket.SHUT_RDWR)
+    return True
 
 
 class Pool(AsyncConnectionPool):
@@ -223,14 +225,15 @@ class Pool(AsyncConnectionPool):
     def __init__(self, *args: Any, hang_seconds: float, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.hang_seconds = hang_seconds
+        self.cuts = 0  # connections the watchdog cut
+        self.drains = 0
         self._drained = 0.0
 
     @asynccontextmanager
     async def connection(self, timeout: float | None = None,  # noqa: ASYNC109 - the pool's signature
                          ) -> AsyncIterator[psycopg.AsyncConnection]:
         held: list[psycopg.AsyncConnection] = []
-        watchdog = asyncio.get_running_loop().call_later(
-            self.hang_seconds, lambda: cut_connection(held[0] if held else None, self.hang_seconds))
+        watchdog = asyncio.get_running_loop().call_later(self.hang_seconds, self._cut, held)
         try:
             async with super().connection(timeout) as conn:
                 held.append(conn)
@@ -243,6 +246,10 @@ class Pool(AsyncConnectionPool):
         finally:
             watchdog.cancel()
 
+    def _cut(self, held: list[psycopg.AsyncConnection]) -> None:
+        if held and cut_connection(held[0], self.hang_seconds):
+            self.cuts += 1
+
     async def drain_dead(self) -> None:
         """A connection died: its idle siblings most likely did too. Replace them all (at
         most once a second, however many requests notice)."""
@@ -250,6 +257,7 @@ class Pool(AsyncConnectionPool):
         if now - self._drained < self._DRAIN_INTERVAL_SECONDS:
             return
         self._drained = now
+        self.drains += 1
         log.warning("a database connection was lost; replacing the pool's idle connections")
         await self.drain()
 

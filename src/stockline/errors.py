@@ -97,6 +97,9 @@ def error_response(status: int, code: str, message: str, details: Any = None,
 def _answer(request: Request, status: int, code: str, message: str, details: Any = None,
             headers: dict[str, str] | None = None) -> Response:
     """JSON, or the web UI's error page for a browser asking for a page (not /api)."""
+    metrics = getattr(request.app.state, "metrics", None)
+    if metrics is not None:
+        metrics.errors.labels(str(status), code).inc()
     html_page = getattr(request.app.state, "html_error_page", None)
     if (html_page is not None and not request.url.path.startswith("/api")
             and "text/html" in request.headers.get("accept", "")):

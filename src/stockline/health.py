@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import psycopg
@@ -16,14 +17,20 @@ from stockline.errors import error_response
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
 
-_PROBE_TIMEOUT_SECONDS = 2.0
+_PROBE_SECONDS = 2.0
 
 
 async def _missing_tables(request: Request) -> list[str] | None:
     """Tables the schema lacks, or None when the database does not answer."""
+    loop = asyncio.get_running_loop()
     try:
-        async with request.app.state.pool.connection(timeout=_PROBE_TIMEOUT_SECONDS) as conn:
-            rows = await db.fetch_all(conn, db.MISSING_TABLES_SQL, (list(db.TABLES),))
+        async with request.app.state.pool.connection(timeout=_PROBE_SECONDS) as conn:
+            # a probe answers within its timeout even when the database has gone silent
+            watchdog = loop.call_later(_PROBE_SECONDS, db.cut_connection, conn, _PROBE_SECONDS)
+            try:
+                rows = await db.fetch_all(conn, db.MISSING_TABLES_SQL, (list(db.TABLES),))
+            finally:
+                watchdog.cancel()
     except (psycopg.Error, PoolTimeout) as exc:
         log.info("database probe failed: %s", type(exc).__name__)
         return None
@@ -53,6 +60,4 @@ async def ready(request: Request) -> Response:
 @router.get("/metrics", summary="Prometheus metrics of this process",
             response_class=Response)
 async def metrics(request: Request) -> Response:
-    state = request.app.state
-    state.metrics.observe_pool(state.pool.get_stats(), state.pool.max_size)
-    return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

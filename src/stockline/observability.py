@@ -11,9 +11,12 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
+from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stockline.db import measure_db_time
@@ -33,23 +36,48 @@ class Metrics:
         self.latency = Histogram(
             "stockline_http_request_duration_seconds", "Time to the response's first byte",
             ("method", "route"), buckets=_LATENCY_BUCKETS, registry=self.registry)
-        self.pool_size = Gauge(
-            "stockline_db_pool_connections", "Connections held by the pool",
-            registry=self.registry)
-        self.pool_available = Gauge(
-            "stockline_db_pool_available", "Idle connections in the pool",
-            registry=self.registry)
-        self.pool_waiting = Gauge(
-            "stockline_db_pool_waiting", "Requests waiting for a connection",
-            registry=self.registry)
-        self.pool_max = Gauge(
-            "stockline_db_pool_max", "Largest size the pool may grow to", registry=self.registry)
+        self.errors = Counter(
+            "stockline_http_errors_total", "Error answers by status and error code "
+            "(503 database_unavailable / busy_retry / database_timeout: the database is failing)",
+            ("status", "code"), registry=self.registry)
 
-    def observe_pool(self, stats: dict[str, int], max_size: int) -> None:
-        self.pool_size.set(stats.get("pool_size", 0))
-        self.pool_available.set(stats.get("pool_available", 0))
-        self.pool_waiting.set(stats.get("requests_waiting", 0))
-        self.pool_max.set(max_size)
+    def watch_pool(self, pool: Any) -> None:
+        """Report the database pool's state and its failures at every scrape."""
+        self.registry.register(_PoolCollector(pool))
+
+
+class _PoolCollector(Collector):
+    """The pool's figures, read when scraped: its size now, and since start-up the failed
+    connects, connections found dead, requests that waited too long for one, connections
+    the watchdog cut and pool drains."""
+
+    _GAUGES = (
+        ("stockline_db_pool_connections", "Connections held by the pool", "pool_size"),
+        ("stockline_db_pool_available", "Idle connections in the pool", "pool_available"),
+        ("stockline_db_pool_waiting", "Requests waiting for a connection", "requests_waiting"),
+        ("stockline_db_pool_max", "Largest size the pool may grow to", "pool_max"),
+    )
+    _COUNTERS = (
+        ("stockline_db_connect_errors", "Connection attempts that failed", "connections_errors"),
+        ("stockline_db_connections_lost", "Connections found broken when returned", "connections_lost"),
+        ("stockline_db_pool_timeouts", "Requests that got no connection within DB_CONNECT_TIMEOUT",
+         "requests_errors"),
+    )
+
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+
+    def collect(self) -> Iterator[Metric]:
+        stats = self.pool.get_stats()
+        stats["pool_max"] = self.pool.max_size
+        for name, description, key in self._GAUGES:
+            yield GaugeMetricFamily(name, description, value=stats.get(key, 0))
+        for name, description, key in self._COUNTERS:
+            yield CounterMetricFamily(name, description, value=stats.get(key, 0))
+        yield CounterMetricFamily("stockline_db_connections_cut", "Connections cut because the database "
+                                  "stopped answering on them", value=self.pool.cuts)
+        yield CounterMetricFamily("stockline_db_pool_drains", "Times every idle connection was replaced "
+                                  "after one was found dead", value=self.pool.drains)
 
 
 def _route_template(scope: Scope) -> str:
