@@ -23,8 +23,9 @@ SCREENSHOTS = REPO / "test-output" / "screenshots"
 @contextmanager
 def live_server(settings: Settings) -> Iterator[str]:
     """The app served over real HTTP on 127.0.0.1; yields its base URL."""
+    # idle keep-alive connections as `stockline serve` keeps them: the browser closes first
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, loop="asyncio",
-                            log_level="warning", lifespan="on")
+                            log_level="warning", lifespan="on", timeout_keep_alive=settings.keep_alive_seconds)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="live-server", daemon=True)
     thread.start()

@@ -348,6 +348,9 @@ async def _run(conn: psycopg.AsyncConnection, query: Query | str, params: Any) -
     except psycopg.errors.IntegrityError as exc:
         raise _constraint_error(exc) from exc
     except (pg_errors.LockNotAvailable, pg_errors.QueryCanceled) as exc:  # lock_timeout, statement_timeout
+        limit = "lock_timeout" if isinstance(exc, pg_errors.LockNotAvailable) else "statement_timeout"
+        name = query.name if isinstance(query, Query) else "(inline)"
+        log.warning("%s in query %s: answered 503", limit, name)
         raise _timeout_error(exc) from exc
     finally:
         usage = _db_usage.get()

@@ -16,6 +16,7 @@ connections are refused at once instead of waiting in a backlog nobody will acce
 
 from __future__ import annotations
 
+import copy
 import logging
 
 import uvicorn
@@ -43,11 +44,25 @@ class _Supervisor(Multiprocess):
         super().handle_int()
 
 
+def log_config() -> dict:
+    """uvicorn's logging, with the time, level, logger and process id on every line, and the
+    app's own loggers (stockline, psycopg's pool) in it: with several workers each line
+    says which one wrote it."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["formatters"]["default"] = {
+        "format": "%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"}
+    config["formatters"]["access"]["fmt"] = (
+        '%(asctime)s ACCESS %(client_addr)s - "%(request_line)s" %(status_code)s')
+    config["loggers"]["stockline"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    config["loggers"]["psycopg"] = {"handlers": ["default"], "level": "WARNING", "propagate": False}
+    return config
+
+
 def server_config(settings: Settings, *, host: str, port: int, workers: int,
                   access_log: bool) -> uvicorn.Config:
     return uvicorn.Config(
         APP, factory=True, host=host, port=port, workers=workers, access_log=access_log,
-        log_level="info", proxy_headers=True,
+        log_level="info", log_config=log_config(), proxy_headers=True,
         timeout_keep_alive=settings.keep_alive_seconds,
         timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
     )
