@@ -244,7 +244,8 @@ def _refused(port: int) -> bool:
     return False
 
 
-@pytest.mark.parametrize("server_env", [SERVER_ENV | {"DB_LOCK_TIMEOUT": "30"}])
+# the in-flight order must outwait the lock however long the refusal takes to observe
+@pytest.mark.parametrize("server_env", [SERVER_ENV | {"DB_LOCK_TIMEOUT": "30", "DB_STATEMENT_TIMEOUT": "60"}])
 async def test_sigterm_under_load_finishes_what_it_accepted(server, world):
     """SIGTERM while an order is inside the app (waiting on a lock held until new
     connections are seen refused): that order completes with 201, the server exits 0; a
