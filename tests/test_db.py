@@ -198,6 +198,7 @@ async def test_a_pooled_connection_found_dead_at_begin_is_replaced_and_the_work_
 
         assert await db.run_transaction(pool, work) == 1
         assert runs == 1
+        assert pool.drains == 1  # the idle sibling was replaced too (stockline_db_pool_drains_total)
 
 
 async def test_lock_and_statement_timeouts_answer_503_with_retry_after(settings, conn):
@@ -227,5 +228,6 @@ async def test_a_connection_the_database_stops_answering_on_is_cut(settings, con
             async with pool.connection() as tx:
                 await tx.execute("SELECT pg_sleep(10)")
         assert asyncio.get_running_loop().time() - started < 10
+        assert pool.cuts == 1  # stockline_db_connections_cut_total
         async with pool.connection() as tx:  # the pool goes on with a working connection
             assert await (await tx.execute("SELECT 1")).fetchone() == (1,)

@@ -110,7 +110,6 @@ async def under_load(name: str, server: ServerProcess, world, inject: Callable[[
     figures["server_log"] = _log_summary(server.log()[log_start:])
     figures |= verify_nothing_lost(stream)
     write_report(name, figures)
-    assert stream.unexpected == []
     assert figures["recovered_seconds_after_fault"] is not None
     assert figures["recovered_seconds_after_fault"] < RECOVERY_BOUND, figures
     return stream, figures

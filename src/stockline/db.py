@@ -203,12 +203,12 @@ def session_options(settings: Settings) -> str:
             f"-c idle_in_transaction_session_timeout={settings.db_statement_timeout}s")
 
 
-def cut_connection(conn: psycopg.AsyncConnection | None, seconds: float) -> bool:
+def cut_connection(conn: psycopg.AsyncConnection, seconds: float) -> bool:
     """Shut down the connection's socket, as the kernel's TCP timeout would: whatever waits
     on it fails at once with OperationalError. Cancelling the waiting task instead would
     make psycopg send a cancel request over the same silent network and wait 10 s more.
     False when there was nothing to cut."""
-    if conn is None or conn.closed:
+    if conn.closed:
         return False
     log.warning("the database did not answer within %.0f s: cutting the connection", seconds)
     with suppress(OSError), socket.socket(fileno=os.dup(conn.pgconn.socket)) as sock:
@@ -216,8 +216,23 @@ def cut_connection(conn: psycopg.AsyncConnection | None, seconds: float) -> bool
     return True
 
 
+@contextmanager
+def deadline(conn: psycopg.AsyncConnection, seconds: float,
+             on_cut: Callable[[], None] | None = None) -> Iterator[None]:
+    """Cut `conn` (see `cut_connection`) if the block is still running after `seconds`."""
+    def expire() -> None:
+        if cut_connection(conn, seconds) and on_cut is not None:
+            on_cut()
+
+    timer = asyncio.get_running_loop().call_later(seconds, expire)
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
 class Pool(AsyncConnectionPool):
-    """The app's pool: a watchdog on every use of a connection, and a drain of every idle
+    """The app's pool: a deadline on every use of a connection, and a drain of every idle
     connection when one is found dead (after a restart or a failover all of them are)."""
 
     _DRAIN_INTERVAL_SECONDS = 1.0
@@ -225,30 +240,24 @@ class Pool(AsyncConnectionPool):
     def __init__(self, *args: Any, hang_seconds: float, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.hang_seconds = hang_seconds
-        self.cuts = 0  # connections the watchdog cut
+        self.cuts = 0  # connections cut by the deadline
         self.drains = 0
         self._drained = 0.0
 
     @asynccontextmanager
     async def connection(self, timeout: float | None = None,  # noqa: ASYNC109 - the pool's signature
                          ) -> AsyncIterator[psycopg.AsyncConnection]:
-        held: list[psycopg.AsyncConnection] = []
-        watchdog = asyncio.get_running_loop().call_later(self.hang_seconds, self._cut, held)
-        try:
-            async with super().connection(timeout) as conn:
-                held.append(conn)
+        async with super().connection(timeout) as conn:
+            with deadline(conn, self.hang_seconds, self._count_cut):
                 try:
                     yield conn
                 except psycopg.OperationalError:
                     if conn.broken:
                         await self.drain_dead()
                     raise
-        finally:
-            watchdog.cancel()
 
-    def _cut(self, held: list[psycopg.AsyncConnection]) -> None:
-        if held and cut_connection(held[0], self.hang_seconds):
-            self.cuts += 1
+    def _count_cut(self) -> None:
+        self.cuts += 1
 
     async def drain_dead(self) -> None:
         """A connection died: its idle siblings most likely did too. Replace them all (at

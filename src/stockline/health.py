@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import psycopg
@@ -22,15 +21,11 @@ _PROBE_SECONDS = 2.0
 
 async def _missing_tables(request: Request) -> list[str] | None:
     """Tables the schema lacks, or None when the database does not answer."""
-    loop = asyncio.get_running_loop()
     try:
         async with request.app.state.pool.connection(timeout=_PROBE_SECONDS) as conn:
             # a probe answers within its timeout even when the database has gone silent
-            watchdog = loop.call_later(_PROBE_SECONDS, db.cut_connection, conn, _PROBE_SECONDS)
-            try:
+            with db.deadline(conn, _PROBE_SECONDS):
                 rows = await db.fetch_all(conn, db.MISSING_TABLES_SQL, (list(db.TABLES),))
-            finally:
-                watchdog.cancel()
     except (psycopg.Error, PoolTimeout) as exc:
         log.info("database probe failed: %s", type(exc).__name__)
         return None

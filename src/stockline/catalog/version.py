@@ -69,12 +69,8 @@ class CatalogVersion:
 
     async def _ping(self, conn: psycopg.AsyncConnection) -> None:
         """Raises OperationalError when the connection no longer answers in time."""
-        loop = asyncio.get_running_loop()
-        watchdog = loop.call_later(self.connect_timeout, db.cut_connection, conn, self.connect_timeout)
-        try:
+        with db.deadline(conn, self.connect_timeout):
             await conn.execute("SELECT 1")
-        finally:
-            watchdog.cancel()
 
     async def _listen(self) -> None:
         while True:
