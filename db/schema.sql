@@ -302,3 +302,7 @@ $$;
 -- products; readers put last_value in their cache keys. A sequence, not a row, so writers
 -- never queue on one lock.
 CREATE SEQUENCE IF NOT EXISTS catalog_version;
+-- Listing version: nextval() after a committed change to what a catalog listing shows apart
+-- from stock (products, SKUs, prices, pricing rules); the cached listing skeletons are keyed
+-- by it, so they outlive sales and receipts. See stockline/catalog/version.py.
+CREATE SEQUENCE IF NOT EXISTS catalog_listing_version;

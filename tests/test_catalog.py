@@ -11,6 +11,7 @@ from datetime import date, timedelta
 import pytest
 
 from stockline.auth import passwords
+from stockline.catalog import service
 from stockline.catalog.version import Q as CATALOG_Q
 from stockline.config import Settings
 from stockline.response_cache import RedisResponseCache
@@ -52,7 +53,8 @@ def catalog(conn):
 
 
 def announce_change(conn) -> None:
-    """What every writer does after its commit."""
+    """What a writer that changed products, SKUs or prices does after its commit (a new
+    listing version and a new catalog version)."""
     conn.execute(CATALOG_Q["bump_catalog_version"].sql)
 
 
@@ -191,13 +193,112 @@ async def test_inactive_or_missing_skus_are_404(client, catalog, path):
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
 
 
+def queries_run(response) -> int:
+    return int(re.search(r'desc="(\d+) queries"', response.headers["server-timing"])[1])
+
+
 async def test_a_listing_runs_the_same_few_queries_whatever_its_size(settings, catalog):
     async with serve(settings.with_overrides(log_timing=True, cache_ttl_products=0)) as http:
-        counts = set()
+        counts = []
         for params in ({"limit": 1}, {"limit": 3}, {"limit": 3, "sort": "price"}):
-            timing = (await http.get("/api/products", params=params)).headers["server-timing"]
-            counts.add(int(re.search(r'desc="(\d+) queries"', timing)[1]))
-    assert counts == {1}  # the page itself: the cache version comes by LISTEN/NOTIFY
+            counts.append([queries_run(await http.get("/api/products", params=params)) for _ in range(2)])
+    # the common listing: its skeleton and its stock figures, then only the stock figures (the
+    # skeleton is cached); sorted by price: the page itself. The versions come by LISTEN/NOTIFY.
+    assert counts == [[2, 1], [2, 1], [1, 1]]
+
+
+def page_params(**query) -> dict:
+    defaults = {"customer_id": None, "quantity": 1, "manufacturer": None, "patterns": [], "in_stock": None,
+                "low_stock": None, "sort": "product", "limit": 20, "page": 1}
+    params = defaults | query
+    page = params.pop("page")
+    return params | {"today": TODAY, "sellable_after": TODAY, "offset": (page - 1) * params["limit"]}
+
+
+@pytest.mark.parametrize("query", [
+    {}, {"customer_id": 1}, {"customer_id": 1, "quantity": 10}, {"quantity": 7, "sort": "name"},
+    {"limit": 2, "page": 2}, {"limit": 2, "page": 5}, {"manufacturer": "sandoz"},
+    {"patterns": ["%capsule%"]}, {"customer_id": 2, "sort": "name", "limit": 1},
+])
+async def test_a_cached_skeleton_page_is_the_fully_computed_page(settings, catalog, query):
+    """The common listing from its cached skeleton with the stock figures spliced in is byte
+    for byte the page that page_by_stock_or_price computes whole in one statement."""
+    catalog.execute("UPDATE Products SET description = 'Say \"ah\" \\ take with water' WHERE product_id = 1")
+    announce_change(catalog)
+    whole = catalog.execute(service.Q["page_by_stock_or_price"].sql, page_params(**query)).fetchone()
+    args = {name: query[name] for name in ("page", "limit", "quantity", "manufacturer", "sort") if name in query}
+    patterns = query.get("patterns", [])
+    catalog_query = service.CatalogQuery(search=patterns[0].strip("%") if patterns else None, **args)
+    assert not catalog_query.needs_every_row() and catalog_query.search_patterns() == patterns
+    async with serve(settings.with_overrides(log_timing=True, cache_ttl_products=0)) as http:
+        state = http._transport.app.state
+        bodies = []
+        for _ in range(2):  # the skeleton computed, then the skeleton from the cache
+            rendered = await service.list_products(state.pool, state.catalog_cache, state.catalog_version,
+                                                    state.settings, customer_id=query.get("customer_id"),
+                                                    query=catalog_query)
+            bodies.append(rendered.body.decode())
+        assert len(service._skeleton_caches[state.catalog_version]._entries) == 1
+    assert bodies[0] == bodies[1]
+    assert bodies[0].startswith('{"items":' + whole["items"] + f',"total_items":{whole["total_items"]},')
+
+
+async def test_a_sale_changes_stock_at_once_and_keeps_the_skeleton(settings, catalog):
+    async with serve(settings.with_overrides(log_timing=True)) as http:
+        headers = await bearer(http, "cust_1")
+        versions = http._transport.app.state.catalog_version
+        before = by_sku(await listing(http, headers, limit=3))[1]
+        listing_version = versions.listing
+        order = await http.post("/api/orders", json={"sku_id": 1, "quantity": 4},
+                                headers=headers | {"Idempotency-Key": "skeleton-sale"})
+        assert order.status_code == 201, order.text
+        response = await http.get("/api/products", params={"limit": 3}, headers=headers)
+        after = by_sku(response.json())[1]
+        assert (before["total_on_hand"], after["total_on_hand"]) == (25, 21)  # no waiting
+        assert after["earliest_expiry"] == before["earliest_expiry"]  # 1 of 5 left in A-SOON
+        assert versions.listing == listing_version  # a sale is not a listing change ...
+        assert queries_run(response) == 1  # ... so the skeleton came from the cache
+        order = await http.post("/api/orders", json={"sku_id": 1, "quantity": 1},
+                                headers=headers | {"Idempotency-Key": "skeleton-sale-2"})
+        assert order.status_code == 201, order.text
+        emptied = by_sku(await listing(http, headers, limit=3))[1]
+        assert (emptied["total_on_hand"], emptied["earliest_expiry"]) == (
+            20, (TODAY + timedelta(days=100)).isoformat())
+        catalog.execute("UPDATE Inventory_Batches SET quantity_on_hand = 0 WHERE sku_id = 1")
+        async with http._transport.app.state.pool.connection() as conn:
+            await versions.announce_change(conn)
+        gone = by_sku(await listing(http, headers, limit=3))[1]
+        assert (gone["total_on_hand"], gone["earliest_expiry"], gone["low_stock"]) == (0, None, True)
+        assert versions.listing == listing_version
+
+
+async def test_a_price_rule_or_product_change_replaces_the_skeleton_at_once(settings, catalog):
+    catalog.execute("INSERT INTO Users (username, password_hash, role) VALUES ('boss', %s, 'admin')",
+                    (passwords.hash_password(PASSWORD),))
+    catalog.execute("SELECT setval(pg_get_serial_sequence('pricing_rules', 'rule_id'), 100)")  # past the fixture's
+    async with serve(settings.with_overrides(cache_ttl_products=0)) as http:
+        admin = await bearer(http, "boss")
+        customer = await bearer(http, "cust_2")
+        assert by_sku(await listing(http, customer))[1]["effective_price"] == "10.00"
+        rule = await http.post("/api/admin/pricing/rules", headers=admin, json={
+            "sku_id": 1, "customer_id": 2, "min_quantity": 1, "discount_percentage": "30"})
+        assert rule.status_code == 201, rule.text
+        assert by_sku(await listing(http, customer))[1]["effective_price"] == "7.00"  # no waiting
+        changed = await http.patch(f"/api/admin/pricing/rules/{rule.json()['rule_id']}", headers=admin,
+                                   json={"discount_percentage": "40"})
+        assert changed.status_code == 200, changed.text
+        assert by_sku(await listing(http, customer))[1]["effective_price"] == "6.00"
+        renamed = await http.patch("/api/admin/products/2", headers=admin, json={"name": "Acetaminophen"})
+        assert renamed.status_code == 200, renamed.text
+        assert by_sku(await listing(http, customer))[3]["product_name"] == "Acetaminophen"
+        assert [i["sku_id"] for i in (await listing(http, customer, sort="name"))["items"]] == [3, 1, 2]
+        repriced = await http.patch("/api/admin/skus/2", headers=admin, json={"base_price": "40.00"})
+        assert repriced.status_code == 200, repriced.text
+        assert by_sku(await listing(http, customer))[2]["base_price"] == "40.00"
+        hidden = await http.patch("/api/admin/skus/2", headers=admin, json={"is_active": False})
+        assert hidden.status_code == 200, hidden.text
+        page = await listing(http, customer)
+        assert ([i["sku_id"] for i in page["items"]], page["total_items"]) == ([1, 3], 2)
 
 
 async def test_a_committed_change_reaches_every_worker(settings, catalog):
@@ -220,8 +321,12 @@ async def test_a_worker_sees_its_own_change_at_once(settings, catalog):
         await listing(worker)
         catalog.execute("UPDATE Product_SKUs SET base_price = 13.00 WHERE sku_id = 1")
         async with app.state.pool.connection() as conn:
-            await app.state.catalog_version.announce_change(conn)
+            await app.state.catalog_version.announce_listing_change(conn)
         assert by_sku(await listing(worker))[1]["base_price"] == "13.00"  # no waiting
+        catalog.execute("UPDATE Inventory_Batches SET quantity_on_hand = 1 WHERE batch_no = 'A-LATER'")
+        async with app.state.pool.connection() as conn:
+            await app.state.catalog_version.announce_change(conn)
+        assert by_sku(await listing(worker))[1]["total_on_hand"] == 6
 
 
 async def test_without_its_listener_a_worker_reads_the_version_per_request(settings, catalog):
@@ -233,6 +338,9 @@ async def test_without_its_listener_a_worker_reads_the_version_per_request(setti
         catalog.execute("UPDATE Product_SKUs SET base_price = 14.00 WHERE sku_id = 1")
         announce_change(catalog)
         assert by_sku(await listing(worker))[1]["base_price"] == "14.00"
+        catalog.execute("UPDATE Inventory_Batches SET quantity_on_hand = 2 WHERE batch_no = 'A-LATER'")
+        catalog.execute(CATALOG_Q["bump_stock_version"].sql)
+        assert by_sku(await listing(worker))[1]["total_on_hand"] == 7
 
 
 async def test_etag_and_if_none_match(client, catalog):

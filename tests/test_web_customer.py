@@ -13,6 +13,7 @@ import re
 
 import pytest
 
+from stockline.catalog.version import Q as CATALOG_Q
 from stockline.ordering import quick_order
 from tests.conftest import serve
 from tests.ordering_world import PASSWORD, build_world, ledger_rows, receive, stock
@@ -472,6 +473,7 @@ async def test_pages_run_a_fixed_number_of_queries_whatever_their_rows(world, se
                      "'Maker ' || n FROM generate_series(1, 25) n")
         conn.execute("INSERT INTO Product_SKUs (product_id, sku_code, package_size, unit_type, base_price) "
                      "SELECT 100 + n, 'EX-' || n, '10', 'tablet', 1.00 FROM generate_series(1, 25) n")
+        conn.execute(CATALOG_Q["bump_catalog_version"].sql)  # what the catalog's writers announce
         for n in range(1, 4):
             receive(conn, 1, f"A-MORE-{n}", 20 + n, 2)
         for sku_id, quantity in ((1, 30), (2, 3), (3, 1)):  # SKU 1 drawn from four batches

@@ -55,6 +55,7 @@ class Settings:
     redis_url: str | None = None
     run_index_bootstrap: bool = False
     cache_ttl_products: int = 30
+    cache_ttl_listing: int = 300
     min_shelf_life_days: int = 0
     expiring_soon_days: int = 30
     log_timing: bool = False
@@ -95,6 +96,7 @@ class Settings:
             redis_url=environ.get("REDIS_URL", "").strip() or None,
             run_index_bootstrap=_flag(environ, "RUN_INDEX_BOOTSTRAP", False),
             cache_ttl_products=_int(environ, "CACHE_TTL_PRODUCTS", 30),
+            cache_ttl_listing=_int(environ, "CACHE_TTL_LISTING", 300),
             min_shelf_life_days=_int(environ, "MIN_SHELF_LIFE_DAYS", 0),
             expiring_soon_days=_int(environ, "EXPIRING_SOON_DAYS", 30),
             log_timing=_flag(environ, "LOG_TIMING", False),

@@ -1,5 +1,6 @@
 """Catalog management for the back office: products and SKUs. Every committed change bumps
-the catalog version, so cached catalog pages refresh in every worker at once. Referenced
+the listing version (and with it the catalog version), so cached catalog pages and listing
+skeletons refresh in every worker at once. Referenced
 records are deactivated, not deleted (a delete that something still references is 409)."""
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def _changes(sent: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
 
 async def _write(pool: AsyncConnectionPool, versions: CatalogVersion, settings: Settings, work, read):
     async def after_commit(conn: psycopg.AsyncConnection, key: int | None):
-        await versions.announce_change(conn)
+        await versions.announce_listing_change(conn)
         return None if key is None else await read(conn, key)
 
     return await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=after_commit)

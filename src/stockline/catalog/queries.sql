@@ -5,17 +5,21 @@
 --
 -- Catalog items are rendered as JSON here, not in Python: the listing sends one JSON array
 -- per page, which the service wraps in its envelope without parsing it. The item's shape is
--- the `item` block, written alike in page_by_product, page_by_stock_or_price and sku_detail
--- (keep the three in step): fields in API order, money as text with two places (what
+-- the `item` block, written alike in page_by_stock_or_price and sku_detail, and split in
+-- two around the stock figures in page_by_product (keep the three in step): fields in API order, money as text with two places (what
 -- stockline.pricing.rules.money prints; every amount here has two places at most, so
 -- round() only fixes the scale), dates as ISO 8601 (row_to_json's format whatever DateStyle);
 -- next_tier's effective_price is the net unit price at that tier's discount, rounded half up
 -- to the cent as stockline_price() rounds.
 
 -- name: page_by_product
--- The common listing (sort by product or name, no stock filter): the page is chosen first,
--- then only its rows get stock figures and prices. One row: the total and the page's items
--- as a JSON array ('[]' past the end).
+-- The common listing (sort by product or name, no stock filter), without its stock figures:
+-- the total and the page's items, each rendered as the `item` block renders it but in two
+-- parts, `head` (the fields before total_on_hand, without the closing brace) and `tail`
+-- (the fields after low_stock, without the opening brace), with the SKU and its reorder
+-- level; service.py splices the stock figures (page_stock) in between per request. Nothing
+-- here depends on stock, so the result is cached per listing version (see version.py).
+-- One row; empty arrays past the end.
 WITH matching AS NOT MATERIALIZED (
     SELECT p.product_id, p.name AS product_name, p.manufacturer, p.description, s.sku_id, s.sku_code,
            s.package_size, s.unit_type, s.base_price, s.reorder_level
@@ -36,39 +40,54 @@ WITH matching AS NOT MATERIALIZED (
     (SELECT * FROM matching WHERE %(sort)s::text = 'name'
      ORDER BY lower(product_name), product_id, sku_id LIMIT %(limit)s OFFSET %(offset)s)
 ), priced AS (
-    SELECT page.*, coalesce(stock.total_on_hand, 0) AS total_on_hand, stock.earliest_expiry,
-           price.discount_percentage, price.unit_price, price.line_total, price.rule_id,
-           price.next_tier_min_quantity, price.next_tier_discount
+    SELECT page.*, price.discount_percentage, price.unit_price, price.line_total, price.rule_id,
+           price.next_tier_min_quantity, price.next_tier_discount,
+           CASE WHEN %(sort)s::text = 'name' THEN lower(page.product_name) END AS name_order
     FROM page
-    CROSS JOIN LATERAL (
-        SELECT sum(b.quantity_on_hand)::int AS total_on_hand, min(b.expiry_date) AS earliest_expiry
-        FROM Inventory_Batches AS b
-        WHERE b.sku_id = page.sku_id AND b.quantity_on_hand > 0 AND b.expiry_date > %(sellable_after)s
-    ) AS stock
     CROSS JOIN LATERAL stockline_price(page.sku_id, %(customer_id)s, %(quantity)s, %(today)s,
                                        page.base_price) AS price
+), parts AS (
+    SELECT priced.name_order, priced.product_id, priced.sku_id, priced.reorder_level,
+           left(row_to_json(head)::text, -1) AS head, substr(row_to_json(tail)::text, 2) AS tail
+    FROM priced
+    CROSS JOIN LATERAL (
+        SELECT priced.product_id, priced.product_name, priced.manufacturer, priced.description,
+               priced.sku_id, priced.sku_code, priced.package_size, priced.unit_type,
+               round(priced.base_price, 2)::text AS base_price
+    ) AS head
+    CROSS JOIN LATERAL (
+        SELECT round(priced.unit_price, 2)::text AS effective_price,
+               round(priced.line_total, 2)::text AS line_total,
+               round(priced.discount_percentage, 2)::text AS discount_percentage,
+               priced.rule_id AS applied_rule_id,
+               (SELECT row_to_json(tier) FROM (
+                    SELECT priced.next_tier_min_quantity AS min_quantity,
+                           round(priced.next_tier_discount, 2)::text AS discount_percentage,
+                           round(priced.base_price * (100 - priced.next_tier_discount) / 100, 2)::text
+                               AS effective_price
+                ) AS tier WHERE priced.next_tier_min_quantity IS NOT NULL) AS next_tier
+    ) AS tail
 )
 SELECT (SELECT count(*) FROM matching)::int AS total_items,
-       (SELECT '[' || coalesce(string_agg(row_to_json(item)::text, ',' ORDER BY
-                   CASE WHEN %(sort)s::text = 'name' THEN lower(priced.product_name) END,
-                   priced.product_id, priced.sku_id), '') || ']'
-        FROM priced
-        CROSS JOIN LATERAL (
-            SELECT priced.product_id, priced.product_name, priced.manufacturer, priced.description,
-                   priced.sku_id, priced.sku_code, priced.package_size, priced.unit_type,
-                   round(priced.base_price, 2)::text AS base_price, priced.total_on_hand,
-                   priced.earliest_expiry, priced.total_on_hand < priced.reorder_level AS low_stock,
-                   round(priced.unit_price, 2)::text AS effective_price,
-                   round(priced.line_total, 2)::text AS line_total,
-                   round(priced.discount_percentage, 2)::text AS discount_percentage,
-                   priced.rule_id AS applied_rule_id,
-                   (SELECT row_to_json(tier) FROM (
-                        SELECT priced.next_tier_min_quantity AS min_quantity,
-                               round(priced.next_tier_discount, 2)::text AS discount_percentage,
-                               round(priced.base_price * (100 - priced.next_tier_discount) / 100, 2)::text
-                                   AS effective_price
-                    ) AS tier WHERE priced.next_tier_min_quantity IS NOT NULL) AS next_tier
-        ) AS item) AS items;
+       coalesce(array_agg(parts.sku_id ORDER BY parts.name_order, parts.product_id, parts.sku_id),
+                '{}') AS sku_ids,
+       coalesce(array_agg(parts.reorder_level ORDER BY parts.name_order, parts.product_id, parts.sku_id),
+                '{}') AS reorder_levels,
+       coalesce(array_agg(parts.head ORDER BY parts.name_order, parts.product_id, parts.sku_id),
+                '{}') AS heads,
+       coalesce(array_agg(parts.tail ORDER BY parts.name_order, parts.product_id, parts.sku_id),
+                '{}') AS tails
+FROM parts;
+
+-- name: page_stock
+-- The stock figures of a page's SKUs (SKUs without sellable stock have no row):
+-- total_on_hand, and earliest_expiry as JSON (what row_to_json prints), from the FEFO
+-- index alone.
+SELECT b.sku_id, sum(b.quantity_on_hand)::int AS total_on_hand,
+       to_json(min(b.expiry_date))::text AS earliest_expiry
+FROM Inventory_Batches AS b
+WHERE b.sku_id = ANY(%(sku_ids)s::int[]) AND b.quantity_on_hand > 0 AND b.expiry_date > %(sellable_after)s
+GROUP BY b.sku_id;
 
 -- name: page_by_stock_or_price
 -- Listings that filter or sort on stock or price: stock and price for every matching SKU
@@ -176,14 +195,28 @@ ORDER BY expiry_date, batch_id;
 SELECT EXISTS (SELECT 1 FROM Customers WHERE customer_id = %(customer_id)s) AS found;
 
 -- name: catalog_version
--- The latest catalog version: part of every catalog cache key (see catalog/version.py).
-SELECT last_value AS version FROM catalog_version;
+-- The latest catalog and listing versions: part of the catalog cache keys (see
+-- catalog/version.py). The catalog version is read first: a listing change draws its listing
+-- version before its catalog version, so a reader never pairs a new catalog version with
+-- an old listing version.
+SELECT (SELECT last_value FROM catalog_version) AS version,
+       (SELECT last_value FROM catalog_listing_version) AS listing_version;
 
--- name: bump_catalog_version
--- After a committed change to stock, prices, rules or products: a new version, announced
--- to every worker.
+-- name: bump_stock_version
+-- After a committed change to stock only (a sale, a receipt, an adjustment): a new catalog
+-- version, announced to every worker. The listing version stays.
 SELECT pg_notify('stockline_catalog', v::text), v AS version
 FROM nextval('catalog_version') AS v;
+
+-- name: bump_catalog_version
+-- After a committed change to anything else a listing shows (products, SKUs, prices, pricing
+-- rules, active flags), or when unsure what changed: a new listing version, then a new
+-- catalog version, announced to every worker in that order (a worker that saw the new
+-- catalog version has seen the new listing version too).
+SELECT pg_notify('stockline_listing', l::text), l AS listing_version,
+       v AS version, pg_notify('stockline_catalog', v::text)
+FROM nextval('catalog_listing_version') AS l
+CROSS JOIN LATERAL (SELECT nextval('catalog_version') AS v, l AS after_listing) AS later;
 
 -- name: manufacturers
 -- Manufacturers of the products on sale (with an active SKU), for the catalog's filter.

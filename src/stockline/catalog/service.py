@@ -4,12 +4,23 @@ PostgreSQL renders the items as JSON (see queries.sql), so a page costs Python o
 value to wrap, not a thousand values to parse and print. Rendered pages are cached per
 (customer, query, day, catalog version) — see stockline.response_cache — so the hot path
 is a cache hit (the version comes by LISTEN/NOTIFY).
+
+Below that cache, the common listing (no stock filter, not sorted by stock or price) is
+served in two parts. What changes rarely — which SKUs match, their count, names and prices
+for this customer and quantity, each item rendered around its stock figures — is the
+listing skeleton, cached in this process per (listing version, day, customer, query) for
+CACHE_TTL_LISTING seconds; the listing version moves with products, SKUs, prices and rules
+but not with stock (see catalog/version.py), so a skeleton survives sales and receipts.
+What changes with every sale — the page's stock figures — is read per request by one cheap
+query and spliced in. The body is byte for byte what one statement rendering it whole
+would give (tests/test_catalog.py checks it against page_by_stock_or_price).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import weakref
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -18,6 +29,7 @@ from typing import Any
 from psycopg_pool import AsyncConnectionPool
 
 from stockline import db
+from stockline.cache import TtlCache
 from stockline.catalog.version import CatalogVersion
 from stockline.config import Settings
 from stockline.errors import NotFound
@@ -69,28 +81,101 @@ async def ensure_customer(pool: AsyncConnectionPool, customer_id: int) -> None:
         raise NotFound(f"Customer {customer_id} does not exist")
 
 
-async def list_products(pool: AsyncConnectionPool, cache: ResponseCache, versions: CatalogVersion,
-                        settings: Settings, *, customer_id: int | None,
-                        query: CatalogQuery) -> CachedResponse:
-    today = business_day()
-    version = await versions.current(pool)
-    key = f"catalog:v{version}:{today}:{customer_id}:{query!r}"
-    cached = await cache.get(key)
-    if cached is not None:
-        return cached
-    params = {
-        "customer_id": customer_id, "quantity": query.quantity, "today": today,
-        "sellable_after": sellable_after(settings, today),
+@dataclass(frozen=True)
+class ListingSkeleton:
+    """A page of the common listing without its stock figures: the total, and per item
+    (sku_id, reorder_level, head, tail), head and tail being the item's JSON before
+    total_on_hand and after low_stock."""
+    total_items: int
+    sku_ids: list[int]
+    items: tuple[tuple[int, int, str, str], ...]
+
+    def render(self, stock: dict[int, tuple[int, str]]) -> str:
+        """The items' JSON array with the stock figures spliced in: the low_stock rule as
+        page_by_stock_or_price writes it (total_on_hand < reorder_level)."""
+        parts = []
+        for sku_id, reorder_level, head, tail in self.items:
+            on_hand, earliest_expiry = stock.get(sku_id, (0, "null"))
+            low = "true" if on_hand < reorder_level else "false"
+            parts.append(f'{head},"total_on_hand":{on_hand},"earliest_expiry":{earliest_expiry},'
+                         f'"low_stock":{low},{tail}')
+        return "[" + ",".join(parts) + "]"
+
+
+# one skeleton cache per app (the app makes one CatalogVersion, whose listing version keys it)
+_skeleton_caches: weakref.WeakKeyDictionary[CatalogVersion, TtlCache[ListingSkeleton]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _skeleton_cache(versions: CatalogVersion, settings: Settings) -> TtlCache[ListingSkeleton] | None:
+    if settings.cache_ttl_listing == 0:
+        return None
+    cache = _skeleton_caches.get(versions)
+    if cache is None:
+        cache = _skeleton_caches[versions] = TtlCache(settings.cache_ttl_listing, max_entries=5_000)
+    return cache
+
+
+def _page_params(query: CatalogQuery, customer_id: int | None, today: date, after: date) -> dict[str, Any]:
+    return {
+        "customer_id": customer_id, "quantity": query.quantity, "today": today, "sellable_after": after,
         "manufacturer": query.manufacturer, "patterns": query.search_patterns(), "in_stock": query.in_stock,
         "low_stock": query.low_stock, "sort": query.sort, "limit": query.limit,
         "offset": (query.page - 1) * query.limit,
     }
-    sql = Q["page_by_stock_or_price"] if query.needs_every_row() else Q["page_by_product"]
-    async with pool.connection() as conn:
-        row = await db.fetch_one(conn, sql, params)
-    total = row["total_items"]
+
+
+async def _listing_page(pool: AsyncConnectionPool, skeletons: TtlCache[ListingSkeleton] | None,
+                        listing_version: int, today: date, after: date, customer_id: int | None,
+                        query: CatalogQuery) -> tuple[str, int]:
+    """The common listing's items JSON and total: the skeleton (cached, or computed and
+    cached), then the page's stock figures."""
+    key = (listing_version, today, customer_id, query)
+    skeleton = skeletons.get(key) if skeletons is not None else None
+    if skeleton is None:
+        async with pool.connection() as conn:
+            params = _page_params(query, customer_id, today, after)
+            row = await db.fetch_one(conn, Q["page_by_product"], params)
+            skeleton = ListingSkeleton(row["total_items"], row["sku_ids"], tuple(zip(
+                row["sku_ids"], row["reorder_levels"], row["heads"], row["tails"], strict=True)))
+            stock = await _page_stock(conn, skeleton, after)
+        if skeletons is not None:
+            skeletons.set(key, skeleton)
+    elif skeleton.sku_ids:
+        async with pool.connection() as conn:
+            stock = await _page_stock(conn, skeleton, after)
+    else:
+        stock = {}  # past the end: nothing to ask
+    return skeleton.render(stock), skeleton.total_items
+
+
+async def _page_stock(conn, skeleton: ListingSkeleton, after: date) -> dict[int, tuple[int, str]]:
+    if not skeleton.sku_ids:
+        return {}
+    rows = await db.fetch_all(conn, Q["page_stock"], {"sku_ids": skeleton.sku_ids, "sellable_after": after})
+    return {row["sku_id"]: (row["total_on_hand"], row["earliest_expiry"]) for row in rows}
+
+
+async def list_products(pool: AsyncConnectionPool, cache: ResponseCache, versions: CatalogVersion,
+                        settings: Settings, *, customer_id: int | None,
+                        query: CatalogQuery) -> CachedResponse:
+    today = business_day()
+    version, listing_version = await versions.current_pair(pool)
+    key = f"catalog:v{version}:{today}:{customer_id}:{query!r}"
+    cached = await cache.get(key)
+    if cached is not None:
+        return cached
+    after = sellable_after(settings, today)
+    if query.needs_every_row():
+        async with pool.connection() as conn:
+            row = await db.fetch_one(conn, Q["page_by_stock_or_price"],
+                                     _page_params(query, customer_id, today, after))
+        items, total = row["items"], row["total_items"]
+    else:
+        items, total = await _listing_page(pool, _skeleton_cache(versions, settings), listing_version,
+                                           today, after, customer_id, query)
     rendered = _render_page(
-        row["items"], total_items=total, total_pages=math.ceil(total / query.limit), current_page=query.page,
+        items, total_items=total, total_pages=math.ceil(total / query.limit), current_page=query.page,
         page_size=query.limit, assumed_quantity_for_pricing=query.quantity, customer_id=customer_id,
         search=query.search)
     await cache.set(key, rendered)

@@ -1,11 +1,24 @@
-"""The catalog version this worker knows, kept current by LISTEN/NOTIFY.
+"""The catalog versions this worker knows, kept current by LISTEN/NOTIFY.
 
-Writers call `announce_change` after a commit that touches stock, prices, rules or
-products: it draws the next value of the `catalog_version` sequence and NOTIFYs it. Every
-worker LISTENs on its own connection and keeps the highest value seen, so reading the
-version costs nothing per request, and a change reaches every worker within the time a
-notification takes (about a millisecond on one host). While the listener is down, the
-version is read from the sequence on every request instead: never stale, only slower.
+Two versions, two sequences:
+
+- the catalog version (`catalog_version`) moves on every change a customer could see in
+  the catalog, stock included: a sale, a receipt, an adjustment. Whole rendered responses
+  are cached under it (CACHE_TTL_PRODUCTS).
+- the listing version (`catalog_listing_version`) moves only on changes to what a listing
+  shows apart from stock: which SKUs match a filter, their count, names and prices (products,
+  SKUs, pricing rules, a customer's rules, active flags). The listing skeleton (a page's
+  SKUs, total and items rendered around their stock figures, catalog/service.py) is cached
+  under it, so it survives live ordering traffic.
+
+After a commit, writers call `announce_change` when they changed stock only: the next
+catalog version, NOTIFYed on `stockline_catalog`. Writers that changed anything else call
+`announce_listing_change`: the next catalog version and the next listing version, both
+announced in one statement (a listing change is a catalog change too). Every worker
+LISTENs on its own connection and keeps the highest value seen of each, so reading them
+costs nothing per request, and a change reaches every worker within the time a
+notification takes (about a millisecond on one host). While the listener is down, both are
+read from the sequences on every request instead: never stale, only slower.
 A listener that heard nothing for a few seconds checks that its connection still answers,
 so a connection lost without a word (a network cut, a failover) is noticed within seconds.
 """
@@ -25,6 +38,7 @@ from stockline.sqlfile import queries_beside
 log = logging.getLogger(__name__)
 Q = queries_beside(__file__)
 CHANNEL = "stockline_catalog"
+LISTING_CHANNEL = "stockline_listing"
 _RECONNECT_SECONDS = 1.0
 _QUIET_SECONDS = 5.0  # after this long without a notification, ping the connection
 
@@ -34,6 +48,7 @@ class CatalogVersion:
         self.url = url
         self.connect_timeout = connect_timeout
         self.value = 0
+        self.listing = 0
         self.listening = False
         self._task: asyncio.Task | None = None
         self._ready = asyncio.Event()
@@ -51,21 +66,40 @@ class CatalogVersion:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    def _saw(self, version: int) -> None:
+    def _saw(self, version: int, listing: int | None = None) -> None:
         self.value = max(self.value, version)
+        if listing is not None:
+            self.listing = max(self.listing, listing)
 
-    async def current(self, pool: AsyncConnectionPool) -> int:
-        if self.listening:
-            return self.value
+    async def _read(self, pool: AsyncConnectionPool) -> None:
         async with pool.connection() as conn:
             row = await db.fetch_one(conn, Q["catalog_version"])
-        self._saw(row["version"])
+        self._saw(row["version"], row["listing_version"])
+
+    async def current(self, pool: AsyncConnectionPool) -> int:
+        """The catalog version (moves with stock too)."""
+        if not self.listening:
+            await self._read(pool)
         return self.value
 
+    async def current_pair(self, pool: AsyncConnectionPool) -> tuple[int, int]:
+        """The catalog version and the listing version (which does not move with stock)."""
+        if not self.listening:
+            await self._read(pool)
+        return self.value, self.listing
+
     async def announce_change(self, conn: psycopg.AsyncConnection) -> None:
-        """After a commit: a new version for every worker, this one at once."""
-        row = await db.fetch_one(conn, Q["bump_catalog_version"])
+        """After a commit that changed stock only: a new catalog version for every worker,
+        this one at once."""
+        row = await db.fetch_one(conn, Q["bump_stock_version"])
         self._saw(row["version"])
+
+    async def announce_listing_change(self, conn: psycopg.AsyncConnection) -> None:
+        """After a commit that changed products, SKUs, prices or pricing rules (anything a
+        listing shows but stock): a new catalog version and a new listing version for every
+        worker, this one at once."""
+        row = await db.fetch_one(conn, Q["bump_catalog_version"])
+        self._saw(row["version"], row["listing_version"])
 
     async def _ping(self, conn: psycopg.AsyncConnection) -> None:
         """Raises OperationalError when the connection no longer answers in time."""
@@ -79,14 +113,18 @@ class CatalogVersion:
                         self.url, autocommit=True, application_name="stockline-listener",
                         connect_timeout=self.connect_timeout) as conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
+                    await conn.execute(f"LISTEN {LISTING_CHANNEL}")
                     # read after LISTEN, so a bump between the two is not missed
-                    version = await (await conn.execute(Q["catalog_version"].sql)).fetchone()
-                    self._saw(version[0])
+                    version, listing = await (await conn.execute(Q["catalog_version"].sql)).fetchone()
+                    self._saw(version, listing)
                     self.listening = True
                     self._ready.set()
                     while True:
                         async for notice in conn.notifies(timeout=_QUIET_SECONDS):
-                            self._saw(int(notice.payload))
+                            if notice.channel == LISTING_CHANNEL:
+                                self.listing = max(self.listing, int(notice.payload))
+                            else:
+                                self._saw(int(notice.payload))
                         await self._ping(conn)
             except asyncio.CancelledError:
                 self.listening = False

@@ -132,7 +132,7 @@ async def delete_customer(pool: AsyncConnectionPool, settings: Settings, version
 
     async def after_commit(conn: psycopg.AsyncConnection, rules_deleted: int) -> None:
         if rules_deleted:
-            await versions.announce_change(conn)
+            await versions.announce_listing_change(conn)  # its prices went with its rules
 
     await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=after_commit)
 

@@ -1,6 +1,9 @@
 """Batch management: receive, adjust, write off, edit and delete. Every stock change goes
 through the ledger (`ledger.lock_skus` first, then `ledger.record_movements`), and the
-catalog version is bumped after commit so every worker's catalog shows the new stock."""
+catalog version is bumped after commit so every worker's catalog shows the new stock. Each
+of these changes stock figures only (quantities, an expiry, a batch), never which SKUs a
+listing shows or their prices, so the listing version stays (`announce_change`, not
+`announce_listing_change`: cached listing skeletons survive, see catalog/version.py)."""
 
 from __future__ import annotations
 

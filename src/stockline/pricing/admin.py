@@ -5,8 +5,8 @@
   Writers take a transaction-scoped advisory lock on the key, then look for an overlapping
   rule, then write, so two writers of one key run one after the other and the second sees
   the first (409 naming the rule already there).
-- Every committed change announces a new catalog version, so cached catalog pages in every
-  worker show the new prices at once.
+- Every committed change announces a new listing version (and catalog version), so cached
+  catalog pages and listing skeletons in every worker show the new prices at once.
 - The preview prices a line with stockline.pricing.rules.price_line on the rules of
   stockline.pricing.repo.applicable_rules (the one rule; nothing here chooses a winner) and
   explains the choice: every candidate rule, whether it applies at the quantity, and why the
@@ -133,7 +133,7 @@ async def create_rule(pool: AsyncConnectionPool, settings: Settings, versions: C
         return (await db.fetch_one(conn, Q["insert_rule"], rule))["rule_id"]
 
     async def after_commit(conn: psycopg.AsyncConnection, rule_id: int) -> dict[str, Any]:
-        await versions.announce_change(conn)
+        await versions.announce_listing_change(conn)
         return await _read_rule(conn, rule_id)
 
     return await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=after_commit)
@@ -162,7 +162,7 @@ async def update_rule(pool: AsyncConnectionPool, settings: Settings, versions: C
 
     async def after_commit(conn: psycopg.AsyncConnection, changed: bool) -> dict[str, Any]:
         if changed:
-            await versions.announce_change(conn)
+            await versions.announce_listing_change(conn)
         return await _read_rule(conn, rule_id)
 
     return await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=after_commit)
@@ -176,7 +176,7 @@ async def delete_rule(pool: AsyncConnectionPool, settings: Settings, versions: C
             raise NotFound(f"No pricing rule {rule_id}")
 
     async def after_commit(conn: psycopg.AsyncConnection, _: None) -> None:
-        await versions.announce_change(conn)
+        await versions.announce_listing_change(conn)
 
     await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=after_commit)
 
