@@ -59,7 +59,9 @@ def summarize(run: Run) -> dict[str, Any]:
 
     check = run.facts.get("check")
     accounting = run.facts.get("accounting")
-    invariants_ok = None if check is None else (check["ok"] and (accounting or {}).get("units_match", True))
+    capacity_orders = (accounting or {}).get("order_capacity") or {}
+    invariants_ok = None if check is None else (check["ok"] and (accounting or {}).get("units_match", True)
+                                                and capacity_orders.get("match", True))
     capacity_ratio = _ratio(order_capacity, (place_order or {}).get("tps"))
     goals = [
         {"goal": "zero 5xx responses", "met": responses["5xx"] == 0,
@@ -70,7 +72,10 @@ def summarize(run: Run) -> dict[str, Any]:
              f"{check.get('invariants', 0)} invariants hold" if check["ok"] else
              f"broken: {', '.join(check.get('broken') or ['check did not run'])}")
          + ("" if accounting is None else
-            f"; units {'match' if accounting['units_match'] else 'DO NOT match'}")},
+            f"; units {'match' if accounting['units_match'] else 'DO NOT match'}")
+         + ("" if not capacity_orders else
+            f"; order-capacity orders {'match' if capacity_orders['match'] else 'DO NOT match'} "
+            "the client's 201s")},
         {"goal": "catalog p95 and checkout p95 reported beside their baselines",
          "met": bool(catalog and checkout and (probe or place_order)),
          "detail": (f"catalog p95 {_ms(catalog and catalog['p95_ms'])} vs bare under the same load "
@@ -145,6 +150,13 @@ def _ms(value: float | None) -> str:
     return "n/a" if value is None else f"{value:,.0f} ms"
 
 
+def _fine_ms(value: float | None) -> str:
+    """Milliseconds with a decimal below 10 ms (wrk measures to the microsecond)."""
+    if value is None:
+        return "n/a"
+    return f"{value:.1f} ms" if value < 10 else f"{value:,.0f} ms"
+
+
 def _num(value: float | None, unit: str = "") -> str:
     if value is None:
         return "n/a"
@@ -180,7 +192,7 @@ def render(summary: dict[str, Any]) -> str:
               f"{'/'.join(map(str, facts['load_average_before']))}, after "
               f"{'/'.join(map(str, facts.get('load_average_after', [])))}",
               f"- PostgreSQL {facts.get('postgresql', 'n/a')}; commit {facts['commit']}; "
-              f"locust {facts['locust']}"]
+              f"locust {facts['locust']}" + (f"; {facts['wrk']}" if facts.get("wrk") else "")]
     data = facts.get("data")
     if data:
         counts = data["counts"]
@@ -197,8 +209,11 @@ def render(summary: dict[str, Any]) -> str:
                         else "NOT every user signed in")
                      + f", then {mix['steady_state_s'] or 0:g} s of steady state: latencies and rates are "
                        "from the steady state, counts of responses, failures and 5xx from the whole run")
-    lines.append(f"- capacity phases: {options['capacity_users']} users without think time, "
-                 f"{options['baseline_duration_s']} s each; pgbench: "
+    client = facts.get("capacity_client", "Locust")
+    lines.append(f"- capacity phases on {client}: {options['capacity_users']} "
+                 + ("connections (order capacity: one customer per connection and wrk thread)"
+                    if client == "wrk" else "users")
+                 + f" without think time, {options['baseline_duration_s']} s each; pgbench: "
                  f"{(summary['baselines'].get('pgbench_place_order') or {}).get('clients', 'n/a')} clients, "
                  f"{options['baseline_duration_s']} s")
     lines += ["", "## Goals", "", "| goal | result | figures |", "|---|---|---|"]
@@ -239,15 +254,20 @@ def render(summary: dict[str, Any]) -> str:
             lines.append(f"| pgbench | {label} | {figures['tps']:,.1f} TPS | {_ms(figures.get('p50_ms'))} | "
                          f"{_ms(figures.get('p95_ms'))} | {_ms(figures.get('p99_ms'))} | "
                          f"{figures.get('failed_transactions', 0):,} |")
+    lines += _capacity_cpu(summary)
     lines += ["", f"Where the CPU went during each phase, in cores out of {facts['cpus']} (the rest is "
               "anything else running on the machine, PostgreSQL's background processes included):", ""]
     for name, phase in summary["phases"].items():
         cpu = phase.get("cpu")
         if cpu:
+            client_name = cpu.get("client", "Locust")
+            client_cores = cpu.get("client_cores", cpu.get("locust_cores"))
             lines.append(f"- {name.replace('_', ' ')} ({cpu['wall_s']:g} s): machine "
                          f"{_percent(cpu['machine_busy'])} busy; server {_cores(cpu['server_cores'])}, "
                          f"its PostgreSQL backends {_cores(cpu.get('postgres_cores'))}, "
-                         f"Locust {_cores(cpu['locust_cores'])}, the rest {_cores(cpu['other_cores'])}")
+                         f"{client_name} {_cores(client_cores)} "
+                         f"({_percent(cpu.get('client_share_of_busy'))} of the busy CPU), "
+                         f"the rest {_cores(cpu['other_cores'])}")
     accounting = summary["facts"].get("accounting")
     if accounting:
         lines += ["", "## Orders and stock (every phase of the run)", "",
@@ -259,6 +279,12 @@ def render(summary: dict[str, Any]) -> str:
                   f"{accounting['ledger_sales']:,} sold - {accounting['ledger_returns']:,} returned = "
                   f"{accounting['ledger_sales'] - accounting['ledger_returns']:,}",
                   f"- units sold = stock consumed = ledger: {'yes' if accounting['units_match'] else 'NO'}"]
+        capacity_orders = accounting.get("order_capacity")
+        if capacity_orders:
+            lines.append(f"- order capacity (wrk): {capacity_orders['answered_201']:,} checkouts answered "
+                         f"201, {capacity_orders['in_database']:,} orders in the database since the phase "
+                         f"started (at most {capacity_orders['in_flight_at_the_end']} more allowed: requests "
+                         f"in flight when wrk stopped): {'yes' if capacity_orders['match'] else 'NO'}")
     totals = summary["responses"]
     steady = sum(row["failures"] for row in summary["endpoints"])
     lines += ["", "## Responses", "",
@@ -275,12 +301,50 @@ def render(summary: dict[str, Any]) -> str:
         lines.append(f"- the server log has {tracebacks} tracebacks (server.log)")
     if summary["notes"]:
         lines += ["", "## Notes", ""] + [f"- {note}" for note in summary["notes"]]
+    wrk_phases = client == "wrk"
     lines += ["", "## Files", "",
-              "- `mix.html`, `bare.html`, `capacity.html`: Locust's reports with charts",
-              "- `<phase>_stats.csv`, `_stats_history.csv`, `_failures.csv`, `_exceptions.csv`: Locust's CSV",
+              ("- `mix.html`: Locust's report with charts; `bare.wrk.log`, `capacity.wrk.log`: wrk's output, "
+               "`bare_wrk.json`, `capacity_wrk.json`: what its script counted" if wrk_phases else
+               "- `mix.html`, `bare.html`, `capacity.html`: Locust's reports with charts"),
+              "- `<phase>_stats.csv`, `_stats_history.csv`, `_failures.csv`, `_exceptions.csv`: Locust's CSV"
+              + ("; `bare_failures.csv`, `capacity_failures.csv`: the wrk phases' failures"
+                 if wrk_phases else ""),
               "- `<phase>_outcomes.json`: every status of every request name, whole run",
               "- `check.json`: `stockline check --json`; `server.log`; `summary.json`: all of the above", ""]
     return "\n".join(lines)
+
+
+def _capacity_cpu(summary: dict[str, Any]) -> list[str]:
+    """The capacity phases side by side: throughput, latency, and whose CPU it took (the
+    client's share of the machine's busy CPU says whether the server or the load generator
+    was measured)."""
+    rows = []
+    for name, request in (("bare_capacity", BARE), ("order_capacity", CHECKOUT)):
+        phase = summary["phases"].get(name)
+        if not phase or not phase.get("cpu"):
+            continue
+        cpu, stats = phase["cpu"], phase["stats"]
+        total = sum(row["requests_per_s"] or 0 for row in stats.values())
+        main = stats.get(request, {})
+        orders = f"{main['requests_per_s']:,.1f}" if name == "order_capacity" and main else "-"
+        per_request = ("n/a" if not total or cpu.get("server_cores") is None
+                       else f"{1000 * cpu['server_cores'] / total:.2f}")
+        latency = " / ".join(_fine_ms(main.get(f"p{n}_ms")) for n in (50, 95, 99))
+        rows.append(f"| {name.replace('_', ' ')} | {cpu.get('client', 'Locust')} | {total:,.1f} | {orders} | "
+                    f"{latency} | {_cores(cpu.get('server_cores'))} | {per_request} | "
+                    f"{_cores(cpu.get('postgres_cores'))} | "
+                    f"{_cores(cpu.get('client_cores', cpu.get('locust_cores')))} | "
+                    f"**{_percent(cpu.get('client_share_of_busy'))}** | "
+                    f"{_percent(cpu.get('machine_busy'))} |")
+    if not rows:
+        return []
+    return ["", "Capacity phases: requests/s of every kind, orders/s, latency (p50 / p95 / p99 of "
+            f"`{BARE}`, and of `{CHECKOUT}` in the order phase), and CPU in cores; the client's share is "
+            "its CPU over all the CPU the machine was busy with (a large share means the load generator, "
+            "not the server, set the pace):", "",
+            "| phase | client | req/s | orders/s | p50 / p95 / p99 | server | server CPU ms / request | "
+            "PostgreSQL | client | client share | machine busy |",
+            "|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|", *rows]
 
 
 def write_report(run: Run) -> dict[str, Any]:

@@ -30,8 +30,9 @@ from stockline.accounts.service import create_customer_logins, create_staff_user
 from stockline.config import SeedSettings, get_settings
 from stockline.seeding.service import run_seed
 
+from . import wrk
 from .pgbench import pgbench_place_order, pgbench_select_only
-from .report import write_report
+from .report import BARE, write_report
 
 BENCH_DIR = Path(__file__).resolve().parents[1]
 LOCUSTFILE = BENCH_DIR / "locustfile.py"
@@ -60,6 +61,7 @@ class LoadOptions:
     weights: str = ""
     staff_weights: str = ""
     capacity_users: int = 32
+    capacity_client: str = "auto"  # the capacity phases' load generator: auto (wrk if any), wrk, locust
     baseline_duration_s: int = 20
     pgbench_clients: int | None = None
     baselines: bool = True
@@ -188,6 +190,20 @@ def account(url: str, before: dict[str, Any]) -> dict[str, Any]:
     return figures
 
 
+def capacity_orders(url: str, since: datetime, phase: dict[str, Any]) -> dict[str, Any]:
+    """The wrk order phase's orders as the client saw them (201, and 200 for a checkout
+    sent again after its connection broke) beside the orders the database holds since the
+    phase started: equal, or more by at most the requests still in flight when wrk stopped."""
+    with db.connect(url) as conn:
+        in_db = conn.execute("SELECT count(*) FROM Orders WHERE order_date >= %s", (since,)).fetchone()[0]
+    statuses = phase["outcomes"]["statuses"]
+    seen = (statuses.get("POST /api/checkout", {}).get("201", 0)
+            + sum(statuses.get("POST /api/checkout [200 sent again, same key]", {}).values()))
+    in_flight = phase["outcomes"].get("in_flight_at_the_end", 0)
+    return {"answered_201": seen, "in_database": int(in_db), "in_flight_at_the_end": in_flight,
+            "match": seen <= in_db <= seen + in_flight}
+
+
 def run_check(url: str, out_dir: Path) -> dict[str, Any]:
     """`stockline check --json` on the database, as a user would run it."""
     done = subprocess.run([str(Path(sys.executable).with_name("stockline")), "check", "--json"],
@@ -286,17 +302,19 @@ def _spent(before: dict[int, float], after: dict[int, float]) -> float:
 
 
 def _children_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # waited-for children: the Locust runs
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # waited-for children: the Locust or wrk run
     return usage.ru_utime + usage.ru_stime
 
 
 def measured_cpu(phase: Callable[[], dict[str, Any]], server_pid: int | None,
-                 database: str | None) -> dict[str, Any]:
-    """Run a Locust phase and add where the machine's CPU went meanwhile, in cores: the
-    server's processes, the PostgreSQL backends of the run's database, Locust, and the
-    rest (other work on the machine, PostgreSQL's own background processes)."""
+                 database: str | None, client: str = "Locust") -> dict[str, Any]:
+    """Run a phase (one Locust or wrk process, started and waited for inside `phase`) and add
+    where the machine's CPU went meanwhile, in cores: the server's processes, the PostgreSQL
+    backends of the run's database, the client (the load generator), and the rest (other
+    work on the machine, PostgreSQL's own background processes); and the client's share of
+    the CPU the machine was busy with."""
     started, (busy, total) = time.monotonic(), _machine_ticks()
-    processes, locust = _cpu_by_process(server_pid, database), _children_cpu_seconds()
+    processes, client_before = _cpu_by_process(server_pid, database), _children_cpu_seconds()
     result = phase()
     wall = time.monotonic() - started
     busy_after, total_after = _machine_ticks()
@@ -305,14 +323,16 @@ def measured_cpu(phase: Callable[[], dict[str, Any]], server_pid: int | None,
     busy_share = (busy_after - busy) / (total_after - total) if total_after > total else None
     server_cores = _spent(processes["server"], after["server"]) / wall if server_pid else None
     postgres_cores = _spent(processes["postgres"], after["postgres"]) / wall if database else None
-    locust_cores = (_children_cpu_seconds() - locust) / wall
-    known = [value for value in (server_cores, postgres_cores, locust_cores) if value is not None]
+    client_cores = (_children_cpu_seconds() - client_before) / wall
+    known = [value for value in (server_cores, postgres_cores, client_cores) if value is not None]
+    busy_cores = None if busy_share is None else busy_share * cpus
     result["cpu"] = {
         "wall_s": round(wall, 1), "machine_busy": None if busy_share is None else round(busy_share, 2),
         "server_cores": None if server_cores is None else round(server_cores, 2),
         "postgres_cores": None if postgres_cores is None else round(postgres_cores, 2),
-        "locust_cores": round(locust_cores, 2),
-        "other_cores": None if busy_share is None else round(max(0.0, busy_share * cpus - sum(known)), 2)}
+        "client": client, "client_cores": round(client_cores, 2),
+        "client_share_of_busy": round(client_cores / busy_cores, 3) if busy_cores else None,
+        "other_cores": None if busy_cores is None else round(max(0.0, busy_cores - sum(known)), 2)}
     return result
 
 
@@ -467,13 +487,20 @@ def run_phases(run: Run, base: str, url: str | None, staff: tuple[str, str] | No
                          "no bare-endpoint baseline")
     total_phases = 1 + bare + options.capacity
     number = 0
+    client = run.facts.get("capacity_client", "Locust")
     if bare:
         number += 1
-        say(f"phase {number}/{total_phases}: bare capacity, {options.capacity_users} users on /bench/bare "
-            f"without think time, {options.baseline_duration_s} s ...")
-        run.phases["bare_capacity"] = measured_cpu(lambda: run_locust(
-            "bare", ["BareUser"], options.capacity_users, 100, options.baseline_duration_s, base, env, out),
-            server_pid, database)
+        say(f"phase {number}/{total_phases}: bare capacity, {options.capacity_users} "
+            f"{'connections' if client == 'wrk' else 'users'} on /bench/bare without think time, "
+            f"{options.baseline_duration_s} s ({client}) ...")
+        if client == "wrk":
+            run.phases["bare_capacity"] = measured_cpu(lambda: write_outcomes(out, "bare", wrk.bare_capacity(
+                base, options.capacity_users, options.baseline_duration_s, out, BARE)),
+                server_pid, database, "wrk")
+        else:
+            run.phases["bare_capacity"] = measured_cpu(lambda: run_locust(
+                "bare", ["BareUser"], options.capacity_users, 100, options.baseline_duration_s, base, env,
+                out), server_pid, database)
     number += 1
     probes = PROBE_USERS if bare else 0
     say(f"phase {number}/{total_phases}: the mix, {customers} customers + {staff_users} staff "
@@ -488,20 +515,58 @@ def run_phases(run: Run, base: str, url: str | None, staff: tuple[str, str] | No
         number += 1
         skus = well_stocked_skus(url) if url else []
         say(f"phase {number}/{total_phases}: order capacity, {options.capacity_users} customers filling a "
-            f"3-line cart and checking out without think time, {options.baseline_duration_s} s ...")
-        buyer_env = env | ({"LOAD_BUYER_SKUS": id_ranges(skus)} if len(skus) >= 3 else {})
-        run.phases["order_capacity"] = measured_cpu(lambda: run_locust(
-            "capacity", ["BuyerUser"], options.capacity_users, 50, options.baseline_duration_s, base,
-            buyer_env, out, sign_ins=options.capacity_users), server_pid, database)
+            f"3-line cart and checking out without think time, {options.baseline_duration_s} s "
+            f"({client}) ...")
+        if client == "wrk":
+            buyers = customer_ids(url, options.capacity_users) if url else []
+            tokens, sign_ins = wrk.sign_in_customers(base, buyers, options.password)
+            say(f"  {len(tokens)} of {len(buyers)} customers signed in (before the measured window)")
+            if len(tokens) < options.capacity_users:
+                run.notes.append(f"order capacity: {len(tokens)} customers signed in, not "
+                                 f"{options.capacity_users} (one wrk connection per customer)")
+            run.facts["order_capacity_since"] = stock_snapshot(url)["at"] if url else None
+            run.phases["order_capacity"] = measured_cpu(lambda: write_outcomes(
+                out, "capacity", wrk.order_capacity(base, tokens, skus, options.baseline_duration_s, out,
+                                                    sign_ins)), server_pid, database, "wrk")
+        else:
+            buyer_env = env | ({"LOAD_BUYER_SKUS": id_ranges(skus)} if len(skus) >= 3 else {})
+            run.phases["order_capacity"] = measured_cpu(lambda: run_locust(
+                "capacity", ["BuyerUser"], options.capacity_users, 50, options.baseline_duration_s, base,
+                buyer_env, out, sign_ins=options.capacity_users), server_pid, database)
+
+
+def write_outcomes(out_dir: Path, phase: str, result: dict[str, Any]) -> dict[str, Any]:
+    """A wrk phase's `<phase>_outcomes.json` (every status of every request name) and
+    `<phase>_failures.csv` (each failure's reason and count), as a Locust phase leaves them."""
+    (out_dir / f"{phase}_outcomes.json").write_text(json.dumps(result["outcomes"], indent=2, sort_keys=True))
+    with open(out_dir / f"{phase}_failures.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Method", "Name", "Error", "Occurrences"])
+        for reason, count in sorted(result["outcomes"].get("reasons", {}).items()):
+            name, _, error = reason.rpartition(": ")
+            writer.writerow([name.split(" ", 1)[0], name, error, count])
+    return result
 
 
 def run(options: LoadOptions) -> int:
+    client = capacity_client(options)
+    if client is None:
+        say("error: --capacity-client wrk, and wrk is not installed (apt-get install wrk, or LOAD_WRK=PATH)")
+        return 2
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = options.out_dir or RESULTS_DIR / stamp
     out.mkdir(parents=True, exist_ok=True)
     result = Run(options, out)
     result.facts |= {"cpus": os.cpu_count(), "load_average_before": [round(x, 2) for x in os.getloadavg()],
                      "commit": _git_commit(), "locust": _locust_version()}
+    result.facts["capacity_client"] = client
+    if client == "wrk":
+        result.facts["wrk"] = wrk.wrk_version(wrk.wrk_executable())
+    elif options.capacity_client == "auto":
+        message = ("wrk is not installed (apt-get install wrk): the capacity phases run on Locust, whose own "
+                   "CPU limits them on a small machine (see the client's share in the report)")
+        say(f"note: {message}")
+        result.notes.append(message)
     say(f"load run; results go to {out}")
     remote = options.host is not None
     url: str | None = None
@@ -542,6 +607,9 @@ def run(options: LoadOptions) -> int:
             result.facts["server_log_tracebacks"] = log.count("Traceback")
         if url and before is not None:
             result.facts["accounting"] = account(url, before)
+            if result.facts.get("order_capacity_since") is not None:
+                result.facts["accounting"]["order_capacity"] = capacity_orders(
+                    url, result.facts.pop("order_capacity_since"), result.phases["order_capacity"])
         if url:
             say("running stockline check ...")
             result.facts["check"] = run_check(url, out)
@@ -575,6 +643,16 @@ def run(options: LoadOptions) -> int:
     if failed:
         return 2
     return 0 if summary["hard_goals_met"] else 1
+
+
+def capacity_client(options: LoadOptions) -> str | None:
+    """The capacity phases' load generator: "wrk" or "Locust"; None when wrk was asked for
+    and cannot be run."""
+    if options.capacity_client == "locust":
+        return "Locust"
+    if wrk.wrk_executable() is not None:
+        return "wrk"
+    return None if options.capacity_client == "wrk" else "Locust"
 
 
 def run_pgbench(result: Run, url: str) -> None:

@@ -85,7 +85,8 @@ def cmd_bench_load(args: argparse.Namespace) -> int:
         customers=args.customers, password=args.password, staff_user=args.staff_user,
         staff_password=args.staff_password, staff_share=args.staff_share, think_time=args.think_time,
         staff_think_time=args.staff_think_time, weights=args.weights, staff_weights=args.staff_weights,
-        capacity_users=args.capacity_users, baseline_duration_s=args.baseline_duration,
+        capacity_users=args.capacity_users, capacity_client=args.capacity_client,
+        baseline_duration_s=args.baseline_duration,
         pgbench_clients=args.pgbench_clients, baselines=not args.no_baselines,
         capacity=not args.no_capacity and not args.no_setup and not args.host, out_dir=args.out,
         keep_db=args.keep_db)
@@ -144,6 +145,10 @@ def register(commands) -> None:
                            "expiring_report=1,orders=2")
     load.add_argument("--capacity-users", type=whole_number(1), default=32,
                       help="concurrent users of the capacity phases (default 32)")
+    load.add_argument("--capacity-client", choices=("auto", "wrk", "locust"), default="auto",
+                      help="load generator of the two capacity phases: wrk (a C client, so the server "
+                           "is measured, not the client), locust, or auto: wrk where installed, else "
+                           "Locust with a note (default auto)")
     load.add_argument("--baseline-duration", type=duration, default=20,
                       help="length of each capacity phase and pgbench run (default 20s)")
     load.add_argument("--pgbench-clients", type=whole_number(1),
