@@ -126,6 +126,24 @@ async def test_expired_and_forged_tokens_are_refused(client, accounts):
     assert response.status_code == 401 and response.json()["error"]["code"] == "invalid_token"
 
 
+def test_a_remembered_token_still_expires_on_time_and_only_its_own_text_is_remembered():
+    now = time.time()
+    token = tokens.issue_token(TEST_SECRET, user_id=7, role="customer", customer_id=3, version=2,
+                               ttl_seconds=60, now=now - 59)  # exp: about a second from now
+    claims = tokens.decode_token(TEST_SECRET, token)
+    assert (claims.user_id, claims.customer_id, claims.version) == (7, 3, 2)
+    assert tokens.decode_token(TEST_SECRET, token) == claims  # remembered
+    with pytest.raises(tokens.Unauthorized, match="not valid"):  # the same token under another key
+        tokens.decode_token("another-secret-that-is-long-enough-000000", token)
+    head, payload, signature = token.split(".")
+    with pytest.raises(tokens.Unauthorized, match="not valid"):  # another signature on the same claims
+        tokens.decode_token(TEST_SECRET, f"{head}.{payload}.{signature[::-1]}")
+    time.sleep(max(0.0, int(now - 59) + 60 - time.time()) + 0.05)
+    with pytest.raises(tokens.Unauthorized) as expired:
+        tokens.decode_token(TEST_SECRET, token)
+    assert expired.value.code == "token_expired"
+
+
 async def test_deactivation_revokes_tokens_within_the_cache_window(settings, accounts, conn):
     async with serve(settings) as first_worker:
         headers = await token_of(first_worker, "cust_1")

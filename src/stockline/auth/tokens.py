@@ -1,6 +1,12 @@
 """Access tokens: JWT, HS256, with sub, role, customer_id, ver (the user's token_version),
 iat and exp. The signature and expiry are checked here; whether the user still holds that
-version is checked per request by the dependencies (with a short cache)."""
+version is checked per request by the dependencies (with a short cache).
+
+A token whose signature checked out is remembered (this process, keyed by the signing key
+and the exact token text, for at most VERIFIED_TTL_SECONDS), so a client sending the same
+token again costs a dictionary lookup and the expiry comparison instead of a base64 decode,
+a JSON parse and an HMAC: about a sixth of a cached catalog page's CPU. Its expiry is still
+checked on every request, exactly as PyJWT checks it."""
 
 from __future__ import annotations
 
@@ -9,10 +15,12 @@ from dataclasses import dataclass
 
 import jwt
 
+from stockline.cache import TtlCache
 from stockline.errors import Unauthorized
 
 ALGORITHM = "HS256"
 _BEARER = {"WWW-Authenticate": "Bearer"}
+VERIFIED_TTL_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -32,14 +40,32 @@ def issue_token(secret: str, *, user_id: int, role: str, customer_id: int | None
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
+# (signing key, token) -> (claims, exp) of tokens whose signature checked out
+_verified: TtlCache[tuple[TokenClaims, int]] = TtlCache(VERIFIED_TTL_SECONDS, max_entries=10_000)
+
+
+def _expired() -> Unauthorized:
+    return Unauthorized("The token has expired; sign in again", code="token_expired", headers=_BEARER)
+
+
 def decode_token(secret: str, token: str) -> TokenClaims:
+    key = (secret, token)
+    known = _verified.get(key)
+    if known is not None:
+        claims, expires = known
+        if expires <= time.time():  # PyJWT's test, leeway 0
+            _verified.discard(key)
+            raise _expired()
+        return claims
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM],
-                            options={"require": ["sub", "exp", "iat"]})
-        return TokenClaims(int(claims["sub"]), str(claims["role"]), claims.get("customer_id"),
-                           int(claims.get("ver", 0)), int(claims["iat"]))
+        payload = jwt.decode(token, secret, algorithms=[ALGORITHM],
+                             options={"require": ["sub", "exp", "iat"]})
+        claims = TokenClaims(int(payload["sub"]), str(payload["role"]), payload.get("customer_id"),
+                             int(payload.get("ver", 0)), int(payload["iat"]))
+        expires = int(payload["exp"])
     except jwt.ExpiredSignatureError:
-        raise Unauthorized("The token has expired; sign in again", code="token_expired",
-                           headers=_BEARER) from None
+        raise _expired() from None
     except (jwt.InvalidTokenError, KeyError, TypeError, ValueError):
         raise Unauthorized("The token is not valid", code="invalid_token", headers=_BEARER) from None
+    _verified.set(key, (claims, expires))
+    return claims
