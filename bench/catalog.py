@@ -11,6 +11,11 @@ alternating:
 - bare:     /bench/bare (50 rows from one indexed SELECT; the baseline)
 - catalog:  /api/products?page=1&limit=50&quantity=1 (CACHE_TTL_PRODUCTS=0, then 30)
 
+"Uncached" is the response cache off (CACHE_TTL_PRODUCTS=0): every request reads the page's
+stock figures from the database, while the listing skeleton (the page's SKUs, total, names
+and prices, keyed by the listing version) stays cached as in production (CACHE_TTL_LISTING's
+default); with a steady catalog and no orders it is computed once per worker.
+
 Each round gives a ratio, catalog req/s over the bare req/s measured next to it; the
 summary gives the median over the rounds. Goals: uncached >= 0.5 x bare, cached >= 2 x
 bare. Needs wrk (apt-get install wrk).
