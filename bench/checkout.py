@@ -90,6 +90,42 @@ def machine_ticks() -> tuple[int, int]:
     return sum(fields[:8]) - idle, sum(fields[:8])
 
 
+def process_cpu_seconds(pids: set[int] | None = None, database: str | None = None) -> dict[int, float]:
+    """CPU seconds so far (user + system) of live processes: those in `pids`, or the
+    PostgreSQL backends serving `database` (its name is in their command line)."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            pid = int(stat.parent.name)
+            if pids is not None and pid not in pids:
+                continue
+            if database is not None and not (
+                    (stat.parent / "comm").read_text().startswith("postgres")
+                    and f" {database} " in (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(
+                        errors="replace")):
+                continue
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            found[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds spent between two process_cpu_seconds() readings (processes alive at both)."""
+    return sum(seconds - before[pid] for pid, seconds in after.items() if pid in before)
+
+
+def server_pids(server: subprocess.Popen) -> set[int]:
+    """The server's processes: the supervisor and its workers."""
+    found = {server.pid}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == server.pid:  # ppid
+                found.add(int(stat.parent.name))
+    return found
+
+
 # --- the database --------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -204,6 +240,8 @@ class HttpResult:
     client_cpu_seconds: float = 0.0  # this process's CPU time during the checkout phases
     busy_ticks: int = 0  # the machine's, during the checkout phases
     total_ticks: int = 0
+    server_cpu_seconds: float = 0.0  # the server's processes, during the checkout phases
+    postgres_cpu_seconds: float = 0.0  # the bench database's backends, during the checkout phases
 
     def figures(self) -> dict:
         return {
@@ -214,6 +252,8 @@ class HttpResult:
             "checkout_seconds": round(self.checkout_seconds, 2), "failed_checkouts": self.failures,
             "cart_requests_per_s": round(self.cart_requests / self.cart_seconds, 1),
             "client_cpu_per_order_ms": round(1000 * self.client_cpu_seconds / max(self.orders, 1), 2),
+            "server_cpu_per_order_ms": round(1000 * self.server_cpu_seconds / max(self.orders, 1), 2),
+            "postgres_cpu_per_order_ms": round(1000 * self.postgres_cpu_seconds / max(self.orders, 1), 2),
             "machine_cpu_busy": round(self.busy_ticks / self.total_ticks, 2) if self.total_ticks else None,
         }
 
@@ -259,7 +299,8 @@ async def check_out(client: httpx.AsyncClient) -> tuple[float, int, str]:
     return elapsed_ms, answer.status_code, code
 
 
-async def http_case(port: int, skus: list[tuple[int, int, int]], duration: float, label: str) -> HttpResult:
+async def http_case(port: int, skus: list[tuple[int, int, int]], duration: float, label: str,
+                    server: set[int], database: str) -> HttpResult:
     # One client (one keep-alive connection) per customer: a single httpx client shared by
     # 64 concurrent requests spends about 3 x the CPU per request in its connection pool,
     # CPU the server and PostgreSQL need on a 2-core machine. Connections idle for 3 s are
@@ -278,11 +319,14 @@ async def http_case(port: int, skus: list[tuple[int, int, int]], duration: float
                                    for client, three in zip(customers, skus, strict=True)))
             cart_seconds = time.perf_counter() - started
             cpu, (busy, total) = cpu_seconds(), machine_ticks()
+            server_cpu, postgres_cpu = process_cpu_seconds(server), process_cpu_seconds(database=database)
             started = time.perf_counter()
             outcomes = await asyncio.gather(*(check_out(client) for client in customers))
             checkout_seconds = time.perf_counter() - started
             busy_after, total_after = machine_ticks()
             cpu, busy, total = cpu_seconds() - cpu, busy_after - busy, total_after - total
+            server_cpu = spent(server_cpu, process_cpu_seconds(server))
+            postgres_cpu = spent(postgres_cpu, process_cpu_seconds(database=database))
             if round_no <= WARMUP_ROUNDS:
                 continue
             result.rounds += 1
@@ -292,6 +336,8 @@ async def http_case(port: int, skus: list[tuple[int, int, int]], duration: float
             result.client_cpu_seconds += cpu
             result.busy_ticks += busy
             result.total_ticks += total
+            result.server_cpu_seconds += server_cpu
+            result.postgres_cpu_seconds += postgres_cpu
             for elapsed_ms, status, code in outcomes:
                 result.latencies_ms.append(elapsed_ms)
                 if status == 201:
@@ -368,17 +414,26 @@ def pgbench(url: str, *, hot: bool, sku_base: int, uid_offset: int, clients: int
     logs = workdir / f"log_{label.replace(' ', '_')}"
     logs.mkdir(exist_ok=True)
     command = [str(pgbench_executable()), "-n", "-M", "prepared", "-c", str(clients), "-j", "2",
-               "-T", str(duration), "-P", "5", "-f", str(script), "-D", f"sku_base={sku_base}",
+               "-T", str(duration), "-P", "1", "-f", str(script), "-D", f"sku_base={sku_base}",
                "-D", f"uid_offset={uid_offset}"]
-    if log:  # every transaction's latency, for p50/p99
+    if log:  # every transaction's latency and end time, for p50/p99 and CPU per transaction
         command += ["-l", f"--log-prefix={logs / 'tx'}"]
     process = subprocess.Popen(command, env=pgbench_env(url), stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, cwd=workdir)
     out = []
+    # The backends' CPU is read at each progress line while pgbench runs (they exit with it):
+    # from the first line to the one a second before the end, beside the transactions the log
+    # shows ending in between.
+    samples: list[tuple[float, dict[int, float]]] = []
+    database = db.database_name(url)
     for line in process.stdout:
         out.append(line)
         if line.startswith("progress:"):
-            say(f"  pgbench {label}: {line.strip()}")
+            seconds = float(line.split()[1])
+            if seconds <= duration - 1:
+                samples.append((time.time(), process_cpu_seconds(database=database)))
+            if seconds % 5 == 0:
+                say(f"  pgbench {label}: {line.strip()}")
     if process.wait() != 0:
         raise RuntimeError(f"pgbench failed:\n{''.join(out)[-3000:]}")
     text = "".join(out)
@@ -388,10 +443,16 @@ def pgbench(url: str, *, hot: bool, sku_base: int, uid_offset: int, clients: int
         "transactions": int(re.search(r"number of transactions actually processed: (\d+)", text)[1]),
         "failed_transactions": int(failed[1]) if failed else 0,
     }
-    latencies_ms = [int(line.split()[2]) / 1000 for path in logs.glob("tx*") for line in path.open()]
-    if latencies_ms:
+    # log line: client transaction latency_us script epoch_s epoch_us (the transaction's end)
+    log_lines = [line.split() for path in logs.glob("tx*") for line in path.open()]
+    if log_lines:
+        latencies_ms = [int(fields[2]) / 1000 for fields in log_lines]
         figures |= {"p50_ms": round(percentile(latencies_ms, 0.50), 2),
                     "p99_ms": round(percentile(latencies_ms, 0.99), 2)}
+        if len(samples) >= 2:
+            (start, before), (end, after) = samples[0], samples[-1]
+            ended = sum(1 for fields in log_lines if start <= int(fields[4]) + int(fields[5]) / 1e6 < end)
+            figures["postgres_cpu_per_tx_ms"] = round(1000 * spent(before, after) / max(ended, 1), 2)
     return figures
 
 
@@ -407,7 +468,8 @@ def run_http(url: str, layout: Layout, args: argparse.Namespace, workdir: Path) 
             for case, hot in (("uncontended", False), ("hot", True)):
                 say(f"HTTP {case}: {args.clients} customers, rounds of cart + checkout, "
                     f"{args.duration} s of checkout ...")
-                result = asyncio.run(http_case(port, layout.http_skus(hot), args.duration, case))
+                result = asyncio.run(http_case(port, layout.http_skus(hot), args.duration, case,
+                                               server_pids(server), db.database_name(url)))
                 results[case] = result.figures()
                 say(f"HTTP {case}: {results[case]}")
             return results
@@ -460,8 +522,16 @@ def print_table(http: dict[str, dict], bench: dict[str, dict], args: argparse.Na
               f"{h['failed_checkouts'] or 'none'}; during checkout the machine's CPUs were "
               f"{busy} busy and this client used {h['client_cpu_per_order_ms']:.1f} ms "
               f"CPU per order; carts: {h['cart_requests_per_s']:,.0f} POST /api/cart per s")
+    print(f"CPU ms per order    {'server':>8}{'PostgreSQL':>12}{'client':>8}   pgbench: PostgreSQL")
+    for case in ("uncontended", "hot"):
+        h, b = http[case], bench[case]
+        print(f"{case:<20}{h['server_cpu_per_order_ms']:>8.2f}{h['postgres_cpu_per_order_ms']:>12.2f}"
+              f"{h['client_cpu_per_order_ms']:>8.2f}   {b.get('postgres_cpu_per_tx_ms', float('nan')):>8.2f}")
     ratio = http["uncontended"]["orders_per_s"] / bench["uncontended"]["tps"]
     print(f"goal: uncontended HTTP >= 0.30 x pgbench: {ratio:.2f} -> {'met' if ratio >= 0.30 else 'MISSED'}")
+    p99 = http["uncontended"]["p99_ms"]
+    print(f"goal: p99 of a checkout with {args.clients} customers at once < 150 ms: {p99:.1f} ms -> "
+          f"{'met' if p99 < 150 else 'MISSED'}")
 
 
 def main() -> int:

@@ -117,11 +117,14 @@ def _is_ddl(query: sqlfile.Query) -> bool:
 @pytest.mark.parametrize(("path", "query"), list(_all_named_queries()))
 def test_every_named_query_is_valid_sql(conn, path, query):
     """EXPLAIN plans each query against the real schema without running it; the file's
-    CREATE statements (staging tables) run first, inside a transaction rolled back after."""
+    CREATE statements (staging tables) run first, inside a transaction rolled back after.
+    A SET LOCAL (nothing to plan) runs there too."""
     with pytest.raises(_RolledBack), conn.transaction():
         for ddl in filter(_is_ddl, sqlfile.load(path).values()):
             conn.execute(ddl.sql)
-        if not _is_ddl(query):
+        if query.sql.lstrip().upper().startswith("SET LOCAL "):
+            conn.execute(query.sql)
+        elif not _is_ddl(query):
             params = {name: None for name in sqlfile.PARAMETER.findall(query.sql)}
             conn.execute("EXPLAIN " + query.sql, params or None)
         raise _RolledBack
@@ -182,22 +185,31 @@ def test_search_index_bootstrap_creates_indexes_or_logs_one_line(conn, caplog):
 
 # --- when the database fails ---------------------------------------------------------------
 
-async def test_a_pooled_connection_found_dead_at_begin_is_replaced_and_the_work_runs_once(settings, conn):
+async def test_a_pooled_connection_found_dead_before_any_answer_is_replaced_and_the_work_done_once(
+        settings, conn):
     seed_minimal(conn)
     async with db.create_pool(settings.with_overrides(db_pool_min=2, db_pool_max=2), settings.database_url) as pool:
         await pool.wait()
         killed = conn.execute("SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity "
                               "WHERE application_name = 'stockline' AND datname = current_database()").fetchone()
         assert killed["n"] == 2  # every pooled connection is dead now
-        runs = 0
+        started = finished = 0
 
         async def work(tx):
-            nonlocal runs
-            runs += 1
-            return (await db.fetch_one(tx, "SELECT count(*) AS n FROM Customers"))["n"]
+            nonlocal started, finished
+            started += 1
+            # BEGIN and this insert travel with the read below: on the dead connection the
+            # read fails before anything ran, and the whole transaction starts again
+            await db.send(tx, "INSERT INTO Customers (name) VALUES ('written once')")
+            row = await db.fetch_one(tx, "SELECT count(*) AS n FROM Customers WHERE name = 'written once'")
+            finished += 1
+            return row["n"]
 
         assert await db.run_transaction(pool, work) == 1
-        assert runs == 1
+        # the pool hands out the dead connection (work starts, its first answer fails) or
+        # finds it dead first (work starts once): either way the work is done once
+        assert finished == 1 and started in (1, 2)
+        assert conn.execute("SELECT count(*) AS n FROM Customers WHERE name = 'written once'").fetchone()["n"] == 1
         assert pool.drains == 1  # the idle sibling was replaced too (stockline_db_pool_drains_total)
 
 

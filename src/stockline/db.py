@@ -35,9 +35,10 @@ from urllib.parse import quote
 
 import psycopg
 from psycopg import errors as pg_errors
+from psycopg import pq
 from psycopg import sql as pgsql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
-from psycopg.rows import dict_row
+from psycopg.rows import RowFactory, dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from stockline.config import Settings
@@ -318,6 +319,7 @@ def measure_db_time() -> Iterator[DbUsage]:
 # constraint name -> what the user is told; anything unlisted gets a generic message
 CONSTRAINT_MESSAGES: dict[str, str] = {
     "inventory_batches_qty_nonneg": "Stock cannot go below zero",
+    "stock_movements_batch_fk": "A stock movement names a batch that does not exist",
     "inventory_batches_sku_batch_no_key": "This SKU already has a batch with that batch number",
     "product_skus_sku_code_key": "Another SKU already uses that SKU code",
     "product_skus_base_price_nonneg": "Base price cannot be negative",
@@ -349,43 +351,136 @@ def _timeout_error(exc: pg_errors.LockNotAvailable | pg_errors.QueryCanceled) ->
                               code="database_timeout", headers={"Retry-After": "2"})
 
 
-async def _run(conn: psycopg.AsyncConnection, query: Query | str, params: Any) -> psycopg.AsyncCursor:
-    sql = query.sql if isinstance(query, Query) else query
-    started = time.perf_counter()
+@contextmanager
+def _translated(name: str) -> Iterator[None]:
+    """Database errors a user can cause or wait out, as domain errors. In a pipeline an
+    error surfaces where an answer is awaited, so `name` is the statement awaited then (the
+    failing one, or one sent after it)."""
     try:
-        return await conn.execute(sql, params)
+        yield
     except psycopg.errors.IntegrityError as exc:
         raise _constraint_error(exc) from exc
     except (pg_errors.LockNotAvailable, pg_errors.QueryCanceled) as exc:  # lock_timeout, statement_timeout
         limit = "lock_timeout" if isinstance(exc, pg_errors.LockNotAvailable) else "statement_timeout"
-        name = query.name if isinstance(query, Query) else "(inline)"
         log.warning("%s in query %s: answered 503", limit, name)
         raise _timeout_error(exc) from exc
+
+
+@contextmanager
+def _timed() -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
     finally:
         usage = _db_usage.get()
         if usage is not None:
-            usage.queries += 1
             usage.seconds += time.perf_counter() - started
+
+
+class Pending:
+    """A statement sent, whose answer is read when needed. Inside `run_transaction` the
+    connection is in pipeline mode: statements sent one after another travel together and
+    their answers come back together, in one round trip, when the first answer is read."""
+
+    def __init__(self, cursor: psycopg.AsyncCursor[Any], name: str) -> None:
+        self._cursor = cursor
+        self.name = name
+
+    async def all(self) -> list[Any]:
+        with _translated(self.name), _timed():
+            rows = await self._cursor.fetchall()
+        _answered()
+        return rows
+
+    async def one(self) -> Any:
+        with _translated(self.name), _timed():
+            row = await self._cursor.fetchone()
+        _answered()
+        return row
+
+    async def rowcount(self) -> int:
+        if self._cursor.pgresult is None:  # still on its way in a pipeline: wait for it
+            with suppress(psycopg.ProgrammingError):  # "no rows to fetch": the answer is in
+                await self.all()
+        return self._cursor.rowcount
+
+
+async def send(conn: psycopg.AsyncConnection, query: Query | str, params: Any = None, *,
+               row_factory: RowFactory | None = None) -> Pending:
+    """Send a statement; read its answer from the Pending (rows are dicts unless
+    `row_factory` says otherwise). Outside a pipeline it has run (and raised) already; in
+    one, an error surfaces at the next answer read or at COMMIT."""
+    name = query.name if isinstance(query, Query) else "(inline)"
+    sql = query.sql if isinstance(query, Query) else query
+    usage = _db_usage.get()
+    if usage is not None:
+        usage.queries += 1
+    cursor = conn.cursor(row_factory=row_factory) if row_factory is not None else conn.cursor()
+    with _translated(name), _timed():
+        await cursor.execute(sql, params)
+    return Pending(cursor, name)
 
 
 async def fetch_all(conn: psycopg.AsyncConnection, query: Query | str,
                     params: Any = None) -> list[dict[str, Any]]:
-    cursor = await _run(conn, query, params)
-    return await cursor.fetchall()
+    return await (await send(conn, query, params)).all()
 
 
 async def fetch_one(conn: psycopg.AsyncConnection, query: Query | str,
                     params: Any = None) -> dict[str, Any] | None:
-    cursor = await _run(conn, query, params)
-    return await cursor.fetchone()
+    return await (await send(conn, query, params)).one()
 
 
 async def execute(conn: psycopg.AsyncConnection, query: Query | str, params: Any = None) -> int:
-    cursor = await _run(conn, query, params)
-    return cursor.rowcount
+    """Run a statement and return its row count (in a pipeline: waits for it; `send` does not)."""
+    return await (await send(conn, query, params)).rowcount()
 
 
 # --- transactions --------------------------------------------------------------------------
+
+@dataclass
+class _Attempt:
+    answered: bool = False  # the server answered a statement of this attempt
+    committing: bool = False  # COMMIT was sent
+    committed: bool = False  # ... and an error came after it had happened
+
+
+_attempt: ContextVar[_Attempt | None] = ContextVar("stockline_tx_attempt", default=None)
+
+
+def _answered() -> None:
+    attempt = _attempt.get()
+    if attempt is not None:
+        attempt.answered = True
+
+
+async def _in_transaction(conn: psycopg.AsyncConnection, attempt: _Attempt,
+                          work: Callable[[psycopg.AsyncConnection], Awaitable[T]],
+                          after_commit: Callable[[psycopg.AsyncConnection, T], Awaitable[R]] | None,
+                          ) -> T | R:
+    """One attempt, pipelined: BEGIN travels with the first statements of `work`, COMMIT
+    with its last ones and with what `after_commit` sends. A transaction that failed is
+    rolled back before the error goes up."""
+    token = _attempt.set(attempt)
+    try:
+        with _translated("(sent with COMMIT)"):
+            async with conn.pipeline():
+                await conn.execute("BEGIN")
+                result = await work(conn)
+                attempt.committing = True
+                await conn.execute("COMMIT")
+                return result if after_commit is None else await after_commit(conn, result)
+    except Exception:
+        if not conn.broken:  # the pipeline has synced: the status is the server's
+            if conn.pgconn.transaction_status == pq.TransactionStatus.IDLE:
+                attempt.committed = attempt.committing
+            else:
+                with suppress(psycopg.Error):
+                    await conn.rollback()
+        raise
+    finally:
+        _attempt.reset(token)
+
 
 async def run_transaction(pool: Pool,
                           work: Callable[[psycopg.AsyncConnection], Awaitable[T]],
@@ -394,21 +489,25 @@ async def run_transaction(pool: Pool,
                           ) -> T | R:
     """Run `work(conn)` in one transaction; retry it whole on serialization failure or
     deadlock, up to `attempts` times with jittered backoff, and on a pooled connection that
-    turns out dead at BEGIN (nothing was sent, so nothing can have happened). `work` must be
-    safe to re-run: it reads everything it decides on inside the transaction.
-    `after_commit(conn, result)` runs once, after the commit, on the same connection (cache
-    bumps, reading the result back) and its value is returned instead. A connection lost
-    after BEGIN is not retried here: the commit may have happened, which only the caller
-    can find out (an Idempotency-Key does)."""
-    for attempt in range(1, attempts + 1):
+    turns out dead before the server answered anything (nothing can have happened). `work`
+    must be safe to re-run: it reads everything it decides on inside the transaction.
+    `after_commit(conn, result)` runs once, after COMMIT is sent, on the same connection
+    (cache bumps, reading the result back): what it sends travels with the COMMIT, what it
+    reads waits for it; its value is returned instead. A connection lost after COMMIT was
+    sent is not retried: whether it happened only the caller can find out (an
+    Idempotency-Key does).
+
+    The connection is in pipeline mode throughout: `send` queues a statement, and the
+    first answer read sends everything queued in one round trip."""
+    for number in range(1, attempts + 1):
         async with pool.connection() as conn:
-            began = False
+            attempt = _Attempt()
             try:
-                async with conn.transaction():
-                    began = True
-                    result = await work(conn)
+                return await _in_transaction(conn, attempt, work, after_commit)
             except _RETRYABLE as exc:
-                if attempt == attempts:
+                if attempt.committed:
+                    raise
+                if number == attempts:
                     log.warning("transaction gave up after %d attempts: %s", attempts,
                                 type(exc).__name__)
                     raise ServiceUnavailable(
@@ -416,13 +515,11 @@ async def run_transaction(pool: Pool,
                         headers={"Retry-After": "1"},
                     ) from exc
             except psycopg.OperationalError:
-                if began or not conn.broken or attempt == attempts:
+                if attempt.answered or attempt.committing or not conn.broken or number == attempts:
                     raise
                 await pool.drain_dead()
                 continue  # a stale connection; take another at once
-            else:
-                return result if after_commit is None else await after_commit(conn, result)
-        await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
+        await asyncio.sleep(random.uniform(0, 0.005 * 2**number))
     raise AssertionError("unreachable")
 
 
@@ -453,3 +550,4 @@ def drop_schema(conn: psycopg.Connection) -> None:
         conn.execute("DROP FUNCTION IF EXISTS product_skus_fill_code() CASCADE")
         conn.execute("DROP FUNCTION IF EXISTS stockline_price(integer, integer, integer, date, numeric)")
         conn.execute("DROP SEQUENCE IF EXISTS catalog_version")
+        conn.execute("DROP SEQUENCE IF EXISTS catalog_listing_version")

@@ -17,9 +17,9 @@ from datetime import date
 from typing import Literal
 
 import psycopg
+from psycopg.rows import class_row
 
 from stockline import db
-from stockline.errors import NotFound
 from stockline.inventory.allocation import SellableBatch
 from stockline.sqlfile import queries_beside
 
@@ -38,18 +38,19 @@ class Movement:
     note: str | None = None
 
 
-async def lock_skus(conn: psycopg.AsyncConnection, sku_ids: Iterable[int]) -> dict[int, bool]:
-    """Lock these SKUs (ascending sku_id) until commit; returns {sku_id: on sale} for those
-    that exist."""
-    rows = await db.fetch_all(conn, Q["lock_skus"], {"sku_ids": sorted(set(sku_ids))})
-    return {row["sku_id"]: row["is_active"] for row in rows}
+async def lock_skus(conn: psycopg.AsyncConnection, sku_ids: Iterable[int]) -> db.Pending:
+    """Lock these SKUs (ascending sku_id) until commit. The answer, read when wanted, is a
+    row per SKU that exists: sku_id, is_active (on sale), sku_code, product_name,
+    package_size, unit_type. Statements sent after this one run once the locks are held."""
+    return await db.send(conn, Q["lock_skus"], {"sku_ids": sorted(set(sku_ids))})
 
 
 async def sellable_batches(conn: psycopg.AsyncConnection, sku_ids: Iterable[int],
-                           sellable_after: date) -> list[SellableBatch]:
-    rows = await db.fetch_all(conn, Q["sellable_batches"], {"sku_ids": sorted(set(sku_ids)),
-                                                            "sellable_after": sellable_after})
-    return [SellableBatch(**row) for row in rows]
+                           sellable_after: date) -> db.Pending:
+    """The SKUs' sellable batches (rows are SellableBatch), in FEFO order."""
+    return await db.send(conn, Q["sellable_batches"],
+                         {"sku_ids": sorted(set(sku_ids)), "sellable_after": sellable_after},
+                         row_factory=class_row(SellableBatch))
 
 
 async def available_stock(conn: psycopg.AsyncConnection, sku_id: int,
@@ -61,14 +62,13 @@ async def available_stock(conn: psycopg.AsyncConnection, sku_id: int,
 
 async def record_movements(conn: psycopg.AsyncConnection, movements: Sequence[Movement]) -> None:
     """Apply and record `movements` (the caller holds the SKU locks). Stock going below zero
-    raises ValidationFailed and the caller's transaction rolls back."""
+    or a movement of a batch that does not exist is an error (a check or foreign key
+    constraint) and the caller's transaction rolls back: in a pipeline, at its next read or
+    at COMMIT, before anything is committed."""
     if not movements:
         return
-    params = {
+    await db.send(conn, Q["record_movements"], {
         "batch_ids": [m.batch_id for m in movements], "deltas": [m.quantity_delta for m in movements],
         "reasons": [m.reason for m in movements], "order_ids": [m.order_id for m in movements],
         "user_ids": [m.user_id for m in movements], "notes": [m.note for m in movements],
-    }
-    written = await db.execute(conn, Q["record_movements"], params)
-    if written != len(movements):
-        raise NotFound("A stock movement names a batch that does not exist")
+    })

@@ -6,7 +6,8 @@
 -- that order). Every transaction that changes stock takes these locks first, so two of them
 -- can never wait on each other in a cycle. NO KEY UPDATE: foreign-key checks of cart and
 -- order rows pointing at the SKU do not wait for it.
-SELECT s.sku_id, s.is_active AND p.is_active AS is_active
+SELECT s.sku_id, s.is_active AND p.is_active AS is_active, s.sku_code, p.name AS product_name,
+       s.package_size, s.unit_type
 FROM Product_SKUs AS s
 JOIN Products AS p USING (product_id)
 WHERE s.sku_id = ANY(%(sku_ids)s::int[])
@@ -32,8 +33,9 @@ WHERE s.sku_id = %(sku_id)s;
 
 -- name: record_movements
 -- The ledger: applies each movement to its batch and writes it, in one statement, so stock
--- and ledger can never disagree. Movements of an unknown batch are left out (the caller
--- compares counts). A result below zero breaks inventory_batches_qty_nonneg.
+-- and ledger can never disagree. A movement of an unknown batch breaks
+-- stock_movements_batch_fk, a result below zero inventory_batches_qty_nonneg: either way the
+-- statement fails whole (the update runs even though nothing reads its rows).
 WITH moves AS (
     SELECT *
     FROM unnest(%(batch_ids)s::int[], %(deltas)s::int[], %(reasons)s::text[], %(order_ids)s::bigint[],
@@ -46,9 +48,7 @@ WITH moves AS (
     SET quantity_on_hand = b.quantity_on_hand + per_batch.delta
     FROM per_batch
     WHERE b.batch_id = per_batch.batch_id
-    RETURNING b.batch_id
 )
 INSERT INTO Stock_Movements (batch_id, quantity_delta, reason, order_id, user_id, note)
 SELECT m.batch_id, m.quantity_delta, m.reason, m.order_id, m.user_id, m.note
-FROM moves AS m
-JOIN updated USING (batch_id);
+FROM moves AS m;

@@ -1,11 +1,14 @@
 """Placing orders: checking out a cart, and direct orders of one line.
 
-One transaction per order: requests with the same Idempotency-Key queue on the key; a
-checkout locks the cart, reads its lines and empties it; then (`_place`) each line is priced
-with the one pricing function, the SKUs are locked in ascending sku_id order, their sellable
-batches re-read under the lock and every line allocated FEFO (all or nothing), and the
-order, its items (one per batch drawn from) and the `sale` movements are written. The
-catalog version is bumped after commit.
+One transaction per order, in three round trips (statements sent together, see
+`db.run_transaction`):
+1. lock the cart (checkout) and the Idempotency-Key, and read the cart's lines;
+2. price the lines with the one pricing function, lock the SKUs in ascending sku_id order
+   (the ledger's rule), read their sellable batches under those locks and draw the order id;
+   then every line is allocated FEFO in Python (all or nothing);
+3. empty the cart, write the order, its items (one per batch drawn from) and the `sale`
+   movements, COMMIT, and announce the new catalog version; the answer is built from what
+   is already in hand, not read back.
 
 An Idempotency-Key makes a retry return the first order (200) instead of placing another;
 the same key with a different request is 409. Keys are per customer.
@@ -16,11 +19,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
 
 from stockline import db
 from stockline.auth.service import CurrentUser
@@ -28,16 +31,13 @@ from stockline.catalog.version import CatalogVersion
 from stockline.config import Settings
 from stockline.errors import Conflict, NotFound, ValidationFailed
 from stockline.inventory import ledger
-from stockline.inventory.allocation import allocate_fefo
+from stockline.inventory.allocation import Allocation, allocate_fefo
 from stockline.inventory.expiry import business_day, sellable_after
-from stockline.ordering.orders import read_order
+from stockline.ordering.orders import order_document, read_order
 from stockline.pricing import repo as pricing_repo
-from stockline.sqlfile import queries_beside
+from stockline.sqlfile import Query, queries_beside
 
 Q = queries_beside(__file__)
-# the insert_order query's item arrays, in the order each item tuple holds them
-_ITEM_COLUMNS = ("sku_ids", "batch_ids", "quantities", "base_prices", "discounts", "sale_prices",
-                 "unit_costs", "rule_ids")
 
 
 @dataclass(frozen=True)
@@ -46,23 +46,35 @@ class PlacedOrder:
     replayed: bool  # True: an Idempotency-Key retry answered with the order placed before
 
 
+@dataclass(frozen=True)
+class _Written:
+    """An order sent to the database with its transaction's COMMIT; `answer` is read after."""
+    answer: db.Pending
+    skus: dict[int, dict[str, Any]]  # lock_skus rows: code, name, package of each SKU
+    prices: dict[int, dict[str, Any]]
+    allocations: dict[int, list[Allocation]]
+
+
 def _fingerprint(kind: str, customer_id: int, lines: dict[int, int]) -> str:
     """What a request asked for, as `<kind>:<digest>`, kept with the order its key placed."""
     canonical = json.dumps([customer_id, sorted(lines.items())], separators=(",", ":"))
     return f"{kind}:{hashlib.sha256(canonical.encode()).hexdigest()}"
 
 
-async def _earlier_order(conn: psycopg.AsyncConnection, customer_id: int, key: str | None,
-                         fingerprint: str, *, emptied_cart: bool = False) -> int | None:
-    """The order an idempotency key was first used for (None: unused, or no key); 409 when it
-    was used for another request. Requests with the same key wait here for each other. A
-    checkout retried after the first one emptied the cart (`emptied_cart`) is a retry of any
-    earlier checkout with that key."""
+async def _lock_key(conn: psycopg.AsyncConnection, customer_id: int, key: str | None) -> db.Pending | None:
+    """Queue requests with the same idempotency key behind each other (until commit); the
+    answer is the order the key was first used for, if any. None: no key."""
     if key is None:
         return None
     params = {"customer_id": customer_id, "idempotency_key": key}
-    await db.execute(conn, Q["lock_idempotency_key"], params)
-    row = await db.fetch_one(conn, Q["order_by_idempotency_key"], params)
+    await db.send(conn, Q["lock_idempotency_key"], params)
+    return await db.send(conn, Q["order_by_idempotency_key"], params)
+
+
+def _earlier_order(row: dict[str, Any] | None, fingerprint: str, *, emptied_cart: bool = False) -> int | None:
+    """The order an idempotency key was first used for (None: unused); 409 when it was used
+    for another request. A checkout retried after the first one emptied the cart
+    (`emptied_cart`) is a retry of any earlier checkout with that key."""
     if row is None:
         return None
     retried_checkout = emptied_cart and row["request_hash"].startswith("checkout:")
@@ -73,80 +85,102 @@ async def _earlier_order(conn: psycopg.AsyncConnection, customer_id: int, key: s
 
 
 async def _place(conn: psycopg.AsyncConnection, settings: Settings, *, customer_id: int, user_id: int,
-                 lines: dict[int, int], key: str | None, fingerprint: str) -> int:
-    """Price, allocate and write one order inside the caller's transaction; its id. Pricing
-    does not depend on stock, so it runs before the SKU locks are taken: the locks are held
-    only while stock is read, allocated and written."""
-    today = business_day()
-    prices = await pricing_repo.price_lines(conn, lines=lines, customer_id=customer_id, on=today)
-    on_sale = await ledger.lock_skus(conn, lines)
-    missing = sorted(set(lines) - set(on_sale))
+                 lines: dict[int, int], key: str | None, fingerprint: str, today: date,
+                 before_writing: tuple[tuple[Query, dict[str, Any]], ...] = ()) -> _Written:
+    """Price, lock, allocate and send the writes of one order inside the caller's
+    transaction (`before_writing`: statements to send ahead of them, e.g. emptying the cart).
+    Pricing does not depend on stock, so it is sent before the SKU locks."""
+    prices_sent = await pricing_repo.price_lines(conn, lines=lines, customer_id=customer_id, on=today)
+    skus_sent = await ledger.lock_skus(conn, lines)
+    batches_sent = await ledger.sellable_batches(conn, lines, sellable_after(settings, today))
+    order_id_sent = await db.send(conn, Q["next_order_id"])
+    prices = {row["sku_id"]: row for row in await prices_sent.all()}
+    skus = {row["sku_id"]: row for row in await skus_sent.all()}
+    missing = sorted(set(lines) - set(skus))
     if missing:
         raise NotFound(f"No SKU {', '.join(map(str, missing))}", details={"sku_ids": missing})
-    selling = [sku_id for sku_id in lines if on_sale[sku_id]]
-    batches = await ledger.sellable_batches(conn, selling, sellable_after(settings, today))
-    allocations = allocate_fefo(lines, batches)  # a SKU no longer on sale has no batches: short
-    total = Decimal("0.00")
-    item_rows = []
-    for sku_id, taken in allocations.items():
-        price = prices[sku_id]
-        total += price["line_total"]
-        item_rows += [
-            (sku_id, a.batch.batch_id, a.quantity, price["base_price"], price["discount_percentage"],
-             price["unit_price"], a.batch.cost_price, price["rule_id"])
-            for a in taken]
-    columns = zip(*item_rows, strict=True)
-    items = {name: list(values) for name, values in zip(_ITEM_COLUMNS, columns, strict=True)}
-    row = await db.fetch_one(conn, Q["insert_order"], {
-        "customer_id": customer_id, "user_id": user_id, "total_amount": total, "idempotency_key": key,
-        "request_hash": fingerprint, **items})
-    order_id = row["order_id"]
+    # a SKU no longer on sale offers no batches, so its line is short
+    batches = [batch for batch in await batches_sent.all() if skus[batch.sku_id]["is_active"]]
+    allocations = allocate_fefo(lines, batches)
+    order_id = (await order_id_sent.one())["order_id"]
+    taken = [(sku_id, a) for sku_id, drawn in allocations.items() for a in drawn]
+    for statement, params in before_writing:
+        await db.send(conn, statement, params)
+    answer = await db.send(conn, Q["insert_order"], {
+        "order_id": order_id, "customer_id": customer_id, "user_id": user_id,
+        "total_amount": sum((prices[sku_id]["line_total"] for sku_id in allocations), Decimal("0.00")),
+        "idempotency_key": key, "request_hash": fingerprint,
+        "sku_ids": [sku_id for sku_id, _ in taken], "batch_ids": [a.batch.batch_id for _, a in taken],
+        "quantities": [a.quantity for _, a in taken],
+        "base_prices": [prices[sku_id]["base_price"] for sku_id, _ in taken],
+        "discounts": [prices[sku_id]["discount_percentage"] for sku_id, _ in taken],
+        "sale_prices": [prices[sku_id]["unit_price"] for sku_id, _ in taken],
+        "unit_costs": [a.batch.cost_price for _, a in taken],
+        "rule_ids": [prices[sku_id]["rule_id"] for sku_id, _ in taken]})
     await ledger.record_movements(conn, [
-        ledger.Movement(batch_id, -quantity, "sale", order_id, user_id)
-        for batch_id, quantity in zip(items["batch_ids"], items["quantities"], strict=True)])
-    return order_id
+        ledger.Movement(a.batch.batch_id, -a.quantity, "sale", order_id, user_id) for _, a in taken])
+    return _Written(answer, skus, prices, allocations)
 
 
-async def _run(pool: AsyncConnectionPool, versions: CatalogVersion, settings: Settings, work,
+async def _answer(written: _Written) -> dict[str, Any]:
+    """The placed order as `read_order` would show it, from what the transaction already
+    holds and the insert's answer (ids, dates, names)."""
+    header = await written.answer.one()
+    item_ids = dict(zip(header["item_batch_ids"], header["item_ids"], strict=True))
+    rows = []
+    for sku_id, drawn in written.allocations.items():
+        sku, price = written.skus[sku_id], written.prices[sku_id]
+        rows += [{
+            "order_item_id": item_ids[a.batch.batch_id], "sku_id": sku_id, "sku_code": sku["sku_code"],
+            "product_name": sku["product_name"], "package_size": sku["package_size"],
+            "unit_type": sku["unit_type"], "batch_id": a.batch.batch_id, "batch_no": a.batch.batch_no,
+            "expiry_date": a.batch.expiry_date, "quantity": a.quantity, "base_price": price["base_price"],
+            "discount_percentage": price["discount_percentage"], "sale_price": price["unit_price"],
+            "line_total": price["unit_price"] * a.quantity, "unit_cost": a.batch.cost_price,
+            "pricing_rule_id": price["rule_id"]} for a in drawn]
+    return order_document(header, rows, customer_scoped=True)
+
+
+async def _run(pool: db.Pool, versions: CatalogVersion, settings: Settings, work,
                customer_id: int) -> PlacedOrder:
-    """Run a placing transaction; after commit, bump the catalog version (stock changed) and
-    read the order back."""
-    async def after_commit(conn: psycopg.AsyncConnection, outcome: tuple[int, bool]) -> PlacedOrder:
-        order_id, replayed = outcome
-        if not replayed:
+    """Run a placing transaction. A new order announces a catalog version (stock changed)
+    with its COMMIT and is answered from hand; a replayed one is read back."""
+    async def after_commit(conn: psycopg.AsyncConnection, outcome: _Written | int) -> PlacedOrder:
+        if isinstance(outcome, _Written):
             await versions.announce_change(conn)
-        return PlacedOrder(await read_order(conn, order_id, customer_id=customer_id), replayed)
+            return PlacedOrder(await _answer(outcome), replayed=False)
+        return PlacedOrder(await read_order(conn, outcome, customer_id=customer_id), replayed=True)
 
     return await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=after_commit)
 
 
-async def checkout(pool: AsyncConnectionPool, versions: CatalogVersion, settings: Settings, user: CurrentUser,
+async def checkout(pool: db.Pool, versions: CatalogVersion, settings: Settings, user: CurrentUser,
                    *, idempotency_key: str | None) -> PlacedOrder:
     """Turn the user's cart into one order and empty the cart."""
     customer_id = user.customer_id
     assert customer_id is not None, "checkout is for customers' users"
+    mine = {"user_id": user.user_id}
 
-    async def work(conn: psycopg.AsyncConnection) -> tuple[int, bool]:
-        cart = await db.fetch_one(conn, Q["lock_cart"], {"user_id": user.user_id})
-        rows = await db.fetch_all(conn, Q["cart_items"], {"cart_id": cart["cart_id"]}) if cart else []
-        lines = {row["sku_id"]: row["quantity"] for row in rows}
+    async def work(conn: psycopg.AsyncConnection) -> _Written | int:
+        await db.send(conn, Q["generic_plans"])
+        await db.send(conn, Q["lock_cart"], mine)
+        key_sent = await _lock_key(conn, customer_id, idempotency_key)
+        lines = {row["sku_id"]: row["quantity"] for row in await db.fetch_all(conn, Q["cart_items"], mine)}
         fingerprint = _fingerprint("checkout", customer_id, lines)
-        earlier = await _earlier_order(conn, customer_id, idempotency_key, fingerprint,
-                                       emptied_cart=not lines)
-        if earlier is not None:
-            return earlier, True
+        if key_sent is not None:
+            earlier = _earlier_order(await key_sent.one(), fingerprint, emptied_cart=not lines)
+            if earlier is not None:
+                return earlier
         if not lines:
             raise ValidationFailed("Your cart is empty", code="cart_empty")
-        # emptied first, outside the SKU locks; a refused order rolls this back with the rest
-        await db.execute(conn, Q["clear_cart"], {"user_id": user.user_id})
-        order_id = await _place(conn, settings, customer_id=customer_id, user_id=user.user_id, lines=lines,
-                                key=idempotency_key, fingerprint=fingerprint)
-        return order_id, False
+        return await _place(conn, settings, customer_id=customer_id, user_id=user.user_id, lines=lines,
+                            key=idempotency_key, fingerprint=fingerprint, today=business_day(),
+                            before_writing=((Q["clear_cart"], mine),))
 
     return await _run(pool, versions, settings, work, customer_id)
 
 
-async def place_direct_order(pool: AsyncConnectionPool, versions: CatalogVersion, settings: Settings,
+async def place_direct_order(pool: db.Pool, versions: CatalogVersion, settings: Settings,
                              user: CurrentUser, *, customer_id: int, sku_id: int, quantity: int,
                              idempotency_key: str | None) -> PlacedOrder:
     """One line ordered at once, bypassing the cart. `customer_id` is the caller's own for a
@@ -154,14 +188,16 @@ async def place_direct_order(pool: AsyncConnectionPool, versions: CatalogVersion
     lines = {sku_id: quantity}
     fingerprint = _fingerprint("order", customer_id, lines)
 
-    async def work(conn: psycopg.AsyncConnection) -> tuple[int, bool]:
-        earlier = await _earlier_order(conn, customer_id, idempotency_key, fingerprint)
+    async def work(conn: psycopg.AsyncConnection) -> _Written | int:
+        await db.send(conn, Q["generic_plans"])
+        key_sent = await _lock_key(conn, customer_id, idempotency_key)
+        customer = await db.fetch_one(conn, Q["customer_exists"], {"customer_id": customer_id})
+        earlier = _earlier_order(await key_sent.one(), fingerprint) if key_sent is not None else None
         if earlier is not None:
-            return earlier, True
-        if not (await db.fetch_one(conn, Q["customer_exists"], {"customer_id": customer_id}))["found"]:
+            return earlier
+        if not customer["found"]:
             raise NotFound(f"No customer {customer_id}")
-        order_id = await _place(conn, settings, customer_id=customer_id, user_id=user.user_id, lines=lines,
-                                key=idempotency_key, fingerprint=fingerprint)
-        return order_id, False
+        return await _place(conn, settings, customer_id=customer_id, user_id=user.user_id, lines=lines,
+                            key=idempotency_key, fingerprint=fingerprint, today=business_day())
 
     return await _run(pool, versions, settings, work, customer_id)

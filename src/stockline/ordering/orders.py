@@ -57,10 +57,18 @@ async def read_order(conn: psycopg.AsyncConnection, order_id: int, *, customer_i
                      include_costs: bool = False) -> dict[str, Any]:
     """An order with every allocation (batch and expiry, for recall tracing). A customer
     (customer_id set) sees only their own: another's order is 404, as if it did not exist."""
-    header = await db.fetch_one(conn, Q["order_header"], {"order_id": order_id, "customer_id": customer_id})
-    if header is None:
+    header = await db.send(conn, Q["order_header"], {"order_id": order_id, "customer_id": customer_id})
+    items = await db.send(conn, Q["order_items"], {"order_id": order_id})
+    if (row := await header.one()) is None:
         raise NotFound(f"No order {order_id}")
-    rows = await db.fetch_all(conn, Q["order_items"], {"order_id": order_id})
+    return order_document(row, await items.all(), customer_scoped=customer_id is not None,
+                          include_costs=include_costs)
+
+
+def order_document(header: dict[str, Any], rows: list[dict[str, Any]], *, customer_scoped: bool,
+                   include_costs: bool = False) -> dict[str, Any]:
+    """The order as the API shows it, from its header and its items (in order_items' order
+    and shape): every answer about an order is built here."""
     items = [_item(row, include_costs) for row in rows]
     return {
         "order_id": header["order_id"], "customer_id": header["customer_id"],
@@ -68,7 +76,7 @@ async def read_order(conn: psycopg.AsyncConnection, order_id: int, *, customer_i
         "username": header["username"], "order_date": header["order_date"].isoformat(),
         "status": header["status"], "total_amount": money(header["total_amount"]),
         "updated_at": header["updated_at"].isoformat(),
-        "allowed_transitions": sorted((CUSTOMER_TRANSITIONS if customer_id else TRANSITIONS)
+        "allowed_transitions": sorted((CUSTOMER_TRANSITIONS if customer_scoped else TRANSITIONS)
                                       .get(header["status"], ())),
         "total_units": sum(row["quantity"] for row in rows), "items": items,
     } | (_order_costs(rows, header["total_amount"]) if include_costs else {})

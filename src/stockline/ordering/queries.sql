@@ -43,6 +43,13 @@ DELETE FROM Cart_Items AS ci
 USING Carts AS c
 WHERE ci.cart_id = c.cart_id AND c.user_id = %(user_id)s;
 
+-- name: generic_plans
+-- An order's statements run thousands of times a minute with small arrays of ids: planned
+-- once per connection (prepared), not again for every order as PostgreSQL otherwise does
+-- for `= ANY(array)` conditions, whose custom plans always look cheaper. Their generic
+-- plans find rows by index, except in tables small enough to scan.
+SET LOCAL plan_cache_mode = force_generic_plan;
+
 -- name: lock_cart
 -- Locks the user's cart for checkout, so two checkouts of one cart run one after the other.
 -- Its lines are read by the next statement, whose snapshot then includes whatever the
@@ -50,7 +57,11 @@ WHERE ci.cart_id = c.cart_id AND c.user_id = %(user_id)s;
 SELECT cart_id FROM Carts WHERE user_id = %(user_id)s FOR UPDATE;
 
 -- name: cart_items
-SELECT sku_id, quantity FROM Cart_Items WHERE cart_id = %(cart_id)s ORDER BY sku_id;
+SELECT ci.sku_id, ci.quantity
+FROM Cart_Items AS ci
+JOIN Carts AS c USING (cart_id)
+WHERE c.user_id = %(user_id)s
+ORDER BY ci.sku_id;
 
 -- name: lock_idempotency_key
 -- Requests carrying the same key for one customer run one after the other (until commit),
@@ -62,12 +73,19 @@ SELECT order_id, request_hash
 FROM Orders
 WHERE customer_id = %(customer_id)s AND idempotency_key = %(idempotency_key)s;
 
+-- name: next_order_id
+-- The new order's id, drawn before it is written, so its items and its ledger movements can
+-- be sent together with it.
+SELECT nextval(pg_get_serial_sequence('orders', 'order_id')) AS order_id;
+
 -- name: insert_order
--- An order and its items (one per batch a line drew from) in one statement.
+-- An order and its items (one per batch a line drew from) in one statement; answers the
+-- order's header as order_header does, and each item's id.
 WITH new_order AS (
-    INSERT INTO Orders (customer_id, user_id, total_amount, idempotency_key, request_hash)
-    VALUES (%(customer_id)s, %(user_id)s, %(total_amount)s, %(idempotency_key)s, %(request_hash)s)
-    RETURNING order_id
+    INSERT INTO Orders (order_id, customer_id, user_id, total_amount, idempotency_key, request_hash)
+    VALUES (%(order_id)s, %(customer_id)s, %(user_id)s, %(total_amount)s, %(idempotency_key)s,
+            %(request_hash)s)
+    RETURNING order_id, customer_id, user_id, order_date, status, total_amount, updated_at
 ), items AS (
     INSERT INTO Order_Items (order_id, sku_id, batch_id, quantity_ordered, base_price, discount_percentage,
                              sale_price, unit_cost, pricing_rule_id)
@@ -76,8 +94,14 @@ WITH new_order AS (
          unnest(%(sku_ids)s::int[], %(batch_ids)s::int[], %(quantities)s::int[], %(base_prices)s::numeric[],
                 %(discounts)s::numeric[], %(sale_prices)s::numeric[], %(unit_costs)s::numeric[],
                 %(rule_ids)s::int[]) AS i
+    RETURNING order_item_id, batch_id
 )
-SELECT order_id FROM new_order;
+SELECT o.*,
+       (SELECT c.name FROM Customers AS c WHERE c.customer_id = o.customer_id) AS customer_name,
+       (SELECT u.username FROM Users AS u WHERE u.user_id = o.user_id) AS username,
+       (SELECT array_agg(items.batch_id ORDER BY items.order_item_id) FROM items) AS item_batch_ids,
+       (SELECT array_agg(items.order_item_id ORDER BY items.order_item_id) FROM items) AS item_ids
+FROM new_order AS o;
 
 -- name: customer_exists
 SELECT EXISTS (SELECT 1 FROM Customers WHERE customer_id = %(customer_id)s) AS found;
