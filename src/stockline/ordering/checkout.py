@@ -1,14 +1,15 @@
 """Placing orders: checking out a cart, and direct orders of one line.
 
 One transaction per order, in three round trips (statements sent together, see
-`db.run_transaction`):
-1. lock the cart (checkout) and the Idempotency-Key, and read the cart's lines;
+`db.run_transaction`), eleven statements for a checkout:
+1. BEGIN; draw the order id (begin_order); lock the cart (checkout) and the Idempotency-Key,
+   and read the cart's lines;
 2. price the lines with the one pricing function, lock the SKUs in ascending sku_id order
-   (the ledger's rule), read their sellable batches under those locks and draw the order id;
-   then every line is allocated FEFO in Python (all or nothing);
-3. empty the cart, write the order, its items (one per batch drawn from) and the `sale`
-   movements, COMMIT, and announce the new catalog version; the answer is built from what
-   is already in hand, not read back.
+   (the ledger's rule) and read their sellable batches under those locks; then every line
+   is allocated FEFO in Python (all or nothing);
+3. write the order and its items (one per batch drawn from) emptying the cart, the `sale`
+   movements through the ledger, COMMIT, and announce the new catalog version; the answer
+   is built from what is already in hand, not read back.
 
 An Idempotency-Key makes a retry return the first order (200) instead of placing another;
 the same key with a different request is 409. Keys are per customer.
@@ -19,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -35,7 +35,7 @@ from stockline.inventory.allocation import Allocation, allocate_fefo
 from stockline.inventory.expiry import business_day, sellable_after
 from stockline.ordering.orders import order_document, read_order
 from stockline.pricing import repo as pricing_repo
-from stockline.sqlfile import Query, queries_beside
+from stockline.sqlfile import queries_beside
 
 Q = queries_beside(__file__)
 
@@ -84,16 +84,16 @@ def _earlier_order(row: dict[str, Any] | None, fingerprint: str, *, emptied_cart
     return row["order_id"]
 
 
-async def _place(conn: psycopg.AsyncConnection, settings: Settings, *, customer_id: int, user_id: int,
-                 lines: dict[int, int], key: str | None, fingerprint: str, today: date,
-                 before_writing: tuple[tuple[Query, dict[str, Any]], ...] = ()) -> _Written:
+async def _place(conn: psycopg.AsyncConnection, settings: Settings, *, begun: db.Pending, customer_id: int,
+                 user_id: int, lines: dict[int, int], key: str | None, fingerprint: str,
+                 checked_out_by: int | None = None) -> _Written:
     """Price, lock, allocate and send the writes of one order inside the caller's
-    transaction (`before_writing`: statements to send ahead of them, e.g. emptying the cart).
-    Pricing does not depend on stock, so it is sent before the SKU locks."""
+    transaction (`begun`: its begin_order; `checked_out_by`: the user whose cart the order
+    empties). Pricing does not depend on stock, so it is sent before the SKU locks."""
+    today = business_day()
     prices_sent = await pricing_repo.price_lines(conn, lines=lines, customer_id=customer_id, on=today)
     skus_sent = await ledger.lock_skus(conn, lines)
     batches_sent = await ledger.sellable_batches(conn, lines, sellable_after(settings, today))
-    order_id_sent = await db.send(conn, Q["next_order_id"])
     prices = {row["sku_id"]: row for row in await prices_sent.all()}
     skus = {row["sku_id"]: row for row in await skus_sent.all()}
     missing = sorted(set(lines) - set(skus))
@@ -102,12 +102,11 @@ async def _place(conn: psycopg.AsyncConnection, settings: Settings, *, customer_
     # a SKU no longer on sale offers no batches, so its line is short
     batches = [batch for batch in await batches_sent.all() if skus[batch.sku_id]["is_active"]]
     allocations = allocate_fefo(lines, batches)
-    order_id = (await order_id_sent.one())["order_id"]
+    order_id = (await begun.one())["order_id"]
     taken = [(sku_id, a) for sku_id, drawn in allocations.items() for a in drawn]
-    for statement, params in before_writing:
-        await db.send(conn, statement, params)
     answer = await db.send(conn, Q["insert_order"], {
-        "order_id": order_id, "customer_id": customer_id, "user_id": user_id,
+        "order_id": order_id, "checked_out_by": checked_out_by, "customer_id": customer_id,
+        "user_id": user_id,
         "total_amount": sum((prices[sku_id]["line_total"] for sku_id in allocations), Decimal("0.00")),
         "idempotency_key": key, "request_hash": fingerprint,
         "sku_ids": [sku_id for sku_id, _ in taken], "batch_ids": [a.batch.batch_id for _, a in taken],
@@ -162,7 +161,7 @@ async def checkout(pool: db.Pool, versions: CatalogVersion, settings: Settings, 
     mine = {"user_id": user.user_id}
 
     async def work(conn: psycopg.AsyncConnection) -> _Written | int:
-        await db.send(conn, Q["generic_plans"])
+        begun = await db.send(conn, Q["begin_order"])
         await db.send(conn, Q["lock_cart"], mine)
         key_sent = await _lock_key(conn, customer_id, idempotency_key)
         lines = {row["sku_id"]: row["quantity"] for row in await db.fetch_all(conn, Q["cart_items"], mine)}
@@ -173,9 +172,9 @@ async def checkout(pool: db.Pool, versions: CatalogVersion, settings: Settings, 
                 return earlier
         if not lines:
             raise ValidationFailed("Your cart is empty", code="cart_empty")
-        return await _place(conn, settings, customer_id=customer_id, user_id=user.user_id, lines=lines,
-                            key=idempotency_key, fingerprint=fingerprint, today=business_day(),
-                            before_writing=((Q["clear_cart"], mine),))
+        return await _place(conn, settings, begun=begun, customer_id=customer_id, user_id=user.user_id,
+                            lines=lines, key=idempotency_key, fingerprint=fingerprint,
+                            checked_out_by=user.user_id)
 
     return await _run(pool, versions, settings, work, customer_id)
 
@@ -189,7 +188,7 @@ async def place_direct_order(pool: db.Pool, versions: CatalogVersion, settings: 
     fingerprint = _fingerprint("order", customer_id, lines)
 
     async def work(conn: psycopg.AsyncConnection) -> _Written | int:
-        await db.send(conn, Q["generic_plans"])
+        begun = await db.send(conn, Q["begin_order"])
         key_sent = await _lock_key(conn, customer_id, idempotency_key)
         customer = await db.fetch_one(conn, Q["customer_exists"], {"customer_id": customer_id})
         earlier = _earlier_order(await key_sent.one(), fingerprint) if key_sent is not None else None
@@ -197,7 +196,7 @@ async def place_direct_order(pool: db.Pool, versions: CatalogVersion, settings: 
             return earlier
         if not customer["found"]:
             raise NotFound(f"No customer {customer_id}")
-        return await _place(conn, settings, customer_id=customer_id, user_id=user.user_id, lines=lines,
-                            key=idempotency_key, fingerprint=fingerprint, today=business_day())
+        return await _place(conn, settings, begun=begun, customer_id=customer_id, user_id=user.user_id,
+                            lines=lines, key=idempotency_key, fingerprint=fingerprint)
 
     return await _run(pool, versions, settings, work, customer_id)

@@ -43,12 +43,15 @@ DELETE FROM Cart_Items AS ci
 USING Carts AS c
 WHERE ci.cart_id = c.cart_id AND c.user_id = %(user_id)s;
 
--- name: generic_plans
--- An order's statements run thousands of times a minute with small arrays of ids: planned
--- once per connection (prepared), not again for every order as PostgreSQL otherwise does
--- for `= ANY(array)` conditions, whose custom plans always look cheaper. Their generic
--- plans find rows by index, except in tables small enough to scan.
-SET LOCAL plan_cache_mode = force_generic_plan;
+-- name: begin_order
+-- The first statement of a placing transaction. It draws the new order's id, so the order,
+-- its items and its ledger movements can be sent together later. And the order's statements
+-- run thousands of times a minute with small arrays of ids: they are to be planned once per
+-- connection (prepared), not again for every order as PostgreSQL otherwise does for
+-- `= ANY(array)` conditions, whose custom plans always look cheaper (SET LOCAL, as a
+-- function). Their generic plans find rows by key, except in tables small enough to scan.
+SELECT nextval(pg_get_serial_sequence('orders', 'order_id')) AS order_id,
+       set_config('plan_cache_mode', 'force_generic_plan', true) AS plan_cache_mode;
 
 -- name: lock_cart
 -- Locks the user's cart for checkout, so two checkouts of one cart run one after the other.
@@ -73,15 +76,15 @@ SELECT order_id, request_hash
 FROM Orders
 WHERE customer_id = %(customer_id)s AND idempotency_key = %(idempotency_key)s;
 
--- name: next_order_id
--- The new order's id, drawn before it is written, so its items and its ledger movements can
--- be sent together with it.
-SELECT nextval(pg_get_serial_sequence('orders', 'order_id')) AS order_id;
-
 -- name: insert_order
--- An order and its items (one per batch a line drew from) in one statement; answers the
--- order's header as order_header does, and each item's id.
-WITH new_order AS (
+-- An order and its items (one per batch a line drew from) in one statement, emptying the
+-- cart of %(checked_out_by)s as clear_cart does (a user_id; NULL: a direct order, no cart);
+-- answers the order's header as order_header does, and each item's id.
+WITH emptied AS (
+    DELETE FROM Cart_Items AS ci
+    USING Carts AS c
+    WHERE ci.cart_id = c.cart_id AND c.user_id = %(checked_out_by)s::int
+), new_order AS (
     INSERT INTO Orders (order_id, customer_id, user_id, total_amount, idempotency_key, request_hash)
     VALUES (%(order_id)s, %(customer_id)s, %(user_id)s, %(total_amount)s, %(idempotency_key)s,
             %(request_hash)s)
