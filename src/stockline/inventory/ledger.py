@@ -53,11 +53,9 @@ async def sellable_batches(conn: psycopg.AsyncConnection, sku_ids: Iterable[int]
                          row_factory=class_row(SellableBatch))
 
 
-async def available_stock(conn: psycopg.AsyncConnection, sku_id: int,
-                          sellable_after: date) -> dict | None:
-    """{sku_id, is_active, available} of one SKU; None when there is no such SKU."""
-    params = {"sku_id": sku_id, "sellable_after": sellable_after}
-    return await db.fetch_one(conn, Q["available_stock"], params)
+async def available_stock(conn: psycopg.AsyncConnection, sku_id: int, sellable_after: date) -> db.Pending:
+    """One SKU's {sku_id, is_active, available} (no row: no such SKU), read when wanted."""
+    return await db.send(conn, Q["available_stock"], {"sku_id": sku_id, "sellable_after": sellable_after})
 
 
 async def record_movements(conn: psycopg.AsyncConnection, movements: Sequence[Movement]) -> None:

@@ -67,24 +67,31 @@ async def get_cart(pool: AsyncConnectionPool, settings: Settings, user: CurrentU
 
 async def set_line(pool: AsyncConnectionPool, settings: Settings, user: CurrentUser, *, sku_id: int,
                    quantity: int) -> dict[str, Any]:
-    """Set a line to `quantity` units (0 removes it); refuses more than is available."""
+    """Set a line to `quantity` units (0 removes it); refuses more than is available. The
+    cart is read back on the same connection, sent with the COMMIT."""
+    mine = {"user_id": user.user_id}
+
     async def work(conn: psycopg.AsyncConnection) -> None:
         if quantity == 0:
-            await db.execute(conn, Q["remove_cart_line"], {"user_id": user.user_id, "sku_id": sku_id})
+            await db.send(conn, Q["remove_cart_line"], mine | {"sku_id": sku_id})
             return
-        stock = await ledger.available_stock(conn, sku_id, sellable_after(settings))
+        stock_sent = await ledger.available_stock(conn, sku_id, sellable_after(settings))
+        cart_sent = await db.send(conn, Q["ensure_cart"], mine)  # rolled back with a refusal
+        stock = await stock_sent.one()
         if stock is None or not stock["is_active"]:
             raise NotFound(f"No SKU {sku_id} is on sale")
         if quantity > stock["available"]:
             raise Conflict(f"Only {stock['available']} units of SKU {sku_id} are available",
                            code="insufficient_stock",
                            details={"sku_id": sku_id, "requested": quantity, "available": stock["available"]})
-        cart = await db.fetch_one(conn, Q["ensure_cart"], {"user_id": user.user_id})
-        await db.execute(conn, Q["set_cart_line"], {"cart_id": cart["cart_id"], "sku_id": sku_id,
-                                                    "quantity": quantity})
+        cart = await cart_sent.one()
+        await db.send(conn, Q["set_cart_line"], {"cart_id": cart["cart_id"], "sku_id": sku_id,
+                                                 "quantity": quantity})
 
-    await db.run_transaction(pool, work, attempts=settings.db_tx_retries)
-    return await get_cart(pool, settings, user)
+    async def read_back(conn: psycopg.AsyncConnection, _: None) -> dict[str, Any]:
+        return await _read(conn, settings, user)
+
+    return await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=read_back)
 
 
 @dataclass(frozen=True)
