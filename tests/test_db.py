@@ -73,6 +73,34 @@ async def test_a_failed_transaction_leaves_nothing_behind(pool, conn):
     assert conn.execute("SELECT count(*) AS n FROM Customers").fetchone()["n"] == 0
 
 
+async def test_statements_sent_but_not_read_commit_or_roll_back_with_their_transaction(pool, conn):
+    async def queued_then_refused(tx):
+        await db.send(tx, "INSERT INTO Customers (name) VALUES ('Queued Pharmacy')")  # never read
+        raise ValidationFailed("refused after sending")
+
+    with pytest.raises(ValidationFailed, match="refused after sending"):
+        await db.run_transaction(pool, queued_then_refused)
+
+    async def queued_then_broken(tx):  # the second write fails only when the COMMIT goes out
+        await db.send(tx, "INSERT INTO Customers (name) VALUES ('Queued Pharmacy')")
+        await db.send(tx, "INSERT INTO Customers (name, customer_type) VALUES ('X', 'bad')")
+
+    with pytest.raises(ValidationFailed) as broken:
+        await db.run_transaction(pool, queued_then_broken)
+    assert broken.value.details == {"constraint": "customers_type_valid"}
+    assert conn.execute("SELECT count(*) AS n FROM Customers").fetchone()["n"] == 0
+
+    async def queued_and_fine(tx):
+        await db.send(tx, "INSERT INTO Customers (name) VALUES ('Queued Pharmacy')")
+
+    async def read_after_commit(tx, _):
+        return (await db.fetch_one(tx, "SELECT count(*) AS n FROM Customers"))["n"]
+
+    assert await db.run_transaction(pool, queued_and_fine, after_commit=read_after_commit) == 1
+    async with pool.connection() as idle:  # every connection went back to the pool clean
+        assert idle.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+
 async def test_constraint_violations_become_domain_errors_by_name(pool, conn):
     ids = seed_minimal(conn)
     async with pool.connection() as tx:

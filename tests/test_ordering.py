@@ -162,6 +162,33 @@ async def test_checkout_allocates_fefo_across_batches_and_writes_the_ledger(clie
     assert_invariants_hold(conn)
 
 
+async def test_the_checkout_answer_is_the_order_as_read_back(client, cust1, world):
+    """The answer is built from what the transaction holds, not read back: it must be the
+    very order a read shows (ids, dates, names, batches, prices, totals)."""
+    await fill(client, cust1, {1: 12, 2: 3, 3: 4})
+    placed = await client.post("/api/checkout", headers=cust1)
+    assert placed.status_code == 201, placed.text
+    read = await client.get(f"/api/my-orders/{placed.json()['order_id']}", headers=cust1)
+    assert placed.json() == read.json()
+    direct = await client.post("/api/orders", json={"sku_id": 1, "quantity": 6}, headers=cust1)
+    assert direct.status_code == 201, direct.text
+    read = await client.get(f"/api/my-orders/{direct.json()['order_id']}", headers=cust1)
+    assert direct.json() == read.json()
+
+
+async def test_a_checkout_is_eleven_statements_however_many_lines(settings, world):
+    """BEGIN, begin_order, lock_cart, cart_items; price_lines, lock_skus, sellable_batches;
+    insert_order, record_movements, COMMIT; the catalog version bump. Server-Timing counts
+    the 9 between BEGIN and COMMIT. No statement per line or per batch."""
+    async with serve(settings.with_overrides(log_timing=True)) as http:
+        headers = await bearer(http, "cust_1")
+        for lines in ({3: 1}, {1: 12, 2: 3, 3: 1}):  # one batch; then five batches
+            await fill(http, headers, lines)
+            placed = await http.post("/api/checkout", headers=headers)
+            assert placed.status_code == 201, placed.text
+            assert placed.headers["server-timing"].endswith('desc="9 queries"')
+
+
 async def test_checkout_charges_what_the_cart_showed(client, cust1):
     await fill(client, cust1, {1: 9, 2: 10, 3: 4})
     cart = (await client.get("/api/cart", headers=cust1)).json()
