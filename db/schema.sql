@@ -306,3 +306,230 @@ CREATE SEQUENCE IF NOT EXISTS catalog_version;
 -- from stock (products, SKUs, prices, pricing rules); the cached listing skeletons are keyed
 -- by it, so they outlive sales and receipts. See stockline/catalog/version.py.
 CREATE SEQUENCE IF NOT EXISTS catalog_listing_version;
+
+-- The stock ledger's two rules (stockline/inventory/ledger.py calls them; so does
+-- stockline_place_order below):
+-- stockline_lock_skus locks SKUs in ascending sku_id order (LockRows runs above the sort), so
+-- two stock-changing transactions can never wait on each other in a cycle; NO KEY UPDATE, so
+-- foreign-key checks of cart and order rows pointing at a SKU do not wait for it. A row per
+-- SKU that exists, with what an order line shows of it.
+CREATE OR REPLACE FUNCTION stockline_lock_skus(p_sku_ids integer[])
+RETURNS TABLE (sku_id integer, is_active boolean, sku_code text, product_name text,
+               package_size text, unit_type text)
+LANGUAGE plpgsql VOLATILE AS $$  -- plpgsql: its plan is kept per session, a SQL function's is not
+BEGIN
+    RETURN QUERY
+    SELECT s.sku_id, s.is_active AND p.is_active, s.sku_code, p.name, s.package_size, s.unit_type
+    FROM Product_SKUs AS s
+    JOIN Products AS p USING (product_id)
+    WHERE s.sku_id = ANY(p_sku_ids)
+    ORDER BY s.sku_id
+    FOR NO KEY UPDATE OF s;
+END
+$$;
+
+-- stockline_record_movements applies each movement to its batch and writes it, in one
+-- statement, so stock and ledger can never disagree (the caller holds the SKU locks). A
+-- movement of an unknown batch breaks stock_movements_batch_fk, a result below zero
+-- inventory_batches_qty_nonneg: either way nothing is written.
+CREATE OR REPLACE FUNCTION stockline_record_movements(
+    p_batch_ids integer[], p_deltas integer[], p_reasons text[], p_order_ids bigint[],
+    p_user_ids integer[], p_notes text[]
+) RETURNS void
+LANGUAGE plpgsql VOLATILE AS $$  -- plpgsql: its plan is kept per session, a SQL function's is not
+BEGIN
+    WITH moves AS (
+        SELECT *
+        FROM unnest(p_batch_ids, p_deltas, p_reasons, p_order_ids, p_user_ids, p_notes)
+             AS m (batch_id, quantity_delta, reason, order_id, user_id, note)
+    ), per_batch AS (
+        SELECT batch_id, sum(quantity_delta) AS delta FROM moves GROUP BY batch_id
+    ), updated AS (
+        UPDATE Inventory_Batches AS b
+        SET quantity_on_hand = b.quantity_on_hand + per_batch.delta
+        FROM per_batch
+        WHERE b.batch_id = per_batch.batch_id
+    )
+    INSERT INTO Stock_Movements (batch_id, quantity_delta, reason, order_id, user_id, note)
+    SELECT m.batch_id, m.quantity_delta, m.reason, m.order_id, m.user_id, m.note
+    FROM moves AS m;
+END
+$$;
+
+-- Placing an order, whole, in one call inside the caller's transaction (stockline/ordering/
+-- checkout.py). p_skus/p_quantities NULL: check out p_user_id's cart (locked first, its lines
+-- read after the lock); otherwise a direct order of those lines. In order:
+--   1. the Idempotency-Key (p_key) is locked; the order it was first used for, if any, is
+--      the answer ("replayed") when the request is the same, by its fingerprint
+--      '<kind>:' || sha256 of [customer_id,[[sku_id,quantity],...]] (a checkout whose cart a
+--      first attempt already emptied is the same), else "key_reused";
+--   2. "cart_empty", "no_customer" (direct orders), "no_sku" (sku_ids);
+--   3. each line priced by stockline_price(); the SKUs locked (stockline_lock_skus); their
+--      sellable batches (stock > 0, expiry_date > p_sellable_after; none for a SKU no
+--      longer on sale) read under the locks;
+--   4. first-expiry-first-out allocation: each line takes units from its SKU's batches in
+--      (expiry_date, batch_id) order, splitting across batches. All or nothing: if a line
+--      is short, "short" lists every short line (sku_id, requested, available) and nothing
+--      is written;
+--   5. the order, one item per batch drawn from (with the batch's cost), the `sale`
+--      movements (stockline_record_movements) and, for a checkout, the emptied cart;
+--      "placed" with the order's header and items as stockline/ordering/orders.py reads them.
+-- The statements inside are planned once per session (generic plans: they find rows by key).
+CREATE OR REPLACE FUNCTION stockline_place_order(
+    p_user_id integer, p_customer_id integer, p_skus integer[], p_quantities integer[],
+    p_key text, p_today date, p_sellable_after date
+) RETURNS json
+LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan AS $$
+DECLARE
+    v_checkout boolean := p_skus IS NULL;
+    v_skus integer[];
+    v_quantities integer[];
+    v_hash text;
+    v_earlier record;
+    v_line record;
+    v_batch record;
+    v_lines integer := 0;
+    v_remaining integer;
+    v_taken integer;
+    v_shortages json[] := '{}';
+    v_total numeric := 0;
+    v_order record;
+    v_answer json;
+    -- the allocations, one per batch drawn from, in (sku_id, expiry_date, batch_id) order
+    a_sku integer[] := '{}';
+    a_batch integer[] := '{}';
+    a_quantity integer[] := '{}';
+    a_base numeric[] := '{}';
+    a_discount numeric[] := '{}';
+    a_price numeric[] := '{}';
+    a_cost numeric[] := '{}';
+    a_rule integer[] := '{}';
+BEGIN
+    IF v_checkout THEN
+        PERFORM 1 FROM Carts WHERE user_id = p_user_id FOR UPDATE;
+        -- a new statement, so its snapshot includes what a checkout before this one committed
+        SELECT coalesce(array_agg(ci.sku_id ORDER BY ci.sku_id), '{}'),
+               coalesce(array_agg(ci.quantity ORDER BY ci.sku_id), '{}')
+        INTO v_skus, v_quantities
+        FROM Cart_Items AS ci JOIN Carts AS c USING (cart_id)
+        WHERE c.user_id = p_user_id;
+    ELSE
+        SELECT array_agg(w.sku_id ORDER BY w.sku_id), array_agg(w.quantity ORDER BY w.sku_id)
+        INTO v_skus, v_quantities
+        FROM unnest(p_skus, p_quantities) AS w (sku_id, quantity);
+    END IF;
+    v_hash := CASE WHEN v_checkout THEN 'checkout:' ELSE 'order:' END || encode(sha256(convert_to(
+        format('[%s,[%s]]', p_customer_id, (SELECT coalesce(string_agg(format('[%s,%s]', s, q), ','), '')
+                                            FROM unnest(v_skus, v_quantities) AS l (s, q))),
+        'UTF8')), 'hex');
+
+    IF p_key IS NOT NULL THEN
+        PERFORM pg_advisory_xact_lock(p_customer_id, hashtext(p_key));
+        SELECT o.order_id, o.request_hash INTO v_earlier
+        FROM Orders AS o WHERE o.customer_id = p_customer_id AND o.idempotency_key = p_key;
+        IF FOUND THEN
+            IF v_earlier.request_hash = v_hash
+               OR (v_checkout AND cardinality(v_skus) = 0 AND v_earlier.request_hash LIKE 'checkout:%') THEN
+                RETURN json_build_object('outcome', 'replayed', 'order_id', v_earlier.order_id);
+            END IF;
+            RETURN json_build_object('outcome', 'key_reused', 'order_id', v_earlier.order_id);
+        END IF;
+    END IF;
+    IF cardinality(v_skus) = 0 THEN
+        RETURN json_build_object('outcome', 'cart_empty');
+    END IF;
+    IF NOT v_checkout AND NOT EXISTS (SELECT 1 FROM Customers WHERE customer_id = p_customer_id) THEN
+        RETURN json_build_object('outcome', 'no_customer');
+    END IF;
+
+    -- every SKU locked first (the ledger's order), each line priced; then, under the locks,
+    -- each line allocated from its SKU's sellable batches, first expiry first
+    FOR v_line IN
+        SELECT k.sku_id, k.is_active, l.quantity, s.base_price, p.discount_percentage, p.unit_price,
+               p.line_total, p.rule_id
+        FROM stockline_lock_skus(v_skus) AS k
+        JOIN unnest(v_skus, v_quantities) AS l (sku_id, quantity) USING (sku_id)
+        JOIN Product_SKUs AS s USING (sku_id)
+        CROSS JOIN LATERAL stockline_price(s.sku_id, p_customer_id, l.quantity, p_today, s.base_price) AS p
+        ORDER BY k.sku_id
+    LOOP
+        v_lines := v_lines + 1;
+        v_remaining := v_line.quantity;
+        IF v_line.is_active THEN
+            FOR v_batch IN
+                SELECT b.batch_id, b.quantity_on_hand, b.cost_price
+                FROM Inventory_Batches AS b
+                WHERE b.sku_id = v_line.sku_id AND b.quantity_on_hand > 0 AND b.expiry_date > p_sellable_after
+                ORDER BY b.expiry_date, b.batch_id
+            LOOP
+                EXIT WHEN v_remaining = 0;
+                v_taken := least(v_remaining, v_batch.quantity_on_hand);
+                v_remaining := v_remaining - v_taken;
+                a_sku := a_sku || v_line.sku_id;
+                a_batch := a_batch || v_batch.batch_id;
+                a_quantity := a_quantity || v_taken;
+                a_base := a_base || v_line.base_price;
+                a_discount := a_discount || v_line.discount_percentage;
+                a_price := a_price || v_line.unit_price;
+                a_cost := a_cost || v_batch.cost_price;
+                a_rule := a_rule || v_line.rule_id;
+            END LOOP;
+        END IF;
+        IF v_remaining > 0 THEN
+            v_shortages := v_shortages || json_build_object(
+                'sku_id', v_line.sku_id, 'requested', v_line.quantity, 'available', v_line.quantity - v_remaining);
+        END IF;
+        v_total := v_total + v_line.line_total;
+    END LOOP;
+    IF v_lines < cardinality(v_skus) THEN
+        RETURN json_build_object('outcome', 'no_sku', 'sku_ids', ARRAY(
+            SELECT w FROM unnest(v_skus) AS w
+            WHERE NOT EXISTS (SELECT 1 FROM Product_SKUs AS s WHERE s.sku_id = w) ORDER BY w));
+    END IF;
+    IF cardinality(v_shortages) > 0 THEN
+        RETURN json_build_object('outcome', 'short', 'lines', array_to_json(v_shortages));
+    END IF;
+
+    INSERT INTO Orders (customer_id, user_id, total_amount, idempotency_key, request_hash)
+    VALUES (p_customer_id, p_user_id, v_total, p_key, v_hash)
+    RETURNING order_id, customer_id, user_id, order_date, status, total_amount, updated_at INTO v_order;
+    PERFORM stockline_record_movements(
+        a_batch, ARRAY(SELECT -q FROM unnest(a_quantity) AS q), array_fill('sale'::text, ARRAY[cardinality(a_batch)]),
+        array_fill(v_order.order_id, ARRAY[cardinality(a_batch)]), array_fill(p_user_id, ARRAY[cardinality(a_batch)]),
+        array_fill(NULL::text, ARRAY[cardinality(a_batch)]));
+    IF v_checkout THEN
+        DELETE FROM Cart_Items AS ci USING Carts AS c WHERE ci.cart_id = c.cart_id AND c.user_id = p_user_id;
+    END IF;
+    -- the items written, answered as stockline/ordering/orders.py reads them
+    WITH written AS (
+            INSERT INTO Order_Items (order_id, sku_id, batch_id, quantity_ordered, base_price, discount_percentage,
+                                     sale_price, unit_cost, pricing_rule_id)
+            SELECT v_order.order_id, i.*
+            FROM unnest(a_sku, a_batch, a_quantity, a_base, a_discount, a_price, a_cost, a_rule) AS i
+            RETURNING *
+        )
+        SELECT json_build_object(
+            'outcome', 'placed',
+            'order', json_build_object(
+                'order_id', v_order.order_id, 'customer_id', v_order.customer_id,
+                'customer_name', (SELECT name FROM Customers WHERE customer_id = p_customer_id),
+                'user_id', v_order.user_id, 'username', (SELECT username FROM Users WHERE user_id = p_user_id),
+                'order_date', v_order.order_date, 'status', v_order.status,
+                'total_amount', v_order.total_amount, 'updated_at', v_order.updated_at),
+            'items', json_agg(json_build_object(
+                'order_item_id', w.order_item_id, 'sku_id', w.sku_id, 'sku_code', s.sku_code,
+                'product_name', p.name, 'package_size', s.package_size, 'unit_type', s.unit_type,
+                'batch_id', w.batch_id, 'batch_no', b.batch_no, 'expiry_date', b.expiry_date,
+                'quantity', w.quantity_ordered, 'base_price', w.base_price,
+                'discount_percentage', w.discount_percentage, 'sale_price', w.sale_price,
+                'line_total', w.sale_price * w.quantity_ordered, 'unit_cost', w.unit_cost,
+                'pricing_rule_id', w.pricing_rule_id)
+                ORDER BY w.sku_id, b.expiry_date, w.batch_id))
+        FROM written AS w
+        JOIN Product_SKUs AS s ON s.sku_id = w.sku_id
+        JOIN Products AS p ON p.product_id = s.product_id
+        JOIN Inventory_Batches AS b ON b.batch_id = w.batch_id
+    INTO v_answer;
+    RETURN v_answer;
+END
+$$;

@@ -549,5 +549,10 @@ def drop_schema(conn: psycopg.Connection) -> None:
             conn.execute(pgsql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(pgsql.Identifier(table)))
         conn.execute("DROP FUNCTION IF EXISTS product_skus_fill_code() CASCADE")
         conn.execute("DROP FUNCTION IF EXISTS stockline_price(integer, integer, integer, date, numeric)")
+        conn.execute("DROP FUNCTION IF EXISTS "
+                     "stockline_place_order(integer, integer, integer[], integer[], text, date, date)")
+        conn.execute("DROP FUNCTION IF EXISTS stockline_lock_skus(integer[])")
+        conn.execute("DROP FUNCTION IF EXISTS "
+                     "stockline_record_movements(integer[], integer[], text[], bigint[], integer[], text[])")
         conn.execute("DROP SEQUENCE IF EXISTS catalog_version")
         conn.execute("DROP SEQUENCE IF EXISTS catalog_listing_version")

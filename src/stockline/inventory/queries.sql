@@ -2,17 +2,9 @@
 -- "Sellable" batches: stock > 0 and expiry_date > %(sellable_after)s (see inventory/expiry.py).
 
 -- name: lock_skus
--- Locks SKUs in ascending sku_id order (LockRows runs above the sort, so rows are locked in
--- that order). Every transaction that changes stock takes these locks first, so two of them
--- can never wait on each other in a cycle. NO KEY UPDATE: foreign-key checks of cart and
--- order rows pointing at the SKU do not wait for it.
-SELECT s.sku_id, s.is_active AND p.is_active AS is_active, s.sku_code, p.name AS product_name,
-       s.package_size, s.unit_type
-FROM Product_SKUs AS s
-JOIN Products AS p USING (product_id)
-WHERE s.sku_id = ANY(%(sku_ids)s::int[])
-ORDER BY s.sku_id
-FOR NO KEY UPDATE OF s;
+-- Locks SKUs in ascending sku_id order until commit (the rule is stockline_lock_skus() in
+-- db/schema.sql, which placing an order uses too).
+SELECT * FROM stockline_lock_skus(%(sku_ids)s::int[]);
 
 -- name: sellable_batches
 -- Sellable batches of some SKUs in FEFO order, read under the SKUs' locks.
@@ -32,23 +24,7 @@ JOIN Products AS p USING (product_id)
 WHERE s.sku_id = %(sku_id)s;
 
 -- name: record_movements
--- The ledger: applies each movement to its batch and writes it, in one statement, so stock
--- and ledger can never disagree. A movement of an unknown batch breaks
--- stock_movements_batch_fk, a result below zero inventory_batches_qty_nonneg: either way the
--- statement fails whole (the update runs even though nothing reads its rows).
-WITH moves AS (
-    SELECT *
-    FROM unnest(%(batch_ids)s::int[], %(deltas)s::int[], %(reasons)s::text[], %(order_ids)s::bigint[],
-                %(user_ids)s::int[], %(notes)s::text[])
-         AS m (batch_id, quantity_delta, reason, order_id, user_id, note)
-), per_batch AS (
-    SELECT batch_id, sum(quantity_delta) AS delta FROM moves GROUP BY batch_id
-), updated AS (
-    UPDATE Inventory_Batches AS b
-    SET quantity_on_hand = b.quantity_on_hand + per_batch.delta
-    FROM per_batch
-    WHERE b.batch_id = per_batch.batch_id
-)
-INSERT INTO Stock_Movements (batch_id, quantity_delta, reason, order_id, user_id, note)
-SELECT m.batch_id, m.quantity_delta, m.reason, m.order_id, m.user_id, m.note
-FROM moves AS m;
+-- The ledger: movements applied to their batches and written, in one statement (the rule is
+-- stockline_record_movements() in db/schema.sql, which placing an order uses too).
+SELECT stockline_record_movements(%(batch_ids)s::int[], %(deltas)s::int[], %(reasons)s::text[],
+                                  %(order_ids)s::bigint[], %(user_ids)s::int[], %(notes)s::text[]);

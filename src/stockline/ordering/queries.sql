@@ -43,71 +43,12 @@ DELETE FROM Cart_Items AS ci
 USING Carts AS c
 WHERE ci.cart_id = c.cart_id AND c.user_id = %(user_id)s;
 
--- name: begin_order
--- The first statement of a placing transaction. It draws the new order's id, so the order,
--- its items and its ledger movements can be sent together later. And the order's statements
--- run thousands of times a minute with small arrays of ids: they are to be planned once per
--- connection (prepared), not again for every order as PostgreSQL otherwise does for
--- `= ANY(array)` conditions, whose custom plans always look cheaper (SET LOCAL, as a
--- function). Their generic plans find rows by key, except in tables small enough to scan.
-SELECT nextval(pg_get_serial_sequence('orders', 'order_id')) AS order_id,
-       set_config('plan_cache_mode', 'force_generic_plan', true) AS plan_cache_mode;
-
--- name: lock_cart
--- Locks the user's cart for checkout, so two checkouts of one cart run one after the other.
--- Its lines are read by the next statement, whose snapshot then includes whatever the
--- checkout before this one committed (a join here would show this statement's older snapshot).
-SELECT cart_id FROM Carts WHERE user_id = %(user_id)s FOR UPDATE;
-
--- name: cart_items
-SELECT ci.sku_id, ci.quantity
-FROM Cart_Items AS ci
-JOIN Carts AS c USING (cart_id)
-WHERE c.user_id = %(user_id)s
-ORDER BY ci.sku_id;
-
--- name: lock_idempotency_key
--- Requests carrying the same key for one customer run one after the other (until commit),
--- so the second finds the order the first placed instead of competing for its stock.
-SELECT pg_advisory_xact_lock(%(customer_id)s::int, hashtext(%(idempotency_key)s::text));
-
--- name: order_by_idempotency_key
-SELECT order_id, request_hash
-FROM Orders
-WHERE customer_id = %(customer_id)s AND idempotency_key = %(idempotency_key)s;
-
--- name: insert_order
--- An order and its items (one per batch a line drew from) in one statement, emptying the
--- cart of %(checked_out_by)s as clear_cart does (a user_id; NULL: a direct order, no cart);
--- answers the order's header as order_header does, and each item's id.
-WITH emptied AS (
-    DELETE FROM Cart_Items AS ci
-    USING Carts AS c
-    WHERE ci.cart_id = c.cart_id AND c.user_id = %(checked_out_by)s::int
-), new_order AS (
-    INSERT INTO Orders (order_id, customer_id, user_id, total_amount, idempotency_key, request_hash)
-    VALUES (%(order_id)s, %(customer_id)s, %(user_id)s, %(total_amount)s, %(idempotency_key)s,
-            %(request_hash)s)
-    RETURNING order_id, customer_id, user_id, order_date, status, total_amount, updated_at
-), items AS (
-    INSERT INTO Order_Items (order_id, sku_id, batch_id, quantity_ordered, base_price, discount_percentage,
-                             sale_price, unit_cost, pricing_rule_id)
-    SELECT new_order.order_id, i.*
-    FROM new_order,
-         unnest(%(sku_ids)s::int[], %(batch_ids)s::int[], %(quantities)s::int[], %(base_prices)s::numeric[],
-                %(discounts)s::numeric[], %(sale_prices)s::numeric[], %(unit_costs)s::numeric[],
-                %(rule_ids)s::int[]) AS i
-    RETURNING order_item_id, batch_id
-)
-SELECT o.*,
-       (SELECT c.name FROM Customers AS c WHERE c.customer_id = o.customer_id) AS customer_name,
-       (SELECT u.username FROM Users AS u WHERE u.user_id = o.user_id) AS username,
-       (SELECT array_agg(items.batch_id ORDER BY items.order_item_id) FROM items) AS item_batch_ids,
-       (SELECT array_agg(items.order_item_id ORDER BY items.order_item_id) FROM items) AS item_ids
-FROM new_order AS o;
-
--- name: customer_exists
-SELECT EXISTS (SELECT 1 FROM Customers WHERE customer_id = %(customer_id)s) AS found;
+-- name: place_order
+-- An order placed whole (stockline_place_order in db/schema.sql): %(skus)s and
+-- %(quantities)s NULL check out the user's cart. Its outcome as JSON text, so the money in it
+-- is read exactly (as Decimal).
+SELECT stockline_place_order(%(user_id)s, %(customer_id)s, %(skus)s::int[], %(quantities)s::int[], %(key)s,
+                             %(today)s, %(sellable_after)s)::text AS outcome;
 
 -- name: order_header
 -- One order, if the caller may see it (%(customer_id)s NULL: staff, who see every order).
