@@ -52,6 +52,7 @@ class CatalogVersion:
         self.listening = False
         self._task: asyncio.Task | None = None
         self._ready = asyncio.Event()
+        self._bump: asyncio.Future | None = None  # the shared bump not sent yet
 
     async def start(self, wait_seconds: float = 2.0) -> None:
         """Start listening; wait (briefly) until the listener is up, so the first requests
@@ -93,6 +94,31 @@ class CatalogVersion:
         this one at once."""
         row = await db.fetch_one(conn, Q["bump_stock_version"])
         self._saw(row["version"])
+
+    async def announce_committed_change(self, pool: AsyncConnectionPool) -> None:
+        """`announce_change` for a stock change already committed (its COMMIT answered),
+        from a connection of the pool. Changes committed while a bump is waiting to be sent
+        share it: one version drawn after all their commits covers them all, so under heavy
+        ordering a worker sends one bump per batch of orders instead of one per order (each
+        NOTIFY serialises commits on a lock and wakes every worker's listener)."""
+        if self._bump is None:
+            self._bump = asyncio.get_running_loop().create_future()
+            asyncio.get_running_loop().create_task(self._send_bump(pool, self._bump))
+        await asyncio.shield(self._bump)
+
+    async def _send_bump(self, pool: AsyncConnectionPool, bump: asyncio.Future) -> None:
+        try:
+            async with pool.connection() as conn:  # changes committed meanwhile join this bump
+                self._bump = None  # from here on, a change needs the next bump
+                row = await db.fetch_one(conn, Q["bump_stock_version"])
+            self._saw(row["version"])
+            bump.set_result(None)
+        except BaseException as exc:
+            if self._bump is bump:
+                self._bump = None
+            bump.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
 
     async def announce_listing_change(self, conn: psycopg.AsyncConnection) -> None:
         """After a commit that changed products, SKUs, prices or pricing rules (anything a

@@ -82,14 +82,16 @@ async def _place(pool: db.Pool, versions: CatalogVersion, settings: Settings, *,
         # a refusal wrote nothing, so committing it changed nothing
         outcome = json.loads((await sent.one())["outcome"], parse_float=Decimal)
         if outcome["outcome"] == "placed":
-            await versions.announce_change(conn)
             return PlacedOrder(_placed_order(outcome), replayed=False)
         if outcome["outcome"] == "replayed":
             earlier = await read_order(conn, outcome["order_id"], customer_id=customer_id)
             return PlacedOrder(earlier, replayed=True)
         raise _refusal(outcome, customer_id)
 
-    return await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=after_commit)
+    placed = await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=after_commit)
+    if not placed.replayed:  # committed: stock changed
+        await versions.announce_committed_change(pool)
+    return placed
 
 
 async def checkout(pool: db.Pool, versions: CatalogVersion, settings: Settings, user: CurrentUser,
