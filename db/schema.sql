@@ -404,6 +404,13 @@ DECLARE
     a_price numeric[] := '{}';
     a_cost numeric[] := '{}';
     a_rule integer[] := '{}';
+    a_batch_no text[] := '{}';
+    a_expiry date[] := '{}';
+    a_code text[] := '{}';
+    a_name text[] := '{}';
+    a_package text[] := '{}';
+    a_unit text[] := '{}';
+    v_written json;
 BEGIN
     IF v_checkout THEN
         PERFORM 1 FROM Carts WHERE user_id = p_user_id FOR UPDATE;
@@ -445,8 +452,8 @@ BEGIN
     -- every SKU locked first (the ledger's order), each line priced; then, under the locks,
     -- each line allocated from its SKU's sellable batches, first expiry first
     FOR v_line IN
-        SELECT k.sku_id, k.is_active, l.quantity, s.base_price, p.discount_percentage, p.unit_price,
-               p.line_total, p.rule_id
+        SELECT k.sku_id, k.is_active, k.sku_code, k.product_name, k.package_size, k.unit_type, l.quantity,
+               s.base_price, p.discount_percentage, p.unit_price, p.line_total, p.rule_id
         FROM stockline_lock_skus(v_skus) AS k
         JOIN unnest(v_skus, v_quantities) AS l (sku_id, quantity) USING (sku_id)
         JOIN Product_SKUs AS s USING (sku_id)
@@ -457,7 +464,7 @@ BEGIN
         v_remaining := v_line.quantity;
         IF v_line.is_active THEN
             FOR v_batch IN
-                SELECT b.batch_id, b.quantity_on_hand, b.cost_price
+                SELECT b.batch_id, b.batch_no, b.expiry_date, b.quantity_on_hand, b.cost_price
                 FROM Inventory_Batches AS b
                 WHERE b.sku_id = v_line.sku_id AND b.quantity_on_hand > 0 AND b.expiry_date > p_sellable_after
                 ORDER BY b.expiry_date, b.batch_id
@@ -473,6 +480,12 @@ BEGIN
                 a_price := a_price || v_line.unit_price;
                 a_cost := a_cost || v_batch.cost_price;
                 a_rule := a_rule || v_line.rule_id;
+                a_batch_no := a_batch_no || v_batch.batch_no;
+                a_expiry := a_expiry || v_batch.expiry_date;
+                a_code := a_code || v_line.sku_code;
+                a_name := a_name || v_line.product_name;
+                a_package := a_package || v_line.package_size;
+                a_unit := a_unit || v_line.unit_type;
             END LOOP;
         END IF;
         IF v_remaining > 0 THEN
@@ -500,36 +513,31 @@ BEGIN
     IF v_checkout THEN
         DELETE FROM Cart_Items AS ci USING Carts AS c WHERE ci.cart_id = c.cart_id AND c.user_id = p_user_id;
     END IF;
-    -- the items written, answered as stockline/ordering/orders.py reads them
     WITH written AS (
-            INSERT INTO Order_Items (order_id, sku_id, batch_id, quantity_ordered, base_price, discount_percentage,
-                                     sale_price, unit_cost, pricing_rule_id)
-            SELECT v_order.order_id, i.*
-            FROM unnest(a_sku, a_batch, a_quantity, a_base, a_discount, a_price, a_cost, a_rule) AS i
-            RETURNING *
-        )
-        SELECT json_build_object(
-            'outcome', 'placed',
-            'order', json_build_object(
-                'order_id', v_order.order_id, 'customer_id', v_order.customer_id,
-                'customer_name', (SELECT name FROM Customers WHERE customer_id = p_customer_id),
-                'user_id', v_order.user_id, 'username', (SELECT username FROM Users WHERE user_id = p_user_id),
-                'order_date', v_order.order_date, 'status', v_order.status,
-                'total_amount', v_order.total_amount, 'updated_at', v_order.updated_at),
-            'items', json_agg(json_build_object(
-                'order_item_id', w.order_item_id, 'sku_id', w.sku_id, 'sku_code', s.sku_code,
-                'product_name', p.name, 'package_size', s.package_size, 'unit_type', s.unit_type,
-                'batch_id', w.batch_id, 'batch_no', b.batch_no, 'expiry_date', b.expiry_date,
-                'quantity', w.quantity_ordered, 'base_price', w.base_price,
-                'discount_percentage', w.discount_percentage, 'sale_price', w.sale_price,
-                'line_total', w.sale_price * w.quantity_ordered, 'unit_cost', w.unit_cost,
-                'pricing_rule_id', w.pricing_rule_id)
-                ORDER BY w.sku_id, b.expiry_date, w.batch_id))
-        FROM written AS w
-        JOIN Product_SKUs AS s ON s.sku_id = w.sku_id
-        JOIN Products AS p ON p.product_id = s.product_id
-        JOIN Inventory_Batches AS b ON b.batch_id = w.batch_id
-    INTO v_answer;
+        INSERT INTO Order_Items (order_id, sku_id, batch_id, quantity_ordered, base_price, discount_percentage,
+                                 sale_price, unit_cost, pricing_rule_id)
+        SELECT v_order.order_id, i.*
+        FROM unnest(a_sku, a_batch, a_quantity, a_base, a_discount, a_price, a_cost, a_rule) AS i
+        RETURNING order_item_id, batch_id
+    )
+    SELECT json_build_object('order_item_id', array_agg(order_item_id), 'batch_id', array_agg(batch_id))
+    INTO v_written FROM written;
+    -- the order as stockline/ordering/orders.py reads it: its header, and its items as
+    -- columns, in (sku_id, expiry_date, batch_id) order
+    v_answer := json_build_object(
+        'outcome', 'placed',
+        'order', json_build_object(
+            'order_id', v_order.order_id, 'customer_id', v_order.customer_id,
+            'customer_name', (SELECT name FROM Customers WHERE customer_id = p_customer_id),
+            'user_id', v_order.user_id, 'username', (SELECT username FROM Users WHERE user_id = p_user_id),
+            'order_date', v_order.order_date, 'status', v_order.status,
+            'total_amount', v_order.total_amount, 'updated_at', v_order.updated_at),
+        'items', json_build_object(
+            'sku_id', a_sku, 'sku_code', a_code, 'product_name', a_name, 'package_size', a_package,
+            'unit_type', a_unit, 'batch_id', a_batch, 'batch_no', a_batch_no, 'expiry_date', a_expiry,
+            'quantity', a_quantity, 'base_price', a_base, 'discount_percentage', a_discount,
+            'sale_price', a_price, 'unit_cost', a_cost, 'pricing_rule_id', a_rule),
+        'written', v_written);
     RETURN v_answer;
 END
 $$;

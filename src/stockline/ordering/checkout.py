@@ -42,10 +42,18 @@ class PlacedOrder:
 
 
 def _placed_order(outcome: dict[str, Any]) -> dict[str, Any]:
-    """The answer of a placed order, from the function's header and items (money exact)."""
+    """The answer of a placed order, from the function's header and item columns (money
+    exact), in the shape orders.order_document reads."""
     header = outcome["order"] | {"order_date": datetime.fromisoformat(outcome["order"]["order_date"]),
                                  "updated_at": datetime.fromisoformat(outcome["order"]["updated_at"])}
-    items = [item | {"expiry_date": date.fromisoformat(item["expiry_date"])} for item in outcome["items"]]
+    columns = outcome["items"]
+    item_ids = dict(zip(outcome["written"]["batch_id"], outcome["written"]["order_item_id"], strict=True))
+    items = []
+    for values in zip(*columns.values(), strict=True):
+        item = dict(zip(columns, values, strict=True))
+        items.append(item | {"order_item_id": item_ids[item["batch_id"]],
+                             "expiry_date": date.fromisoformat(item["expiry_date"]),
+                             "line_total": item["sale_price"] * item["quantity"]})
     return order_document(header, items, customer_scoped=True)
 
 
