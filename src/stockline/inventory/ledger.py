@@ -1,6 +1,8 @@
 """The stock ledger and the locks that guard it: the one way stock changes.
 
-Rules every caller follows, inside its own transaction:
+Rules every caller follows, inside its own transaction (both are SQL functions in
+db/schema.sql, so placing an order, which runs whole in `stockline_place_order()`, follows
+the very same ones):
 1. `lock_skus` the SKUs whose batches will move, before reading or writing any batch. Locks
    go in ascending sku_id order, so concurrent stock changes never deadlock, and quantities
    read after the lock are the truth until commit.
