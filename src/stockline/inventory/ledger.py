@@ -48,11 +48,11 @@ async def lock_skus(conn: psycopg.AsyncConnection, sku_ids: Iterable[int]) -> db
 
 
 async def sellable_batches(conn: psycopg.AsyncConnection, sku_ids: Iterable[int],
-                           sellable_after: date) -> db.Pending:
-    """The SKUs' sellable batches (rows are SellableBatch), in FEFO order."""
-    return await db.send(conn, Q["sellable_batches"],
-                         {"sku_ids": sorted(set(sku_ids)), "sellable_after": sellable_after},
-                         row_factory=class_row(SellableBatch))
+                           sellable_after: date) -> list[SellableBatch]:
+    """The SKUs' sellable batches, in FEFO order."""
+    return await (await db.send(conn, Q["sellable_batches"],
+                                {"sku_ids": sorted(set(sku_ids)), "sellable_after": sellable_after},
+                                row_factory=class_row(SellableBatch))).all()
 
 
 async def available_stock(conn: psycopg.AsyncConnection, sku_id: int, sellable_after: date) -> db.Pending:

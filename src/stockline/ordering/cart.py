@@ -136,7 +136,7 @@ async def add_lines(pool: AsyncConnectionPool, settings: Settings, user: Current
                                                               "sku_ids": sorted(lines)})
         known = {row["sku_id"]: row for row in rows}
         available: dict[int, int] = {}
-        for batch in await (await ledger.sellable_batches(conn, list(known), after)).all():
+        for batch in await ledger.sellable_batches(conn, list(known), after):
             available[batch.sku_id] = available.get(batch.sku_id, 0) + batch.quantity_on_hand
         additions = [_addition(sku_id, units, known.get(sku_id), available.get(sku_id, 0))
                      for sku_id, units in lines.items()]

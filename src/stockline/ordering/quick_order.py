@@ -134,11 +134,9 @@ async def preview(pool: AsyncConnectionPool, settings: Settings, user: CurrentUs
         matched = [(line, _match(line, by_code)) for line in parsed.lines]
         wanted = {row["sku_id"]: line.quantity for line, row in matched
                   if row is not None and row["is_active"] and line.error is None}
-        priced = await pricing_repo.price_lines(conn, lines=wanted, customer_id=user.customer_id, on=today)
-        prices = {row["sku_id"]: row for row in await priced.all()}
-        batches = await ledger.sellable_batches(conn, wanted, sellable_after(settings, today))
+        prices = await pricing_repo.price_lines(conn, lines=wanted, customer_id=user.customer_id, on=today)
         available: dict[int, int] = {}
-        for batch in await batches.all():
+        for batch in await ledger.sellable_batches(conn, wanted, sellable_after(settings, today)):
             available[batch.sku_id] = available.get(batch.sku_id, 0) + batch.quantity_on_hand
     return QuickOrder([_resolved(line, row, prices, available, by_code) for line, row in matched])
 

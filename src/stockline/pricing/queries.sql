@@ -14,13 +14,8 @@ ORDER BY rule_id;
 -- name: price_lines
 -- Prices lines of (SKU, quantity) for a customer and a day: the cart and checkout use this,
 -- so the price a cart shows is the price checkout charges.
--- The SKUs are found by their primary key whatever the plan (the same plan serves every
--- call once prepared; see ordering/checkout.py).
-SELECT s.sku_id, w.quantity, s.base_price, p.*
-FROM Product_SKUs AS s
-CROSS JOIN LATERAL (
-    SELECT (%(quantities)s::int[])[array_position(%(sku_ids)s::int[], s.sku_id)] AS quantity
-) AS w
+SELECT w.sku_id, w.quantity, s.base_price, p.*
+FROM unnest(%(sku_ids)s::int[], %(quantities)s::int[]) AS w (sku_id, quantity)
+JOIN Product_SKUs AS s USING (sku_id)
 CROSS JOIN LATERAL stockline_price(s.sku_id, %(customer_id)s, w.quantity, %(on)s, s.base_price) AS p
-WHERE s.sku_id = ANY(%(sku_ids)s::int[])
-ORDER BY s.sku_id;
+ORDER BY w.sku_id;

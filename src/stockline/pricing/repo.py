@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import psycopg
 
@@ -14,12 +15,12 @@ Q = queries_beside(__file__)
 
 
 async def price_lines(conn: psycopg.AsyncConnection, *, lines: dict[int, int], customer_id: int | None,
-                      on: date) -> db.Pending:
-    """Price {sku_id: quantity} by the SQL form of the rule; the answer is a row per SKU
-    (sku_id, quantity, base_price and stockline_price()'s columns), read when wanted."""
+                      on: date) -> dict[int, dict[str, Any]]:
+    """{sku_id: price row} for {sku_id: quantity}, by the SQL form of the rule."""
     skus = sorted(lines)
-    return await db.send(conn, Q["price_lines"], {
+    rows = await db.fetch_all(conn, Q["price_lines"], {
         "sku_ids": skus, "quantities": [lines[s] for s in skus], "customer_id": customer_id, "on": on})
+    return {row["sku_id"]: row for row in rows}
 
 
 async def applicable_rules(conn: psycopg.AsyncConnection, *, sku_ids: list[int], customer_id: int | None,
