@@ -397,3 +397,22 @@ async def test_search_never_matches_through_a_missing_manufacturer(client, catal
     announce_change(catalog)
     assert (await listing(client, search="zzzz"))["items"] == []
     assert [i["sku_id"] for i in (await listing(client, search="nameless"))["items"]] == [9]
+
+
+async def test_stock_changes_committed_together_share_one_bump_drawn_after_all_of_them(settings, conn):
+    from stockline import db
+    from stockline.catalog.version import CatalogVersion
+
+    def last_version() -> int:
+        return conn.execute("SELECT last_value - (NOT is_called)::int AS drawn FROM catalog_version"
+                            ).fetchone()["drawn"]
+
+    async with db.create_pool(settings, settings.database_url) as pool:
+        versions = CatalogVersion(settings.database_url)
+        before = last_version()
+        # five orders committed at once: one bump, sent after all five joined it
+        await asyncio.gather(*(versions.announce_committed_change(pool) for _ in range(5)))
+        assert last_version() == before + 1 and versions.value == before + 1
+        # a change committed after that bump was sent needs (and gets) its own
+        await versions.announce_committed_change(pool)
+        assert last_version() == before + 2 and versions.value == before + 2

@@ -53,6 +53,7 @@ class CatalogVersion:
         self._task: asyncio.Task | None = None
         self._ready = asyncio.Event()
         self._bump: asyncio.Future | None = None  # the shared bump not sent yet
+        self._bump_task: asyncio.Task | None = None  # the latest one's sender (kept referenced)
 
     async def start(self, wait_seconds: float = 2.0) -> None:
         """Start listening; wait (briefly) until the listener is up, so the first requests
@@ -103,7 +104,7 @@ class CatalogVersion:
         NOTIFY serialises commits on a lock and wakes every worker's listener)."""
         if self._bump is None:
             self._bump = asyncio.get_running_loop().create_future()
-            asyncio.get_running_loop().create_task(self._send_bump(pool, self._bump))
+            self._bump_task = asyncio.create_task(self._send_bump(pool, self._bump))
         await asyncio.shield(self._bump)
 
     async def _send_bump(self, pool: AsyncConnectionPool, bump: asyncio.Future) -> None:
@@ -116,8 +117,10 @@ class CatalogVersion:
         except BaseException as exc:
             if self._bump is bump:
                 self._bump = None
-            bump.set_exception(exc)
-            if not isinstance(exc, Exception):
+            if isinstance(exc, Exception):
+                bump.set_exception(exc)
+            else:  # cancelled (shutting down): the waiters are too
+                bump.cancel()
                 raise
 
     async def announce_listing_change(self, conn: psycopg.AsyncConnection) -> None:
