@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from stockline.auth import passwords
-from stockline.catalog.version import Q as CATALOG_Q
+from stockline.kernel.catalog_version import Q as CATALOG_Q
 
 TODAY = date.today()
 PASSWORD = "Customer@123"

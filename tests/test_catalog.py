@@ -12,8 +12,8 @@ import pytest
 
 from stockline.auth import passwords
 from stockline.catalog import service
-from stockline.catalog.version import Q as CATALOG_Q
 from stockline.config import Settings
+from stockline.kernel.catalog_version import Q as CATALOG_Q
 from stockline.response_cache import RedisResponseCache
 from tests.conftest import serve
 
@@ -401,7 +401,7 @@ async def test_search_never_matches_through_a_missing_manufacturer(client, catal
 
 async def test_stock_changes_committed_together_share_one_bump_drawn_after_all_of_them(settings, conn):
     from stockline import db
-    from stockline.catalog.version import CatalogVersion
+    from stockline.kernel.catalog_version import CatalogVersion
 
     def last_version() -> int:
         return conn.execute("SELECT last_value - (NOT is_called)::int AS drawn FROM catalog_version"

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stockline.inventory.entry_parser import MAX_LINES, MAX_TEXT_CHARS, parse_line
-from stockline.inventory.entry_service import SkuFacts, propose, rank, score
+from stockline.inventory.entry.parser import MAX_LINES, MAX_TEXT_CHARS, parse_line
+from stockline.inventory.entry.service import SkuFacts, propose, rank, score
 from tests.ordering_world import bearer, password_hash
 
 TODAY = date(2026, 11, 1)

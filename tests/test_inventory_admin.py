@@ -11,10 +11,10 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from stockline.auth.service import CurrentUser
 from stockline.errors import Conflict, ValidationFailed
 from stockline.invariants import check_invariants
-from stockline.inventory import batches
+from stockline.inventory.batches import service as batches
+from stockline.kernel.identity import CurrentUser
 from tests.ordering_world import TODAY, bearer, build_world, stock
 
 RECEIPT = {"sku_id": 3, "batch_no": "C-NEW-1", "quantity": 40, "expiry_date": str(TODAY + timedelta(days=400)),

@@ -46,7 +46,7 @@ from psycopg.rows import dict_row
 from stockline import db
 from stockline.config import Settings
 from stockline.invariants import check_invariants
-from stockline.inventory.expiry import sellable_after
+from stockline.kernel.expiry import sellable_after
 from tests.conftest import serve
 from tests.ordering_world import TODAY, bearer, build_world, receive
 

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from stockline.pricing.repo import Q as PRICING_SQL
 from stockline.pricing.rules import NextTier, PricingRule, net_unit_price, price_line
+from stockline.pricing.service import Q as PRICING_SQL
 
 DAY = date(2026, 6, 15)
 D = Decimal

@@ -14,9 +14,10 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from stockline.inventory.expiry import business_day
-from stockline.pricing.admin import Q as ADMIN_Q
-from stockline.pricing.rules import PricingRule, money, net_unit_price, price_line
+from stockline.kernel.expiry import business_day
+from stockline.kernel.money import money
+from stockline.pricing.admin.service import Q as ADMIN_Q
+from stockline.pricing.rules import PricingRule, net_unit_price, price_line
 from tests.ordering_world import bearer, build_world
 
 RULES = "/api/admin/pricing/rules"

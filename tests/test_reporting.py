@@ -16,9 +16,9 @@ import pytest
 from stockline import db
 from stockline.auth import passwords
 from stockline.cache import TtlCache
-from stockline.catalog.version import Q as CATALOG_Q
 from stockline.config import SeedSettings
-from stockline.inventory.expiry import business_day
+from stockline.kernel.catalog_version import Q as CATALOG_Q
+from stockline.kernel.expiry import business_day
 from stockline.reporting import export
 from stockline.seeding.service import run_seed
 from tests.conftest import serve

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from stockline.catalog.version import Q as CATALOG_Q
+from stockline.kernel.catalog_version import Q as CATALOG_Q
 from stockline.ordering import quick_order
 from tests.conftest import serve
 from tests.ordering_world import PASSWORD, build_world, ledger_rows, receive, stock

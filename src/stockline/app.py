@@ -17,18 +17,19 @@ from fastapi import FastAPI
 from stockline import __version__, db, health
 from stockline.auth import routes as auth_routes
 from stockline.auth.service import new_user_state_cache
-from stockline.catalog import admin_routes as catalog_admin_routes
 from stockline.catalog import routes as catalog_routes
-from stockline.catalog.version import CatalogVersion
+from stockline.catalog.admin import routes as catalog_admin_routes
 from stockline.config import Settings, get_settings
 from stockline.customers import routes as customer_routes
 from stockline.errors import install_error_handlers
-from stockline.inventory import entry_routes as inventory_entry_routes
-from stockline.inventory import routes as inventory_routes
+from stockline.inventory.batches import routes as batch_routes
+from stockline.inventory.entry import routes as stock_entry_routes
+from stockline.inventory.stock import routes as stock_routes
+from stockline.kernel.catalog_version import CatalogVersion
 from stockline.observability import Metrics, ObservabilityMiddleware
-from stockline.ordering import admin_routes as ordering_admin_routes
 from stockline.ordering import routes as ordering_routes
-from stockline.pricing import admin_routes as pricing_admin_routes
+from stockline.ordering.admin import routes as ordering_admin_routes
+from stockline.pricing.admin import routes as pricing_admin_routes
 from stockline.reporting import dashboard
 from stockline.reporting import routes as reporting_routes
 from stockline.response_cache import create_response_cache
@@ -85,7 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_routes.router)
     app.include_router(catalog_routes.router)
     app.include_router(ordering_routes.router)
-    for back_office in (catalog_admin_routes, customer_routes, inventory_routes, inventory_entry_routes,
+    for back_office in (catalog_admin_routes, customer_routes, batch_routes, stock_routes, stock_entry_routes,
                         ordering_admin_routes, pricing_admin_routes, reporting_routes):
         app.include_router(back_office.router)
     web_routes.install(app)

@@ -9,15 +9,11 @@ import time
 from pathlib import Path
 
 from stockline import db
-from stockline.accounts.service import (
-    STAFF_ROLES,
-    create_customer_logins,
-    create_staff_user,
-    default_csv_path,
-)
+from stockline.accounts.service import create_customer_logins, create_staff_user, default_csv_path
 from stockline.cli_args import add_command, whole_number
 from stockline.config import get_settings
 from stockline.errors import ValidationFailed
+from stockline.kernel.identity import STAFF_ROLES
 from stockline.progress import Progress
 
 

@@ -22,11 +22,11 @@ import psycopg
 
 from stockline.auth.passwords import hash_password, validate_new_password
 from stockline.errors import Conflict, ValidationFailed
+from stockline.kernel.identity import STAFF_ROLES
 from stockline.sqlfile import queries_beside
 
 Q = queries_beside(__file__)
 
-STAFF_ROLES = ("admin", "staff")
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
 LOGIN_STAGE_COPY = "COPY login_stage (customer_id, username, password_hash, must_change_password) FROM STDIN"
 

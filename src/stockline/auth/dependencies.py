@@ -21,8 +21,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from stockline.auth import cookies
-from stockline.auth.service import CurrentUser, authenticate
+from stockline.auth.service import authenticate
 from stockline.errors import Forbidden, Unauthorized
+from stockline.kernel.identity import CurrentUser
 
 _bearer = HTTPBearer(auto_error=False, description="The access_token from POST /api/login")
 _PASSWORD_CHANGE_PATHS = ("/api/me", "/api/me/password")

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-Role = Literal["admin", "staff", "customer"]
+from stockline.kernel.identity import Role
 
 
 class LoginRequest(BaseModel):

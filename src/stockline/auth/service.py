@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from psycopg_pool import AsyncConnectionPool
@@ -24,6 +23,7 @@ from stockline.auth import passwords, tokens
 from stockline.auth.schemas import LoginResponse
 from stockline.cache import TtlCache
 from stockline.errors import Forbidden, TooManyRequests, Unauthorized, ValidationFailed
+from stockline.kernel.identity import CurrentUser
 from stockline.sqlfile import queries_beside
 
 Q = queries_beside(__file__)
@@ -32,28 +32,6 @@ LOCKOUT_FAILURES = 5
 LOCKOUT_WINDOW_SECONDS = 15 * 60
 USER_STATE_TTL_SECONDS = 30.0
 _BEARER = {"WWW-Authenticate": "Bearer"}
-
-
-@dataclass(frozen=True)
-class CurrentUser:
-    user_id: int
-    username: str
-    role: str
-    customer_id: int | None
-    must_change_password: bool
-
-    @property
-    def is_staff(self) -> bool:
-        return self.role in ("admin", "staff")
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-    @property
-    def is_customer(self) -> bool:
-        """A customer's user, tied to its customer (what the customer routes and pages need)."""
-        return self.role == "customer" and self.customer_id is not None
 
 
 def new_user_state_cache() -> TtlCache[dict]:

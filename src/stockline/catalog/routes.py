@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from stockline.auth.dependencies import OptionalUser
-from stockline.auth.service import CurrentUser
 from stockline.catalog import service
 from stockline.catalog.schemas import CatalogPage, ProductDetail, Sort
+from stockline.kernel.identity import CurrentUser
 from stockline.response_cache import CachedResponse
 
 router = APIRouter(prefix="/api", tags=["catalog"])

@@ -10,7 +10,7 @@ served in two parts. What changes rarely — which SKUs match, their count, name
 for this customer and quantity, each item rendered around its stock figures — is the
 listing skeleton, cached in this process per (listing version, day, customer, query) for
 CACHE_TTL_LISTING seconds; the listing version moves with products, SKUs, prices and rules
-but not with stock (see catalog/version.py), so a skeleton survives sales and receipts.
+but not with stock (see kernel/catalog_version.py), so a skeleton survives sales and receipts.
 What changes with every sale — the page's stock figures — is read per request by one cheap
 query and spliced in. The body is byte for byte what one statement rendering it whole
 would give (tests/test_catalog.py checks it against page_by_stock_or_price).
@@ -30,12 +30,13 @@ from psycopg_pool import AsyncConnectionPool
 
 from stockline import db
 from stockline.cache import TtlCache
-from stockline.catalog.version import CatalogVersion
 from stockline.config import Settings
 from stockline.errors import NotFound
-from stockline.inventory.expiry import business_day, sellable_after
-from stockline.pricing import repo as pricing_repo
-from stockline.pricing.rules import money, price_line
+from stockline.kernel.catalog_version import CatalogVersion
+from stockline.kernel.expiry import business_day, sellable_after
+from stockline.kernel.money import money
+from stockline.pricing import service as pricing_repo
+from stockline.pricing.rules import price_line
 from stockline.response_cache import CachedResponse, ResponseCache
 from stockline.search import search_patterns
 from stockline.sqlfile import queries_beside

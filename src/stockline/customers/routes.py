@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from stockline.auth.dependencies import AdminUser
-from stockline.auth.schemas import Role
 from stockline.customers import service
 from stockline.customers.schemas import (
     CustomerCreate,
@@ -20,6 +19,7 @@ from stockline.customers.schemas import (
     UserPage,
     UserRead,
 )
+from stockline.kernel.identity import Role
 from stockline.pagination import Paging
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from stockline.auth.schemas import Role
+from stockline.kernel.identity import Role
 
 CustomerType = Literal["pharmacy", "hospital", "clinic", "wholesaler", "other"]
 

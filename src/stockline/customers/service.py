@@ -24,12 +24,13 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from stockline import db
-from stockline.accounts.service import STAFF_ROLES, USERNAME
+from stockline.accounts.service import USERNAME
 from stockline.auth.passwords import hash_password, validate_new_password
 from stockline.cache import TtlCache
-from stockline.catalog.version import CatalogVersion
 from stockline.config import Settings
 from stockline.errors import Conflict, NotFound, ValidationFailed
+from stockline.kernel.catalog_version import CatalogVersion
+from stockline.kernel.identity import STAFF_ROLES
 from stockline.pagination import PageRequest
 from stockline.sqlfile import queries_beside
 

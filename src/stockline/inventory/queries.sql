@@ -1,5 +1,5 @@
 -- Queries of inventory: SKU locks, sellable batches and the stock ledger.
--- "Sellable" batches: stock > 0 and expiry_date > %(sellable_after)s (see inventory/expiry.py).
+-- "Sellable" batches: stock > 0 and expiry_date > %(sellable_after)s (see kernel/expiry.py).
 
 -- name: lock_skus
 -- Locks SKUs in ascending sku_id order until commit (the rule is stockline_lock_skus() in

@@ -14,12 +14,13 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from stockline import db
-from stockline.auth.service import CurrentUser
 from stockline.config import Settings
 from stockline.errors import Conflict, NotFound
 from stockline.inventory import ledger
-from stockline.inventory.expiry import business_day, sellable_after
-from stockline.pricing.rules import money, net_unit_price
+from stockline.kernel.expiry import business_day, sellable_after
+from stockline.kernel.identity import CurrentUser
+from stockline.kernel.money import money
+from stockline.pricing.rules import net_unit_price
 from stockline.sqlfile import queries_beside
 
 Q = queries_beside(__file__)

@@ -23,12 +23,12 @@ from typing import Any
 import psycopg
 
 from stockline import db
-from stockline.auth.service import CurrentUser
-from stockline.catalog.version import CatalogVersion
 from stockline.config import Settings
 from stockline.errors import Conflict, NotFound, ValidationFailed
 from stockline.inventory.allocation import InsufficientStock, Shortage
-from stockline.inventory.expiry import business_day, sellable_after
+from stockline.kernel.catalog_version import CatalogVersion
+from stockline.kernel.expiry import business_day, sellable_after
+from stockline.kernel.identity import CurrentUser
 from stockline.ordering.orders import order_document, read_order
 from stockline.sqlfile import queries_beside
 

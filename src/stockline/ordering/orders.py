@@ -15,13 +15,13 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from stockline import db
-from stockline.auth.service import CurrentUser
-from stockline.catalog.version import CatalogVersion
 from stockline.config import Settings
 from stockline.errors import Conflict, NotFound, ValidationFailed
 from stockline.inventory import ledger
+from stockline.kernel.catalog_version import CatalogVersion
+from stockline.kernel.identity import CurrentUser
+from stockline.kernel.money import money
 from stockline.pagination import PageRequest
-from stockline.pricing.rules import money
 from stockline.sqlfile import queries_beside
 
 Q = queries_beside(__file__)

@@ -1,5 +1,5 @@
 -- Queries of ordering: carts, orders and their items.
--- "Sellable" batches: stock > 0 and expiry_date > %(sellable_after)s (see inventory/expiry.py).
+-- "Sellable" batches: stock > 0 and expiry_date > %(sellable_after)s (see kernel/expiry.py).
 
 -- name: cart_lines
 -- A user's cart, each line priced for its own quantity by the one pricing function, with

@@ -18,12 +18,12 @@ from typing import Any
 from psycopg_pool import AsyncConnectionPool
 
 from stockline import db
-from stockline.auth.service import CurrentUser
 from stockline.config import Settings
 from stockline.inventory import ledger
-from stockline.inventory.expiry import business_day, sellable_after
+from stockline.kernel.expiry import business_day, sellable_after
+from stockline.kernel.identity import CurrentUser
 from stockline.ordering.schemas import MAX_UNITS
-from stockline.pricing import repo as pricing_repo
+from stockline.pricing import service as pricing_repo
 from stockline.sqlfile import queries_beside
 
 Q = queries_beside(__file__)

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-CENT = Decimal("0.01")
+from stockline.kernel.money import CENT
+
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
 
@@ -57,11 +58,6 @@ class Price:
     line_total: Decimal
     rule_id: int | None
     next_tier: NextTier | None
-
-
-def money(value: Decimal) -> str:
-    """Money as the API shows it: a decimal string with two places ("12.50")."""
-    return f"{value:.2f}"
 
 
 def net_unit_price(base_price: Decimal, discount_percentage: Decimal) -> Decimal:

@@ -24,10 +24,10 @@ from psycopg_pool import AsyncConnectionPool
 
 from stockline import db
 from stockline.cache import TtlCache
-from stockline.catalog.version import CatalogVersion
 from stockline.config import Settings
-from stockline.inventory.expiry import business_day, sellable_after
-from stockline.pricing.rules import money
+from stockline.kernel.catalog_version import CatalogVersion
+from stockline.kernel.expiry import business_day, sellable_after
+from stockline.kernel.money import money
 from stockline.reporting.service import utc_midnight, window_start
 from stockline.sqlfile import queries_beside
 

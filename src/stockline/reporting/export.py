@@ -23,7 +23,7 @@ from datetime import UTC
 from decimal import Decimal
 from typing import Any, Literal
 
-from stockline.pricing.rules import money
+from stockline.kernel.money import money
 
 Kind = Literal["text", "int", "bool", "money", "decimal", "date", "timestamp"]
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

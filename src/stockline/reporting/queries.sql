@@ -1,5 +1,5 @@
 -- Queries of reporting: the stock and sales reports and the dashboard figures.
--- "Sellable" batches: stock > 0 and expiry_date > %(sellable_after)s (see inventory/expiry.py).
+-- "Sellable" batches: stock > 0 and expiry_date > %(sellable_after)s (see kernel/expiry.py).
 -- "Expired": stock > 0 and expiry_date <= %(today)s (a batch expires at the start of its
 -- expiry date). Days are UTC calendar days; a day's orders are those with
 -- %(from)s <= order_date < %(until)s, bounds the service computes at UTC midnight.

@@ -4,7 +4,7 @@ reorder suggestions, stock valuation and loss-making sales.
 Each report is one named query that returns its totals and one page of rows in a single
 statement, and one column list (`Report.columns`) that renders both the JSON items and the
 CSV export. A CSV export is every row, not one page. "Today" is the UTC business day
-(stockline.inventory.expiry); a sales window of N days is the N UTC calendar days ending
+(stockline.kernel.expiry); a sales window of N days is the N UTC calendar days ending
 today, today included.
 """
 
@@ -19,7 +19,7 @@ from psycopg_pool import AsyncConnectionPool
 from stockline import db
 from stockline.config import Settings
 from stockline.errors import ValidationFailed
-from stockline.inventory.expiry import business_day, sellable_after
+from stockline.kernel.expiry import business_day, sellable_after
 from stockline.pagination import PageRequest
 from stockline.reporting.export import Column, csv_text, item
 from stockline.sqlfile import queries_beside

@@ -25,9 +25,9 @@ import psycopg
 from psycopg.conninfo import make_conninfo
 
 from stockline import db
-from stockline.catalog import version as catalog_version
 from stockline.config import SeedSettings
 from stockline.errors import ValidationFailed
+from stockline.kernel import catalog_version
 from stockline.pricing.rules import PricingRule
 from stockline.progress import Progress
 from stockline.seeding import history, rows

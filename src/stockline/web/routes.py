@@ -10,9 +10,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from stockline.auth import cookies
-from stockline.web import auth_pages, customer_pages, staff_admin_pages, staff_stock_pages
+from stockline.web import sign_in
+from stockline.web.customer import routes as customer_pages
 from stockline.web.render import render
 from stockline.web.session import PageRedirect
+from stockline.web.staff import routes as staff_pages
 
 _TITLES = {400: "That did not work", 403: "Not allowed", 404: "Page not found", 409: "Conflict",
            422: "Please check what you entered", 429: "Too many attempts",
@@ -39,7 +41,7 @@ async def _page_redirect(request: Request, exc: Exception) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    for pages in (auth_pages, customer_pages, staff_stock_pages, staff_admin_pages):
+    for pages in (sign_in, customer_pages, staff_pages):
         app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
     app.add_exception_handler(PageRedirect, _page_redirect)

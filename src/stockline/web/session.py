@@ -13,8 +13,9 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 
 from stockline.auth import cookies
-from stockline.auth.service import CurrentUser, authenticate
+from stockline.auth.service import authenticate
 from stockline.errors import DomainError, Forbidden, Unauthorized
+from stockline.kernel.identity import CurrentUser
 
 PASSWORD_PAGE = "/account/password"  # noqa: S105 - a URL, not a secret
 

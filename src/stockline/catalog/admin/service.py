@@ -1,0 +1,216 @@
+"""Catalog management for the back office: products and SKUs. Every committed change bumps
+the listing version (and with it the catalog version), so cached catalog pages and listing
+skeletons refresh in every worker at once. Referenced
+records are deactivated, not deleted (a delete that something still references is 409)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from stockline import db
+from stockline.config import Settings
+from stockline.errors import Conflict, NotFound, ValidationFailed
+from stockline.kernel.catalog_version import CatalogVersion
+from stockline.kernel.expiry import sellable_after
+from stockline.kernel.money import money
+from stockline.pagination import PageRequest
+from stockline.search import search_patterns
+from stockline.sqlfile import queries_beside
+
+Q = queries_beside(__file__)
+
+PRODUCT_FIELDS = ("name", "manufacturer", "description", "category", "is_active")
+SKU_FIELDS = ("sku_code", "package_size", "unit_type", "base_price", "reorder_level", "is_active")
+NOT_NULL = frozenset(
+    {"name", "is_active", "sku_code", "package_size", "unit_type", "base_price", "reorder_level"}
+)
+
+
+def _product(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: row[key]
+        for key in ("product_id", "name", "manufacturer", "description", "category", "is_active", "sku_count")
+    } | {"created_at": row["created_at"].isoformat()}
+
+
+def _sku(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: row[key]
+        for key in (
+            "sku_id",
+            "product_id",
+            "product_name",
+            "manufacturer",
+            "sku_code",
+            "package_size",
+            "unit_type",
+            "reorder_level",
+            "is_active",
+            "product_active",
+            "available",
+        )
+    } | {"base_price": money(row["base_price"]), "created_at": row["created_at"].isoformat()}
+
+
+def _changes(sent: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    """The update's parameters: every field (unsent ones unused) and the names to change."""
+    nulled = sorted(name for name, value in sent.items() if value is None and name in NOT_NULL)
+    if nulled:
+        raise ValidationFailed(f"{', '.join(nulled)} cannot be null")
+    if not sent:
+        raise ValidationFailed("Send at least one field to change")
+    return {name: sent.get(name) for name in fields} | {"fields": list(sent)}
+
+
+async def _write(pool: AsyncConnectionPool, versions: CatalogVersion, settings: Settings, work, read):
+    async def after_commit(conn: psycopg.AsyncConnection, key: int | None):
+        await versions.announce_listing_change(conn)
+        return None if key is None else await read(conn, key)
+
+    return await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=after_commit)
+
+
+# --- products ------------------------------------------------------------------------------
+
+
+async def read_product(conn: psycopg.AsyncConnection, product_id: int) -> dict[str, Any]:
+    row = await db.fetch_one(conn, Q["product"], {"product_id": product_id})
+    if row is None:
+        raise NotFound(f"No product {product_id}")
+    return _product(row)
+
+
+async def list_products(
+    pool: AsyncConnectionPool, paging: PageRequest, *, search: str | None, active: bool | None
+) -> dict[str, Any]:
+    async with pool.connection() as conn:
+        rows = await db.fetch_all(
+            conn,
+            Q["products_page"],
+            {
+                "patterns": search_patterns(search),
+                "active": active,
+                "limit": paging.limit,
+                "offset": paging.offset,
+            },
+        )
+    return paging.envelope([_product(r) for r in rows if r["product_id"] is not None], rows[0]["total_items"])
+
+
+async def get_product(pool: AsyncConnectionPool, product_id: int) -> dict[str, Any]:
+    async with pool.connection() as conn:
+        return await read_product(conn, product_id)
+
+
+async def create_product(pool, versions, settings, fields: dict[str, Any]) -> dict[str, Any]:
+    async def work(conn: psycopg.AsyncConnection) -> int:
+        return (await db.fetch_one(conn, Q["insert_product"], fields))["product_id"]
+
+    return await _write(pool, versions, settings, work, read_product)
+
+
+async def update_product(pool, versions, settings, product_id: int, sent: dict[str, Any]) -> dict[str, Any]:
+    params = _changes(sent, PRODUCT_FIELDS) | {"product_id": product_id}
+
+    async def work(conn: psycopg.AsyncConnection) -> int:
+        if not await db.execute(conn, Q["update_product"], params):
+            raise NotFound(f"No product {product_id}")
+        return product_id
+
+    return await _write(pool, versions, settings, work, read_product)
+
+
+async def delete_product(pool, versions, settings, product_id: int) -> None:
+    async def work(conn: psycopg.AsyncConnection) -> None:
+        try:
+            deleted = await db.execute(conn, Q["delete_product"], {"product_id": product_id})
+        except Conflict as exc:
+            raise Conflict(
+                f"Product {product_id} has SKUs; deactivate it instead", code="product_in_use"
+            ) from exc
+        if not deleted:
+            raise NotFound(f"No product {product_id}")
+
+    await _write(pool, versions, settings, work, None)
+
+
+# --- SKUs ----------------------------------------------------------------------------------
+
+
+async def list_skus(
+    pool: AsyncConnectionPool,
+    settings: Settings,
+    paging: PageRequest,
+    *,
+    search: str | None,
+    product_id: int | None,
+    active: bool | None,
+) -> dict[str, Any]:
+    async with pool.connection() as conn:
+        rows = await db.fetch_all(
+            conn,
+            Q["skus_page"],
+            {
+                "patterns": search_patterns(search),
+                "product_id": product_id,
+                "active": active,
+                "sellable_after": sellable_after(settings),
+                "limit": paging.limit,
+                "offset": paging.offset,
+            },
+        )
+    return paging.envelope([_sku(r) for r in rows if r["sku_id"] is not None], rows[0]["total_items"])
+
+
+def _sku_reader(settings: Settings):
+    async def read(conn: psycopg.AsyncConnection, sku_id: int) -> dict[str, Any]:
+        row = await db.fetch_one(
+            conn, Q["sku"], {"sku_id": sku_id, "sellable_after": sellable_after(settings)}
+        )
+        if row is None:
+            raise NotFound(f"No SKU {sku_id}")
+        return _sku(row)
+
+    return read
+
+
+async def get_sku(pool: AsyncConnectionPool, settings: Settings, sku_id: int) -> dict[str, Any]:
+    async with pool.connection() as conn:
+        return await _sku_reader(settings)(conn, sku_id)
+
+
+async def create_sku(pool, versions, settings, fields: dict[str, Any]) -> dict[str, Any]:
+    async def work(conn: psycopg.AsyncConnection) -> int:
+        await read_product(conn, fields["product_id"])  # 404 rather than a foreign-key error
+        return (await db.fetch_one(conn, Q["insert_sku"], fields))["sku_id"]
+
+    return await _write(pool, versions, settings, work, _sku_reader(settings))
+
+
+async def update_sku(pool, versions, settings, sku_id: int, sent: dict[str, Any]) -> dict[str, Any]:
+    params = _changes(sent, SKU_FIELDS) | {"sku_id": sku_id}
+
+    async def work(conn: psycopg.AsyncConnection) -> int:
+        if not await db.execute(conn, Q["update_sku"], params):
+            raise NotFound(f"No SKU {sku_id}")
+        return sku_id
+
+    return await _write(pool, versions, settings, work, _sku_reader(settings))
+
+
+async def delete_sku(pool, versions, settings, sku_id: int) -> None:
+    async def work(conn: psycopg.AsyncConnection) -> None:
+        try:
+            deleted = await db.execute(conn, Q["delete_sku"], {"sku_id": sku_id})
+        except Conflict as exc:
+            raise Conflict(
+                f"SKU {sku_id} has batches, orders, pricing rules or cart lines; deactivate it instead",
+                code="sku_in_use",
+            ) from exc
+        if not deleted:
+            raise NotFound(f"No SKU {sku_id}")
+
+    await _write(pool, versions, settings, work, None)

@@ -1,0 +1,130 @@
+"""The reports page for staff: one tab per report of `reporting.service` (the functions
+GET /api/admin/reports/... call), one page of rows at a time, and a link to the API's CSV
+export of every row (the API takes the session cookie for GETs)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from stockline.errors import DomainError, NotFound, ValidationFailed
+from stockline.pagination import PageRequest
+from stockline.reporting import service
+from stockline.web.render import day, render
+from stockline.web.session import StaffPage
+from stockline.web.staff.inventory import page_number
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 50
+
+# (key, heading, kind): kinds the template knows: text, int, money, decimal, date, timestamp,
+# product (name and pack), sku (code, linked to its batches), batch (linked to its page), order (linked)
+PRODUCT, SKU = ("product_name", "Product", "product"), ("sku_code", "SKU", "sku")
+BATCH, EXPIRY = ("batch_no", "Batch", "batch"), ("expiry_date", "Expiry", "date")
+
+
+@dataclass(frozen=True)
+class Tab:
+    name: str  # as in the API's path
+    title: str
+    about: str
+    columns: tuple[tuple[str, str, str], ...]
+    totals: tuple[tuple[str, str, str], ...]
+    empty: str
+
+
+TABS = {tab.name: tab for tab in (
+    Tab("low-stock", "Low stock", "Active SKUs whose available units are below their reorder level.",
+        (PRODUCT, SKU, ("available", "Available", "int"), ("reorder_level", "Reorder level", "int"),
+         ("shortfall", "Shortfall", "int")),
+        (("total_shortfall", "Total shortfall", "int"),),
+        "Every active SKU is at or above its reorder level."),
+    Tab("expiring", "Expiring", "Sellable batches with stock that expire within the window.",
+        (PRODUCT, SKU, BATCH, EXPIRY, ("days_left", "Days left", "int"),
+         ("quantity_on_hand", "On hand", "int"), ("cost_price", "Cost", "money"),
+         ("value_at_cost", "Value at cost", "money")),
+        (("total_units", "Units", "int"), ("total_value", "Value at cost", "money")),
+        "No sellable stock expires within this window."),
+    Tab("expired", "Expired", "Batches past their expiry date that still hold stock: to write off.",
+        (PRODUCT, SKU, BATCH, EXPIRY, ("days_expired", "Days expired", "int"),
+         ("quantity_on_hand", "On hand", "int"), ("value_at_cost", "Value at cost", "money")),
+        (("total_units", "Units", "int"), ("total_value", "Value at cost", "money")),
+        "No expired stock is waiting to be written off."),
+    Tab("reorder-suggestions", "Reorder suggestions",
+        "What to order to reach {cover_days} days of cover at the last {window_days} days' sales rate.",
+        (PRODUCT, SKU, ("available", "Available", "int"), ("units_sold", "Sold", "int"),
+         ("daily_rate", "Per day", "decimal"), ("days_of_cover", "Days of cover", "decimal"),
+         ("reorder_level", "Reorder level", "int"), ("suggested_quantity", "Suggested order", "int")),
+        (("total_suggested", "Units to order", "int"),), "Every SKU has enough cover for its recent sales."),
+    Tab("stock-valuation", "Stock valuation", "Stock on hand at batch cost, per SKU.",
+        (PRODUCT, SKU, ("batches", "Batches", "int"), ("units_on_hand", "Units", "int"),
+         ("value_at_cost", "Value at cost", "money"), ("average_unit_cost", "Average cost", "money"),
+         ("sellable_value", "Sellable value", "money"), ("expired_value", "Expired value", "money")),
+        (("total_units", "Units", "int"), ("total_value", "Value at cost", "money"),
+         ("total_sellable_value", "Sellable", "money"), ("total_expired_value", "Expired", "money")),
+        "There is no stock on hand."),
+    Tab("loss-making-sales", "Loss-making sales",
+        "Items of orders not cancelled that sold below their unit cost.",
+        (("order_date", "Ordered", "timestamp"), ("order_id", "Order", "order"),
+         ("customer_name", "Customer", "text"),
+         PRODUCT, SKU, BATCH, ("quantity", "Units", "int"), ("sale_price", "Sale price", "money"),
+         ("unit_cost", "Unit cost", "money"), ("loss", "Loss", "money")),
+        (("total_units", "Units", "int"), ("total_loss", "Total loss", "money")),
+        "No item was sold below its cost in this period."),
+)}
+
+
+def _day(text: str, label: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationFailed(f"{label} must be a date (day, month and year)") from None
+
+
+def _runner(tab: Tab, request: Request) -> tuple[Callable[[PageRequest], Awaitable[Any]], dict[str, str]]:
+    """The service call for `tab` with the page's parameters, and those parameters as typed
+    (kept in the form and the CSV link). ValidationFailed for a parameter out of range."""
+    state, query = request.app.state, request.query_params
+    if tab.name == "expiring":
+        typed = query.get("days", "").strip()
+        if typed and not (typed.isdigit() and 1 <= int(typed) <= service.MAX_EXPIRING_DAYS):
+            raise ValidationFailed(f"Days must be a whole number from 1 to {service.MAX_EXPIRING_DAYS}")
+        days = int(typed) if typed else None
+        return (lambda paging: service.expiring(state.pool, state.settings, paging, days)), \
+            ({"days": typed} if typed else {})
+    if tab.name == "loss-making-sales":
+        typed = {"from": query.get("from", "").strip(), "to": query.get("to", "").strip()}
+        start, end = _day(typed["from"], "From"), _day(typed["to"], "To")
+        return (lambda paging: service.loss_making_sales(state.pool, paging, start, end)), \
+            {k: v for k, v in typed.items() if v}
+    calls = {"low-stock": service.low_stock, "expired": service.expired,
+             "reorder-suggestions": service.reorder_suggestions, "stock-valuation": service.stock_valuation}
+    return (lambda paging: calls[tab.name](state.pool, state.settings, paging)), {}
+
+
+@router.get("/staff/reports")
+@router.get("/staff/reports/{name}")
+async def reports_page(request: Request, user: StaffPage, name: str = "low-stock") -> HTMLResponse:
+    tab = TABS.get(name)
+    if tab is None:
+        raise NotFound(f"No report called {name!r}; the reports are {', '.join(TABS)}")
+    data, error, params, status = None, None, {}, 200
+    try:
+        run, params = _runner(tab, request)
+        data = await run(PageRequest(page_number(request), PAGE_SIZE))
+    except DomainError as exc:
+        error, status = exc.message, exc.status
+    about = tab.about.format(cover_days=service.COVER_DAYS, window_days=service.SALES_WINDOW_DAYS)
+    csv_url = f"/api/admin/reports/{tab.name}?" + urlencode(params | {"format": "csv"})
+    return render(request, "staff/reports.html", {
+        "section": "reports", "tabs": TABS, "tab": tab, "about": about, "data": data, "error": error,
+        "params": params, "csv_url": csv_url, "as_of": day(data["as_of"]) if data else None,
+        "default_days": request.app.state.settings.expiring_soon_days}, status_code=status)

@@ -1,0 +1,23 @@
+"""The back office's pages, gathered for web.routes: the dashboard, inventory and batches,
+plain-words stock entry, the reports, orders, pricing rules and the price preview, products
+and SKUs, customers and users. Each area is its own module."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from stockline.web.staff import (
+    catalog,
+    customers,
+    dashboard,
+    inventory,
+    orders,
+    pricing,
+    reports,
+    stock_entry,
+    users,
+)
+
+router = APIRouter(include_in_schema=False)
+for _area in (dashboard, inventory, stock_entry, reports, orders, pricing, catalog, customers, users):
+    router.include_router(_area.router)
