@@ -1,0 +1,53 @@
+"""What every service call needs, in one typed object built once per worker at start-up.
+
+Services take `ctx: Context` first instead of threading the pool, the catalog version, the
+settings and the caches by hand in varying orders; routes and pages receive it with the
+`Ctx` dependency. `ctx.transaction` is the one way to run a transaction, so DB_TX_RETRIES
+applies everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+import psycopg
+from fastapi import Depends, Request
+from psycopg_pool import AsyncConnectionPool
+
+from stockline import db
+from stockline.cache import TtlCache
+from stockline.config import Settings
+from stockline.kernel.catalog_version import CatalogVersion
+from stockline.response_cache import ResponseCache
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+@dataclass(frozen=True)
+class Context:
+    settings: Settings
+    pool: AsyncConnectionPool
+    versions: CatalogVersion
+    secret_key: str
+    catalog_cache: ResponseCache  # whole rendered catalog answers
+    user_cache: TtlCache[dict]  # users' rows by id, for the per-request token check
+    dashboard_cache: TtlCache[dict[str, Any]]  # the dashboard's figures
+
+    async def transaction(
+        self,
+        work: Callable[[psycopg.AsyncConnection], Awaitable[T]],
+        *,
+        after_commit: Callable[[psycopg.AsyncConnection, T], Awaitable[R]] | None = None,
+    ) -> T | R:
+        """`db.run_transaction` with the configured retries (DB_TX_RETRIES)."""
+        return await db.run_transaction(self.pool, work, attempts=self.settings.db_tx_retries,
+                                        after_commit=after_commit)
+
+
+def context_of(request: Request) -> Context:
+    return request.app.state.context
+
+
+Ctx = Annotated[Context, Depends(context_of)]
