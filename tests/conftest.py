@@ -19,6 +19,7 @@ from psycopg.rows import dict_row
 from stockline import db
 from stockline.app import create_app
 from stockline.config import Settings, get_settings
+from tests.ordering_world import build_world
 
 REPO = Path(__file__).resolve().parents[1]
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256-signing"
@@ -95,6 +96,14 @@ def conn(clean_db: str) -> Iterator[psycopg.Connection]:
     """An autocommit connection to the session database, rows as dicts."""
     with psycopg.connect(clean_db, autocommit=True, row_factory=dict_row) as connection:
         yield connection
+
+
+@pytest.fixture
+def world(conn: psycopg.Connection) -> dict[str, int]:
+    """The ordering world of tests/ordering_world.py in the test database (customers, users,
+    SKUs, FEFO batches, pricing rules); the answer names its batch ids. A module with a world
+    of its own (test_faults.py) defines its own `world`."""
+    return build_world(conn)
 
 
 @pytest.fixture

@@ -24,7 +24,9 @@ import subprocess
 import threading
 import time
 from collections import Counter
+from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,7 @@ from psycopg.rows import dict_row
 from stockline import db
 from stockline.accounts.service import create_customer_logins
 from stockline.config import Settings
+from stockline.kernel.expiry import business_day
 from tests.server_support import STOCKLINE
 
 REPORTS = Path(__file__).resolve().parents[1] / "test-output" / "reliability"
@@ -184,8 +187,9 @@ def build_world(url: str, customers: int = 24, skus: int = 8, units_per_batch: i
             for days in (90, 400):
                 batch = conn.execute(
                     "INSERT INTO Inventory_Batches (sku_id, batch_no, expiry_date, quantity_on_hand, cost_price) "
-                    "VALUES (%s, %s, current_date + %s, %s, 1.25) RETURNING batch_id",
-                    (sku_id, f"F{sku_id}-{days}", days, units_per_batch)).fetchone()["batch_id"]
+                    "VALUES (%s, %s, %s, %s, 1.25) RETURNING batch_id",
+                    (sku_id, f"F{sku_id}-{days}", business_day() + timedelta(days=days),
+                     units_per_batch)).fetchone()["batch_id"]
                 conn.execute("INSERT INTO Stock_Movements (batch_id, quantity_delta, reason) "
                              "VALUES (%s, %s, 'receipt')", (batch, units_per_batch))
     with db.connect(url) as conn:
@@ -410,14 +414,16 @@ def write_report(name: str, figures: dict[str, Any]) -> Path:
     return path
 
 
-def hold_lock(url: str, sku_id: int, seconds: float, taken: threading.Event | None = None,
+def hold_lock(url: str, sku_id: int, seconds: float, taken: Future[int] | None = None,
               release: threading.Event | None = None) -> None:
     """Another session holds SKU `sku_id`'s row lock (the one every stock change takes) for
-    `seconds`, or until `release` is set, as a long report or a stuck admin session would."""
+    `seconds`, or until `release` is set, as a long report or a stuck admin session would.
+    Once it holds the lock, `taken` is given that session's backend pid (for
+    tests.races.wait_until_blocked)."""
     with psycopg.connect(url) as rival:
         rival.execute("SELECT 1 FROM Product_SKUs WHERE sku_id = %s FOR NO KEY UPDATE", (sku_id,))
         if taken is not None:
-            taken.set()
+            taken.set_result(rival.info.backend_pid)
         if release is not None:
             release.wait(seconds)
         else:

@@ -3,12 +3,13 @@ SKUs with batches laid out to exercise FEFO, and helpers to read stock and the l
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from stockline.auth import passwords
 from stockline.kernel.catalog_version import Q as CATALOG_Q
+from stockline.kernel.expiry import business_day
 
-TODAY = date.today()
+TODAY = business_day()  # the app's day (UTC), not the machine's
 PASSWORD = "Customer@123"
 _HASH = None
 

@@ -19,6 +19,7 @@ from stockline import backup, db
 from stockline.accounts.service import create_customer_logins
 from stockline.config import SeedSettings, Settings
 from stockline.errors import StocklineError
+from stockline.kernel.expiry import business_day
 from stockline.seeding.service import run_seed
 from tests.conftest import TEST_SECRET, create_database, drop_database, serve
 
@@ -60,8 +61,8 @@ async def _use_the_app(url: str) -> None:
     """A real order and a cart left open, through the app; one failed login."""
     with db.connect(url) as conn:
         sku_id = conn.execute(
-            "SELECT sku_id FROM Inventory_Batches WHERE expiry_date > current_date + 30 "
-            "GROUP BY sku_id HAVING sum(quantity_on_hand) >= 10 ORDER BY sku_id LIMIT 1").fetchone()[0]
+            "SELECT sku_id FROM Inventory_Batches WHERE expiry_date > %s::date + 30 "
+            "GROUP BY sku_id HAVING sum(quantity_on_hand) >= 10 ORDER BY sku_id LIMIT 1", (business_day(),)).fetchone()[0]
     settings = Settings(env="test", database_url=url, secret_key=TEST_SECRET, db_pool_min=1, db_pool_max=3)
     async with serve(settings) as client:
         tokens = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -14,10 +14,11 @@ from stockline.auth import passwords
 from stockline.catalog import service
 from stockline.config import Settings
 from stockline.kernel.catalog_version import Q as CATALOG_Q
+from stockline.kernel.expiry import business_day
 from stockline.response_cache import RedisResponseCache
 from tests.conftest import serve
 
-TODAY = date.today()
+TODAY = business_day()
 PASSWORD = "Customer@123"
 
 
@@ -234,11 +235,10 @@ async def test_a_cached_skeleton_page_is_the_fully_computed_page(settings, catal
         state = http._transport.app.state
         bodies = []
         for _ in range(2):  # the skeleton computed, then the skeleton from the cache
-            rendered = await service.list_products(state.pool, state.catalog_cache, state.catalog_version,
-                                                    state.settings, customer_id=query.get("customer_id"),
+            rendered = await service.list_products(state.context, customer_id=query.get("customer_id"),
                                                     query=catalog_query)
             bodies.append(rendered.body.decode())
-        assert len(service._skeleton_caches[state.catalog_version]._entries) == 1
+        assert len(service._skeleton_caches[state.context.versions]._entries) == 1
     assert bodies[0] == bodies[1]
     assert bodies[0].startswith('{"items":' + whole["items"] + f',"total_items":{whole["total_items"]},')
 
@@ -246,7 +246,7 @@ async def test_a_cached_skeleton_page_is_the_fully_computed_page(settings, catal
 async def test_a_sale_changes_stock_at_once_and_keeps_the_skeleton(settings, catalog):
     async with serve(settings.with_overrides(log_timing=True)) as http:
         headers = await bearer(http, "cust_1")
-        versions = http._transport.app.state.catalog_version
+        versions = http._transport.app.state.context.versions
         before = by_sku(await listing(http, headers, limit=3))[1]
         listing_version = versions.listing
         order = await http.post("/api/orders", json={"sku_id": 1, "quantity": 4},
@@ -265,7 +265,7 @@ async def test_a_sale_changes_stock_at_once_and_keeps_the_skeleton(settings, cat
         assert (emptied["total_on_hand"], emptied["earliest_expiry"]) == (
             20, (TODAY + timedelta(days=100)).isoformat())
         catalog.execute("UPDATE Inventory_Batches SET quantity_on_hand = 0 WHERE sku_id = 1")
-        async with http._transport.app.state.pool.connection() as conn:
+        async with http._transport.app.state.context.pool.connection() as conn:
             await versions.announce_change(conn)
         gone = by_sku(await listing(http, headers, limit=3))[1]
         assert (gone["total_on_hand"], gone["earliest_expiry"], gone["low_stock"]) == (0, None, True)
@@ -320,18 +320,18 @@ async def test_a_worker_sees_its_own_change_at_once(settings, catalog):
         app = worker._transport.app
         await listing(worker)
         catalog.execute("UPDATE Product_SKUs SET base_price = 13.00 WHERE sku_id = 1")
-        async with app.state.pool.connection() as conn:
-            await app.state.catalog_version.announce_listing_change(conn)
+        async with app.state.context.pool.connection() as conn:
+            await app.state.context.versions.announce_listing_change(conn)
         assert by_sku(await listing(worker))[1]["base_price"] == "13.00"  # no waiting
         catalog.execute("UPDATE Inventory_Batches SET quantity_on_hand = 1 WHERE batch_no = 'A-LATER'")
-        async with app.state.pool.connection() as conn:
-            await app.state.catalog_version.announce_change(conn)
+        async with app.state.context.pool.connection() as conn:
+            await app.state.context.versions.announce_change(conn)
         assert by_sku(await listing(worker))[1]["total_on_hand"] == 6
 
 
 async def test_without_its_listener_a_worker_reads_the_version_per_request(settings, catalog):
     async with serve(settings) as worker:
-        versions = worker._transport.app.state.catalog_version
+        versions = worker._transport.app.state.context.versions
         await versions.stop()
         versions.listening = False
         await listing(worker)
@@ -375,7 +375,7 @@ async def test_workers_share_the_redis_cache(settings: Settings, catalog):
         pytest.skip("no Redis answers at REDIS_URL (or 127.0.0.1:6379): shared-cache test skipped")
     shared = settings.with_overrides(redis_url=url)
     async with serve(shared) as first_worker, serve(shared) as second_worker:
-        assert isinstance(first_worker._transport.app.state.catalog_cache, RedisResponseCache)
+        assert isinstance(first_worker._transport.app.state.context.catalog_cache, RedisResponseCache)
         etag = (await first_worker.get("/api/products", params={"search": "redis-probe"})).headers["etag"]
         catalog.execute("UPDATE Products SET name = 'redis-probe' WHERE product_id = 1")
         # the second worker answers from what the first cached (no version bump yet)

@@ -7,12 +7,7 @@ import asyncio
 import pytest
 
 from stockline.invariants import check_invariants
-from tests.ordering_world import bearer, build_world, stock
-
-
-@pytest.fixture
-def world(conn):
-    return build_world(conn)
+from tests.ordering_world import bearer, stock
 
 
 @pytest.fixture

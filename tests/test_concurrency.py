@@ -12,6 +12,7 @@ import os
 import random
 import subprocess
 from collections import Counter, defaultdict
+from datetime import timedelta
 
 import httpx
 import psycopg
@@ -21,6 +22,7 @@ from psycopg.rows import dict_row
 from stockline import db
 from stockline.accounts.service import create_customer_logins
 from stockline.config import SeedSettings
+from stockline.kernel.expiry import business_day
 from stockline.seeding.service import run_seed
 from tests.conftest import create_database, drop_database
 from tests.server_support import STOCKLINE, ServerProcess
@@ -40,8 +42,8 @@ RNG = random.Random(20261125)
 def _receive(conn, sku_id: int, batch_no: str, days: int, quantity: int) -> None:
     batch_id = conn.execute(
         "INSERT INTO Inventory_Batches (sku_id, batch_no, expiry_date, quantity_on_hand, cost_price) "
-        "VALUES (%s, %s, current_date + %s, %s, 3.00) RETURNING batch_id",
-        (sku_id, batch_no, days, quantity)).fetchone()["batch_id"]
+        "VALUES (%s, %s, %s, %s, 3.00) RETURNING batch_id",
+        (sku_id, batch_no, business_day() + timedelta(days=days), quantity)).fetchone()["batch_id"]
     conn.execute("INSERT INTO Stock_Movements (batch_id, quantity_delta, reason) VALUES (%s, %s, 'receipt')",
                  (batch_id, quantity))
 
@@ -84,8 +86,9 @@ def server(seeded, tmp_path_factory):
 
 
 def _hot_stock(conn, hot: list[int]) -> dict[int, int]:
-    rows = conn.execute("SELECT sku_id, coalesce(sum(quantity_on_hand) FILTER (WHERE expiry_date > current_date), 0) "
-                        "AS available FROM Inventory_Batches WHERE sku_id = ANY(%s) GROUP BY sku_id", (hot,)).fetchall()
+    rows = conn.execute("SELECT sku_id, coalesce(sum(quantity_on_hand) FILTER (WHERE expiry_date > %s), 0) "
+                        "AS available FROM Inventory_Batches WHERE sku_id = ANY(%s) GROUP BY sku_id",
+                        (business_day(), hot)).fetchall()
     return {r["sku_id"]: r["available"] for r in rows}
 
 

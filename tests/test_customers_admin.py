@@ -5,7 +5,6 @@ can never be removed, even by two requests at once."""
 from __future__ import annotations
 
 import asyncio
-import time
 
 import psycopg
 import pytest
@@ -13,18 +12,10 @@ from psycopg.rows import dict_row
 
 from stockline.auth.service import USER_STATE_TTL_SECONDS
 from tests.conftest import serve
-from tests.ordering_world import PASSWORD, bearer, build_world, password_hash
+from tests.ordering_world import PASSWORD, bearer, password_hash
+from tests.races import wait_until_blocked
 
 NEW_PASSWORD = "Fresh-Password-42"
-
-
-@pytest.fixture
-def world(conn):
-    ids = build_world(conn)
-    # build_world names its customers' and rules' ids; new rows continue after them
-    conn.execute("SELECT setval(pg_get_serial_sequence('customers', 'customer_id'), 2)")
-    conn.execute("SELECT setval(pg_get_serial_sequence('pricing_rules', 'rule_id'), 2)")
-    return ids
 
 
 @pytest.fixture
@@ -49,18 +40,6 @@ def active_admins(conn) -> list[int]:
 
 async def login(client, username: str, password: str = PASSWORD):
     return await client.post("/api/login", json={"username": username, "password": password})
-
-
-async def wait_until_a_query_waits_for_a_lock(url: str) -> None:
-    with psycopg.connect(url, autocommit=True) as watcher:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            waiting = watcher.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                                      "AND wait_event_type = 'Lock'").fetchone()[0]
-            if waiting:
-                return
-            await asyncio.sleep(0.02)
-    raise AssertionError("no query started waiting for the lock")
 
 
 # --- role checks ---------------------------------------------------------------------------
@@ -355,7 +334,7 @@ async def test_deactivation_reaches_other_workers_within_the_user_cache_ttl(sett
         assert (await admin_worker.post("/api/admin/users/1/deactivate", headers=admin)).status_code == 200
         assert (await admin_worker.get("/api/me", headers=token)).status_code == 401
         assert (await user_worker.get("/api/me", headers=token)).status_code == 200  # its cache, for now
-        other_worker[0].state.user_cache.discard(1)  # what the TTL does at the latest
+        other_worker[0].state.context.user_cache.discard(1)  # what the TTL does at the latest
         refused = await user_worker.get("/api/me", headers=token)
         assert refused.status_code == 401 and refused.json()["error"]["code"] == "token_revoked"
         assert (await login(user_worker, "cust_1")).status_code == 401
@@ -461,8 +440,7 @@ async def test_a_demotion_waits_for_one_in_flight_and_then_sees_it(client, admin
             rival.execute("UPDATE Users SET role = 'staff' WHERE user_id = 5")
             demotion = asyncio.create_task(client.put(f"/api/admin/users/{second_admin}/role",
                                                       json={"role": "staff"}, headers=admin))
-            await wait_until_a_query_waits_for_a_lock(clean_db)
-            assert not demotion.done()
+            await wait_until_blocked(clean_db, rival.info.backend_pid, demotion)
         response = await demotion
     assert response.status_code == 409 and response.json()["error"]["code"] == "last_admin"
     assert active_admins(conn) == [second_admin]

@@ -21,6 +21,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
 
 import httpx
 import psycopg
@@ -37,6 +38,7 @@ from tests.fault_support import (
     verify_nothing_lost,
     write_report,
 )
+from tests.races import wait_until_blocked
 from tests.server_support import ServerProcess
 
 pytestmark = pytest.mark.slow
@@ -252,17 +254,16 @@ async def test_sigterm_under_load_finishes_what_it_accepted(server, world):
     in_flight: dict = {}
 
     async def terminate() -> dict:
-        taken, release = threading.Event(), threading.Event()
+        taken, release = Future(), threading.Event()
         holder = asyncio.create_task(asyncio.to_thread(hold_lock, world.url, world.sku_ids[-1], 25, taken, release))
-        await asyncio.to_thread(taken.wait, 10)
+        holder_pid = await asyncio.wait_for(asyncio.wrap_future(taken), 10)
         async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as http:
             login = await http.post("/api/login", json={"username": f"cust_{world.customer_ids[-1]}",
                                                         "password": "Customer@123"})
             headers = {"Authorization": f"Bearer {login.json()['access_token']}", "Idempotency-Key": "in-flight"}
             order = asyncio.create_task(http.post("/api/orders", json={"sku_id": world.sku_ids[-1], "quantity": 1},
                                                   headers=headers))
-            await asyncio.sleep(0.5)  # the order is waiting on the lock inside the server
-            assert not order.done()
+            await wait_until_blocked(world.url, holder_pid, order)  # the order waits on the lock inside the server
             server.signal(signal.SIGTERM)
             signalled = time.monotonic()
             while not await asyncio.to_thread(_refused, server.port):

@@ -15,15 +15,11 @@ from stockline.errors import Conflict, ValidationFailed
 from stockline.invariants import check_invariants
 from stockline.inventory.batches import service as batches
 from stockline.kernel.identity import CurrentUser
-from tests.ordering_world import TODAY, bearer, build_world, stock
+from tests.ordering_world import TODAY, bearer, stock
+from tests.races import wait_until_blocked
 
 RECEIPT = {"sku_id": 3, "batch_no": "C-NEW-1", "quantity": 40, "expiry_date": str(TODAY + timedelta(days=400)),
            "cost_price": "1.10"}
-
-
-@pytest.fixture
-def world(conn):
-    return build_world(conn)
 
 
 @pytest.fixture
@@ -104,7 +100,7 @@ LATER = TODAY + timedelta(days=400)
 
 def _receive_many(client, receipts: list[batches.Receipt]):
     state = client._transport.app.state
-    return batches.receive_many(state.pool, state.catalog_version, state.settings, STAFFER, receipts)
+    return batches.receive_many(state.context, STAFFER, receipts)
 
 
 def _written(conn) -> dict[str, int]:
@@ -157,7 +153,7 @@ async def test_receive_many_writes_nothing_when_one_receipt_is_refused(client, c
 async def test_receive_refuses_with_the_receipts_own_error(client, conn, world):
     state = client._transport.app.state
     with pytest.raises(Conflict) as refusal:
-        await batches.receive(state.pool, state.catalog_version, state.settings, STAFFER,
+        await batches.receive(state.context, STAFFER,
                               batches.Receipt("A-SOON", 3, LATER, Decimal("6.00"), sku_id=1))
     assert not isinstance(refusal.value, batches.ReceiptRefused)
     assert refusal.value.code == "batch_expiry_mismatch"
@@ -223,8 +219,7 @@ async def test_adjustment_waits_for_a_checkout_holding_the_sku(client, staff, co
         rival.execute("SELECT 1 FROM Product_SKUs WHERE sku_id = 2 FOR NO KEY UPDATE")
         adjusting = asyncio.create_task(client.post(f"/api/admin/inventory/batches/{world['b']}/adjust",
                                                     json={"new_quantity": 0, "reason": "recall"}, headers=staff))
-        await asyncio.sleep(0.3)
-        assert not adjusting.done()
+        await wait_until_blocked(clean_db, rival.info.backend_pid, adjusting)
         rival.execute("UPDATE Inventory_Batches SET quantity_on_hand = 25 WHERE batch_id = %s", (world["b"],))
         rival.execute("INSERT INTO Stock_Movements (batch_id, quantity_delta, reason) VALUES (%s, -5, 'adjustment')",
                       (world["b"],))

@@ -11,12 +11,8 @@ import pytest
 
 from stockline.invariants import check_invariants
 from tests.conftest import serve
-from tests.ordering_world import TODAY, bearer, build_world, ledger_rows, stock
-
-
-@pytest.fixture
-def world(conn):
-    return build_world(conn)
+from tests.ordering_world import TODAY, bearer, ledger_rows, stock
+from tests.races import wait_until_blocked
 
 
 @pytest.fixture
@@ -474,8 +470,7 @@ async def test_checkout_rereads_stock_after_waiting_for_the_lock(client, cust1, 
     with psycopg.connect(clean_db) as rival:  # not autocommit: holds its locks until commit
         rival.execute("SELECT 1 FROM Product_SKUs WHERE sku_id = 2 FOR NO KEY UPDATE")
         checkout = asyncio.create_task(client.post("/api/checkout", headers=cust1))
-        await asyncio.sleep(0.3)
-        assert not checkout.done()  # waiting on the lock
+        await wait_until_blocked(clean_db, rival.info.backend_pid, checkout)
         rival.execute("UPDATE Inventory_Batches SET quantity_on_hand = quantity_on_hand - 10 WHERE batch_id = %s",
                       (world["b"],))
         rival.execute("INSERT INTO Stock_Movements (batch_id, quantity_delta, reason) VALUES (%s, -10, 'adjustment')",

@@ -6,7 +6,6 @@ rule at once."""
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -18,20 +17,16 @@ from stockline.kernel.expiry import business_day
 from stockline.kernel.money import money
 from stockline.pricing.admin.service import Q as ADMIN_Q
 from stockline.pricing.rules import PricingRule, net_unit_price, price_line
-from tests.ordering_world import bearer, build_world
+from tests.ordering_world import bearer
+from tests.races import wait_until_blocked
 
 RULES = "/api/admin/pricing/rules"
 PREVIEW = "/api/admin/pricing/preview"
 TODAY = business_day()
 
-
-@pytest.fixture
-def world(conn):
-    """build_world's rules: 1 = every SKU, every customer, from 10 units, 5 %; 2 = SKU 1 for
-    customer 1, from 1 unit, 20 %. SKU base prices: 10.00, 30.00, 2.50, 4.00 (4 not on sale)."""
-    ids = build_world(conn)
-    conn.execute("SELECT setval(pg_get_serial_sequence('pricing_rules', 'rule_id'), 2)")
-    return ids
+# The world's rules (tests/ordering_world.py): 1 = every SKU, every customer, from 10 units, 5 %;
+# 2 = SKU 1 for customer 1, from 1 unit, 20 %. SKU base prices: 10.00, 30.00, 2.50, 4.00 (4 not
+# on sale). New rules are numbered from 3.
 
 
 @pytest.fixture
@@ -58,17 +53,6 @@ async def create(client, headers, **rule) -> dict:
 async def catalog_price(client, headers, sku_id: int, quantity: int = 1) -> str:
     page = (await client.get("/api/products", params={"quantity": quantity, "limit": 50}, headers=headers)).json()
     return next(item["effective_price"] for item in page["items"] if item["sku_id"] == sku_id)
-
-
-async def wait_until_a_query_waits_for_a_lock(url: str) -> None:
-    with psycopg.connect(url, autocommit=True) as watcher:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if watcher.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                               "AND wait_event_type = 'Lock'").fetchone()[0]:
-                return
-            await asyncio.sleep(0.02)
-    raise AssertionError("no query started waiting for the lock")
 
 
 # --- role checks ---------------------------------------------------------------------------
@@ -223,8 +207,7 @@ async def test_a_writer_of_the_same_key_waits_for_one_in_flight_and_then_sees_it
             rival_id = rival.execute("INSERT INTO Pricing_Rules (sku_id, customer_id, min_quantity, "
                                      "discount_percentage) VALUES (3, 2, 4, 8) RETURNING rule_id").fetchone()["rule_id"]
             attempt = asyncio.create_task(client.post(RULES, json=key | {"discount_percentage": 11}, headers=admin))
-            await wait_until_a_query_waits_for_a_lock(clean_db)
-            assert not attempt.done()
+            await wait_until_blocked(clean_db, rival.info.backend_pid, attempt)
         response = await attempt
     assert response.status_code == 409 and response.json()["error"]["details"] == {"rule_id": rival_id}
     assert len(all_rules(conn)) == 3

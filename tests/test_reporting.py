@@ -5,6 +5,7 @@ the dashboard of a seeded history against figures computed independently in Pyth
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 from collections import defaultdict
@@ -361,10 +362,9 @@ async def test_dashboard_is_cached_until_a_write_is_announced(client, staff, con
 
 
 async def test_dashboard_reads_its_figures_in_one_query(settings, sales):
-    def uncached(app) -> None:
-        app.state.dashboard_cache = TtlCache(0.0)
-
-    async with serve(settings.with_overrides(log_timing=True), app_setup=uncached) as http:
+    async with serve(settings.with_overrides(log_timing=True)) as http:
+        state = http._transport.app.state
+        state.context = dataclasses.replace(state.context, dashboard_cache=TtlCache(0.0))
         headers = await bearer(http, "staffer")
         await dashboard(http, headers)  # the user's state is cached from here on
         counts = []

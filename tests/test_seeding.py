@@ -14,6 +14,7 @@ import pytest
 from stockline import db
 from stockline.config import SeedSettings
 from stockline.invariants import check_invariants
+from stockline.kernel.expiry import business_day
 from stockline.pricing.rules import PricingRule, price_line
 from stockline.seeding.service import run_seed
 from tests.conftest import REPO, create_database, drop_database
@@ -143,11 +144,11 @@ def test_batch_mix_has_zero_stock_expired_and_expiring_rows(clean_db):
     with db.connect(clean_db) as conn:
         zero, expired, soon, above_base, total = conn.execute("""
             SELECT count(*) FILTER (WHERE quantity_on_hand = 0),
-                   count(*) FILTER (WHERE expiry_date <= current_date),
-                   count(*) FILTER (WHERE expiry_date > current_date AND expiry_date <= current_date + 30),
+                   count(*) FILTER (WHERE expiry_date <= %(today)s),
+                   count(*) FILTER (WHERE expiry_date > %(today)s AND expiry_date <= %(today)s::date + 30),
                    count(*) FILTER (WHERE cost_price > s.base_price),
                    count(*)
-            FROM Inventory_Batches JOIN Product_SKUs AS s USING (sku_id)""").fetchone()
+            FROM Inventory_Batches JOIN Product_SKUs AS s USING (sku_id)""", {"today": business_day()}).fetchone()
     assert total == 4000
     assert 0.07 < zero / total < 0.13
     assert 0.015 < expired / total < 0.045

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
-from tests.ordering_world import PASSWORD, build_world
+from tests.ordering_world import PASSWORD
 from tests.web_support import screenshot, sign_in
 
 HTML = {"Accept": "text/html"}
@@ -25,11 +23,6 @@ async def _signed_in(client, username: str) -> str:
     assert response.status_code == 303, response.text
     page = await client.get("/account/password", headers=HTML)
     return _csrf(page.text)
-
-
-@pytest.fixture
-def world(conn):
-    return build_world(conn)
 
 
 async def test_anonymous_pages_redirect_to_sign_in_and_back(client, world):
@@ -105,7 +98,7 @@ async def test_sign_out_ends_the_session(client, world):
 async def test_a_revoked_session_is_sent_back_to_sign_in(client, world, conn):
     await _signed_in(client, "cust_1")
     conn.execute("UPDATE Users SET token_version = token_version + 1 WHERE username = 'cust_1'")
-    client._transport.app.state.user_cache.discard(1)
+    client._transport.app.state.context.user_cache.discard(1)
     response = await client.get("/catalog", headers=HTML)
     assert response.status_code == 303 and response.headers["location"].startswith("/login?next=")
     assert 'stockline_session=""' in response.headers["set-cookie"]

@@ -16,14 +16,9 @@ import pytest
 from stockline.kernel.catalog_version import Q as CATALOG_Q
 from stockline.ordering import quick_order
 from tests.conftest import serve
-from tests.ordering_world import PASSWORD, build_world, ledger_rows, receive, stock
+from tests.ordering_world import PASSWORD, ledger_rows, receive, stock
 from tests.test_web_auth import HTML, _csrf, _signed_in
 from tests.web_support import screenshot, sign_in
-
-
-@pytest.fixture
-def world(conn):
-    return build_world(conn)
 
 
 def _cart(conn, username: str) -> dict[int, int]:

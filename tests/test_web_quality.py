@@ -8,7 +8,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.ordering_world import PASSWORD, build_world
+from tests.ordering_world import PASSWORD
 from tests.web_support import sign_in
 
 CUSTOMER_PAGES = ["/catalog", "/catalog/1", "/cart", "/orders", "/orders/{order_id}", "/quick-order",
@@ -58,25 +58,25 @@ UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
 
 
 @pytest.fixture
-def world(conn, live_url):
-    """The ordering world with one order of customer 1, placed through the API."""
-    ids = build_world(conn)
+def path_ids(world, live_url) -> dict[str, int]:
+    """The ids the page paths name: an order of customer 1 (placed through the API in the
+    ordering world) and a batch."""
     token = httpx.post(f"{live_url}/api/login", json={"username": "cust_1", "password": PASSWORD}
                        ).json()["access_token"]
     placed = httpx.post(f"{live_url}/api/orders", json={"sku_id": 1, "quantity": 2},
                         headers={"Authorization": f"Bearer {token}"})
     assert placed.status_code == 201, placed.text
-    return {"order_id": placed.json()["order_id"], "batch_id": ids["a_later"]}
+    return {"order_id": placed.json()["order_id"], "batch_id": world["a_later"]}
 
 
-def _check_pages(page, base_url: str, paths: list[str], world: dict) -> list[str]:
+def _check_pages(page, base_url: str, paths: list[str], path_ids: dict) -> list[str]:
     problems: list[str] = []
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
         for template in paths:
-            path = template.format(**world)
+            path = template.format(**path_ids)
             errors.clear()
             response = page.goto(base_url + path)
             where = f"{path} at {width}px"
@@ -109,13 +109,13 @@ def _check_keyboard(page, base_url: str, path: str) -> None:
     assert {"/", "/account/password"} <= reached
 
 
-def test_customer_pages_are_accessible_and_fit(world, live_url, page):
+def test_customer_pages_are_accessible_and_fit(path_ids, live_url, page):
     sign_in(page, live_url, "cust_1", PASSWORD)
-    assert _check_pages(page, live_url, CUSTOMER_PAGES, world) == []
+    assert _check_pages(page, live_url, CUSTOMER_PAGES, path_ids) == []
     _check_keyboard(page, live_url, "/catalog")
 
 
-def test_staff_pages_are_accessible_and_fit(world, live_url, page):
+def test_staff_pages_are_accessible_and_fit(path_ids, live_url, page):
     sign_in(page, live_url, "boss", PASSWORD)
-    assert _check_pages(page, live_url, STAFF_PAGES, world) == []
+    assert _check_pages(page, live_url, STAFF_PAGES, path_ids) == []
     _check_keyboard(page, live_url, "/staff")

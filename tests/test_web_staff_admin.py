@@ -12,14 +12,9 @@ import httpx
 import pytest
 
 from tests.conftest import serve
-from tests.ordering_world import PASSWORD, bearer, build_world, ledger_rows, stock
+from tests.ordering_world import PASSWORD, bearer, ledger_rows, stock
 from tests.test_web_auth import HTML, _signed_in
 from tests.web_support import screenshot, sign_in
-
-
-@pytest.fixture
-def world(conn):
-    return build_world(conn)
 
 
 async def _order(client, quantity: int = 8, sku_id: int = 1, customer: str = "cust_1") -> int:

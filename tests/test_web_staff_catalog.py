@@ -12,14 +12,9 @@ from decimal import Decimal
 import pytest
 
 from tests.conftest import serve
-from tests.ordering_world import PASSWORD, bearer, build_world
+from tests.ordering_world import PASSWORD, TODAY, bearer
 from tests.test_web_auth import HTML, _signed_in
 from tests.web_support import screenshot, sign_in
-
-
-@pytest.fixture
-def world(conn):
-    return build_world(conn)
 
 
 def _products(conn) -> list[dict]:
@@ -387,7 +382,7 @@ async def test_list_and_detail_pages_run_a_fixed_number_of_queries(world, settin
         conn.execute("INSERT INTO Product_SKUs (product_id, sku_code, base_price) "
                      "SELECT 1, 'AMOX-X' || n, n FROM generate_series(1, 20) n")
         conn.execute("INSERT INTO Inventory_Batches (sku_id, batch_no, expiry_date, quantity_on_hand, cost_price) "
-                     "SELECT 1, 'EXTRA-' || n, current_date + 50, 3, 1 FROM generate_series(1, 20) n")
+                     "SELECT 1, 'EXTRA-' || n, %s::date + 50, 3, 1 FROM generate_series(1, 20) n", (TODAY,))
         many = {page: _queries(await client.get(page, headers=HTML)) for page in pages}
         listed = await client.get("/staff/products/1", headers=HTML)
         assert listed.text.count('<th scope="row">AMOX-') == 22

@@ -26,6 +26,7 @@ from stockline.inventory.batches import routes as batch_routes
 from stockline.inventory.entry import routes as stock_entry_routes
 from stockline.inventory.stock import routes as stock_routes
 from stockline.kernel.catalog_version import CatalogVersion
+from stockline.kernel.context import Context
 from stockline.observability import Metrics, ObservabilityMiddleware
 from stockline.ordering import routes as ordering_routes
 from stockline.ordering.admin import routes as ordering_admin_routes
@@ -58,16 +59,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await asyncio.to_thread(_bootstrap_search_indexes, url)
         pool = db.create_pool(settings, url)
         await pool.open(wait=False)  # start even if the database is down; /ready tells
-        app.state.pool = pool
         app.state.metrics.watch_pool(pool)
-        app.state.catalog_cache = create_response_cache(settings)
-        app.state.catalog_version = CatalogVersion(url, settings.db_connect_timeout)
-        await app.state.catalog_version.start()
+        ctx = app.state.context = Context(
+            settings=settings, pool=pool, versions=CatalogVersion(url, settings.db_connect_timeout),
+            secret_key=secret_key, catalog_cache=create_response_cache(settings),
+            user_cache=new_user_state_cache(), dashboard_cache=dashboard.new_cache())
+        await ctx.versions.start()
         try:
             yield
         finally:
-            await app.state.catalog_version.stop()
-            await app.state.catalog_cache.close()
+            await ctx.versions.stop()
+            await ctx.catalog_cache.close()
             await pool.close()
 
     app = FastAPI(
@@ -76,11 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="B2B ordering and batch inventory with first-expiry-first-out allocation.",
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.secret_key = secret_key
     app.state.metrics = Metrics()
-    app.state.user_cache = new_user_state_cache()
-    app.state.dashboard_cache = dashboard.new_cache()
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(auth_routes.router)

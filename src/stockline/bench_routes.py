@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 
 from stockline import db
 from stockline.auth.dependencies import OptionalUser
+from stockline.kernel.context import context_of
 
 router = APIRouter(prefix="/bench", tags=["benchmark baselines"])
 
@@ -22,7 +23,7 @@ LIMIT 50
 
 @router.get("/bare", summary="50 rows from one indexed SELECT, as JSON")
 async def bare(request: Request, user: OptionalUser) -> Response:
-    async with request.app.state.pool.connection() as conn:
+    async with context_of(request).pool.connection() as conn:
         rows = await db.fetch_all(conn, BARE_ROWS_SQL)
     body = json.dumps(rows, default=str, separators=(",", ":")).encode()
     return Response(body, media_type="application/json")

@@ -549,6 +549,14 @@ def drop_schema(conn: psycopg.Connection) -> None:
             conn.execute(pgsql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(pgsql.Identifier(table)))
         conn.execute("DROP FUNCTION IF EXISTS product_skus_fill_code() CASCADE")
         conn.execute("DROP FUNCTION IF EXISTS stockline_price(integer, integer, integer, date, numeric)")
+        conn.execute("DROP FUNCTION IF EXISTS stockline_sellable(integer, date, date)")
+        conn.execute("DROP FUNCTION IF EXISTS stockline_expired(date, date)")
+        conn.execute("DROP FUNCTION IF EXISTS stockline_low_stock(boolean, integer, integer)")
+        conn.execute("DROP FUNCTION IF EXISTS stockline_catalog_item_head("
+                     "integer, text, text, text, integer, text, text, text, numeric)")
+        conn.execute("DROP FUNCTION IF EXISTS stockline_catalog_item_stock(integer, date, boolean)")
+        conn.execute("DROP FUNCTION IF EXISTS stockline_catalog_item_tail("
+                     "numeric, numeric, numeric, numeric, integer, integer, numeric)")
         conn.execute("DROP FUNCTION IF EXISTS "
                      "stockline_place_order(integer, integer, integer[], integer[], text, date, date)")
         conn.execute("DROP FUNCTION IF EXISTS stockline_lock_skus(integer[])")

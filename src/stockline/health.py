@@ -12,6 +12,7 @@ from psycopg_pool import PoolTimeout
 
 from stockline import db
 from stockline.errors import error_response
+from stockline.kernel.context import context_of
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
@@ -22,7 +23,7 @@ _PROBE_SECONDS = 2.0
 async def _missing_tables(request: Request) -> list[str] | None:
     """Tables the schema lacks, or None when the database does not answer."""
     try:
-        async with request.app.state.pool.connection(timeout=_PROBE_SECONDS) as conn:
+        async with context_of(request).pool.connection(timeout=_PROBE_SECONDS) as conn:
             # a probe answers within its timeout even when the database has gone silent
             with db.deadline(conn, _PROBE_SECONDS):
                 rows = await db.fetch_all(conn, db.MISSING_TABLES_SQL, (list(db.TABLES),))

@@ -23,6 +23,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from stockline.auth import cookies
 from stockline.auth.service import authenticate
 from stockline.errors import Forbidden, Unauthorized
+from stockline.kernel.context import context_of
 from stockline.kernel.identity import CurrentUser
 
 _bearer = HTTPBearer(auto_error=False, description="The access_token from POST /api/login")
@@ -31,9 +32,9 @@ _PASSWORD_CHANGE_PATHS = ("/api/me", "/api/me/password")
 
 async def _user_from(request: Request,
                      credentials: HTTPAuthorizationCredentials | None) -> CurrentUser | None:
-    state = request.app.state
+    ctx = context_of(request)
     if credentials is not None:
-        return await authenticate(state.pool, state.user_cache, state.secret_key, credentials.credentials)
+        return await authenticate(ctx, credentials.credentials)
     if request.headers.get("authorization"):
         raise Unauthorized("The Authorization header must be 'Bearer <token>'", code="invalid_token",
                            headers={"WWW-Authenticate": "Bearer"})
@@ -44,7 +45,7 @@ async def _user_from(request: Request,
             request, request.headers.get(cookies.CSRF_HEADER)):
         raise Forbidden("A request signed in by cookie must carry the X-CSRF-Token header",
                         code="csrf_failed")
-    return await authenticate(state.pool, state.user_cache, state.secret_key, token)
+    return await authenticate(ctx, token)
 
 
 async def optional_user(

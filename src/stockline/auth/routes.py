@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
 from stockline.auth import service
 from stockline.auth.dependencies import AnyUser
 from stockline.auth.schemas import LoginRequest, LoginResponse, MeResponse, PasswordChange
+from stockline.kernel.context import Ctx
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
@@ -14,11 +15,9 @@ router = APIRouter(prefix="/api", tags=["auth"])
 @router.post("/login", summary="Sign in; returns a bearer token",
              responses={401: {"description": "wrong username or password"},
                         429: {"description": "too many failures for this username"}})
-async def login(body: LoginRequest, request: Request) -> LoginResponse:
-    state = request.app.state
-    return await service.login(state.pool, secret=state.secret_key,
-                               ttl_seconds=state.settings.token_ttl_seconds,
-                               username=body.username, password=body.password)
+async def login(body: LoginRequest, ctx: Ctx) -> LoginResponse:
+    return await service.login(ctx, username=body.username, password=body.password,
+                               ttl_seconds=ctx.settings.token_ttl_seconds)
 
 
 @router.get("/me", summary="The signed-in user")
@@ -28,7 +27,6 @@ async def me(user: AnyUser) -> MeResponse:
 
 
 @router.post("/me/password", status_code=204, summary="Change your password (signs out other tokens)")
-async def change_password(body: PasswordChange, user: AnyUser, request: Request) -> Response:
-    state = request.app.state
-    await service.change_password(state.pool, state.user_cache, user, body.old_password, body.new_password)
+async def change_password(body: PasswordChange, user: AnyUser, ctx: Ctx) -> Response:
+    await service.change_password(ctx, user, body.old_password, body.new_password)
     return Response(status_code=204)

@@ -16,13 +16,12 @@ import asyncio
 import math
 from datetime import UTC, datetime
 
-from psycopg_pool import AsyncConnectionPool
-
 from stockline import db
 from stockline.auth import passwords, tokens
 from stockline.auth.schemas import LoginResponse
 from stockline.cache import TtlCache
 from stockline.errors import Forbidden, TooManyRequests, Unauthorized, ValidationFailed
+from stockline.kernel.context import Context
 from stockline.kernel.identity import CurrentUser
 from stockline.sqlfile import queries_beside
 
@@ -38,10 +37,10 @@ def new_user_state_cache() -> TtlCache[dict]:
     return TtlCache(USER_STATE_TTL_SECONDS)
 
 
-async def login(pool: AsyncConnectionPool, *, secret: str, ttl_seconds: int, username: str,
-                password: str) -> LoginResponse:
+async def login(ctx: Context, *, username: str, password: str, ttl_seconds: int) -> LoginResponse:
+    """A token for these credentials, valid ttl_seconds (the API's and the pages' sessions differ)."""
     window = {"username": username, "window_seconds": LOCKOUT_WINDOW_SECONDS}
-    async with pool.connection() as conn:
+    async with ctx.pool.connection() as conn:
         recent = await db.fetch_one(conn, Q["recent_failures"], window)
         if recent["failures"] >= LOCKOUT_FAILURES:
             retry_after = max(1, math.ceil((recent["window_ends"] - datetime.now(UTC)).total_seconds()))
@@ -55,17 +54,17 @@ async def login(pool: AsyncConnectionPool, *, secret: str, ttl_seconds: int, use
     else:
         verified = await asyncio.to_thread(passwords.verify_password, user["password_hash"], password)
     if not verified or not user["is_active"]:
-        async with pool.connection() as conn:
+        async with ctx.pool.connection() as conn:
             await db.execute(conn, Q["record_failure"], window)
         raise Unauthorized("Invalid username or password", code="invalid_credentials")
-    async with pool.connection() as conn:
+    async with ctx.pool.connection() as conn:
         await db.execute(conn, Q["clear_failures"], window)
         await db.execute(conn, Q["mark_login"], {"user_id": user["user_id"]})
         if passwords.needs_rehash(user["password_hash"]):
             new_hash = await asyncio.to_thread(passwords.hash_password, password)
             await db.execute(conn, Q["rehash_password"],
                              {"user_id": user["user_id"], "password_hash": new_hash})
-    token = tokens.issue_token(secret, user_id=user["user_id"], role=user["role"],
+    token = tokens.issue_token(ctx.secret_key, user_id=user["user_id"], role=user["role"],
                                customer_id=user["customer_id"], version=user["token_version"],
                                ttl_seconds=ttl_seconds)
     return LoginResponse(access_token=token, expires_in=ttl_seconds, role=user["role"],
@@ -73,16 +72,15 @@ async def login(pool: AsyncConnectionPool, *, secret: str, ttl_seconds: int, use
                          must_change_password=user["must_change_password"])
 
 
-async def authenticate(pool: AsyncConnectionPool, cache: TtlCache[dict], secret: str,
-                       token: str) -> CurrentUser:
+async def authenticate(ctx: Context, token: str) -> CurrentUser:
     """The user a bearer token stands for, if the token is still theirs."""
-    claims = tokens.decode_token(secret, token)
-    state = cache.get(claims.user_id)
+    claims = tokens.decode_token(ctx.secret_key, token)
+    state = ctx.user_cache.get(claims.user_id)
     if state is None:
-        async with pool.connection() as conn:
+        async with ctx.pool.connection() as conn:
             state = await db.fetch_one(conn, Q["user_state"], {"user_id": claims.user_id})
         state = state or {"is_active": False}
-        cache.set(claims.user_id, state)
+        ctx.user_cache.set(claims.user_id, state)
     if not state["is_active"] or state["token_version"] != claims.version:
         raise Unauthorized("The token is no longer valid; sign in again", code="token_revoked",
                            headers=_BEARER)
@@ -90,8 +88,7 @@ async def authenticate(pool: AsyncConnectionPool, cache: TtlCache[dict], secret:
                        state["must_change_password"])
 
 
-async def change_password(pool: AsyncConnectionPool, cache: TtlCache[dict], user: CurrentUser,
-                          old_password: str, new_password: str) -> None:
+async def change_password(ctx: Context, user: CurrentUser, old_password: str, new_password: str) -> None:
     passwords.validate_new_password(new_password)
     if new_password == old_password:
         raise ValidationFailed("The new password must differ from the old one")
@@ -105,5 +102,5 @@ async def change_password(pool: AsyncConnectionPool, cache: TtlCache[dict], user
             raise Forbidden("The old password is wrong", code="wrong_password")
         await db.execute(conn, Q["change_password"], {"user_id": user.user_id, "password_hash": new_hash})
 
-    await db.run_transaction(pool, work)
-    cache.discard(user.user_id)  # this worker sees the change at once; others within the TTL
+    await ctx.transaction(work)
+    ctx.user_cache.discard(user.user_id)  # this worker sees the change at once; others within the TTL

@@ -9,13 +9,14 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from stockline.auth.dependencies import OptionalUser
 from stockline.catalog import service
 from stockline.catalog.schemas import CatalogPage, ProductDetail, Sort
+from stockline.kernel.context import Context, Ctx
 from stockline.kernel.identity import CurrentUser
 from stockline.response_cache import CachedResponse
 
 router = APIRouter(prefix="/api", tags=["catalog"])
 
 
-async def _pricing_customer(request: Request, user: CurrentUser | None, preview: int | None) -> int | None:
+async def _pricing_customer(ctx: Context, user: CurrentUser | None, preview: int | None) -> int | None:
     """Whose prices: a customer's user always gets their own (a customer_id in the query is
     ignored); staff and admins may preview a customer's; anonymous callers get list prices."""
     if user is None:
@@ -23,7 +24,7 @@ async def _pricing_customer(request: Request, user: CurrentUser | None, preview:
     if user.role == "customer":
         return user.customer_id
     if preview is not None:
-        await service.ensure_customer(request.app.state.pool, preview)
+        await service.ensure_customer(ctx, preview)
     return preview
 
 
@@ -37,7 +38,7 @@ def _respond(request: Request, rendered: CachedResponse) -> Response:
 @router.get("/products", summary="Active SKUs priced for the caller",
             responses={200: {"model": CatalogPage}, 304: {"description": "not modified (ETag)"}})
 async def list_products(
-    request: Request, user: OptionalUser,
+    request: Request, ctx: Ctx, user: OptionalUser,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     quantity: Annotated[int, Query(ge=1, le=1_000_000, description="units priced per line")] = 1,
@@ -52,21 +53,19 @@ async def list_products(
                                  search=(search or "").strip() or None,
                                  manufacturer=(manufacturer or "").strip() or None, in_stock=in_stock,
                                  low_stock=low_stock, sort=sort.value)
-    state = request.app.state
     rendered = await service.list_products(
-        state.pool, state.catalog_cache, state.catalog_version, state.settings,
-        customer_id=await _pricing_customer(request, user, customer_id), query=query)
+        ctx,
+        customer_id=await _pricing_customer(ctx, user, customer_id), query=query)
     return _respond(request, rendered)
 
 
 @router.get("/products/{sku_id}", summary="One SKU: price ladder and sellable batches",
             responses={200: {"model": ProductDetail}, 404: {"description": "no such active SKU"}})
 async def product_detail(
-    request: Request, user: OptionalUser, sku_id: Annotated[int, Path(ge=1, le=2_147_483_647)],
+    request: Request, ctx: Ctx, user: OptionalUser, sku_id: Annotated[int, Path(ge=1, le=2_147_483_647)],
     quantity: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     customer_id: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
-    state = request.app.state
-    rendered = await service.product_detail(state.pool, state.settings, sku_id=sku_id, quantity=quantity,
-                                            customer_id=await _pricing_customer(request, user, customer_id))
+    rendered = await service.product_detail(ctx, sku_id=sku_id, quantity=quantity,
+                                            customer_id=await _pricing_customer(ctx, user, customer_id))
     return _respond(request, rendered)

@@ -33,11 +33,12 @@ from stockline.cache import TtlCache
 from stockline.config import Settings
 from stockline.errors import NotFound
 from stockline.kernel.catalog_version import CatalogVersion
+from stockline.kernel.context import Context
 from stockline.kernel.expiry import business_day, sellable_after
 from stockline.kernel.money import money
 from stockline.pricing import service as pricing_repo
 from stockline.pricing.rules import price_line
-from stockline.response_cache import CachedResponse, ResponseCache
+from stockline.response_cache import CachedResponse
 from stockline.search import search_patterns
 from stockline.sqlfile import queries_beside
 
@@ -75,8 +76,8 @@ def _render_page(items_json: str, **envelope: Any) -> CachedResponse:
     return CachedResponse.of(f'{{"items":{items_json},{rest[1:]}'.encode())
 
 
-async def ensure_customer(pool: AsyncConnectionPool, customer_id: int) -> None:
-    async with pool.connection() as conn:
+async def ensure_customer(ctx: Context, customer_id: int) -> None:
+    async with ctx.pool.connection() as conn:
         row = await db.fetch_one(conn, Q["customer_exists"], {"customer_id": customer_id})
     if not row["found"]:
         raise NotFound(f"Customer {customer_id} does not exist")
@@ -85,22 +86,15 @@ async def ensure_customer(pool: AsyncConnectionPool, customer_id: int) -> None:
 @dataclass(frozen=True)
 class ListingSkeleton:
     """A page of the common listing without its stock figures: the total, and per item
-    (sku_id, reorder_level, head, tail), head and tail being the item's JSON before
-    total_on_hand and after low_stock."""
+    (sku_id, reorder_level, head, tail), head and tail being the parts of the item's JSON
+    around its stock part (stockline_catalog_item_* in db/schema.sql)."""
     total_items: int
     sku_ids: list[int]
     items: tuple[tuple[int, int, str, str], ...]
 
-    def render(self, stock: dict[int, tuple[int, str]]) -> str:
-        """The items' JSON array with the stock figures spliced in: the low_stock rule as
-        page_by_stock_or_price writes it (total_on_hand < reorder_level)."""
-        parts = []
-        for sku_id, reorder_level, head, tail in self.items:
-            on_hand, earliest_expiry = stock.get(sku_id, (0, "null"))
-            low = "true" if on_hand < reorder_level else "false"
-            parts.append(f'{head},"total_on_hand":{on_hand},"earliest_expiry":{earliest_expiry},'
-                         f'"low_stock":{low},{tail}')
-        return "[" + ",".join(parts) + "]"
+    def render(self, stock: dict[int, str]) -> str:
+        """The items' JSON array, each item's stock part (page_stock) joined in."""
+        return "[" + ",".join(head + stock[sku_id] + tail for sku_id, _, head, tail in self.items) + "]"
 
 
 # one skeleton cache per app (the app makes one CatalogVersion, whose listing version keys it)
@@ -150,44 +144,45 @@ async def _listing_page(pool: AsyncConnectionPool, skeletons: TtlCache[ListingSk
     return skeleton.render(stock), skeleton.total_items
 
 
-async def _page_stock(conn, skeleton: ListingSkeleton, after: date) -> dict[int, tuple[int, str]]:
+async def _page_stock(conn, skeleton: ListingSkeleton, after: date) -> dict[int, str]:
     if not skeleton.sku_ids:
         return {}
-    rows = await db.fetch_all(conn, Q["page_stock"], {"sku_ids": skeleton.sku_ids, "sellable_after": after})
-    return {row["sku_id"]: (row["total_on_hand"], row["earliest_expiry"]) for row in rows}
+    rows = await db.fetch_all(conn, Q["page_stock"], {
+        "sku_ids": skeleton.sku_ids, "reorder_levels": [item[1] for item in skeleton.items],
+        "sellable_after": after})
+    return {row["sku_id"]: row["stock"] for row in rows}
 
 
-async def list_products(pool: AsyncConnectionPool, cache: ResponseCache, versions: CatalogVersion,
-                        settings: Settings, *, customer_id: int | None,
-                        query: CatalogQuery) -> CachedResponse:
+async def list_products(ctx: Context, *, customer_id: int | None, query: CatalogQuery) -> CachedResponse:
     today = business_day()
-    version, listing_version = await versions.current_pair(pool)
+    version, listing_version = await ctx.versions.current_pair(ctx.pool)
     key = f"catalog:v{version}:{today}:{customer_id}:{query!r}"
-    cached = await cache.get(key)
+    cached = await ctx.catalog_cache.get(key)
     if cached is not None:
         return cached
-    after = sellable_after(settings, today)
+    after = sellable_after(ctx.settings, today)
     if query.needs_every_row():
-        async with pool.connection() as conn:
+        async with ctx.pool.connection() as conn:
             row = await db.fetch_one(conn, Q["page_by_stock_or_price"],
                                      _page_params(query, customer_id, today, after))
         items, total = row["items"], row["total_items"]
     else:
-        items, total = await _listing_page(pool, _skeleton_cache(versions, settings), listing_version,
-                                           today, after, customer_id, query)
+        skeletons = _skeleton_cache(ctx.versions, ctx.settings)
+        items, total = await _listing_page(ctx.pool, skeletons, listing_version, today, after, customer_id,
+                                           query)
     rendered = _render_page(
         items, total_items=total, total_pages=math.ceil(total / query.limit), current_page=query.page,
         page_size=query.limit, assumed_quantity_for_pricing=query.quantity, customer_id=customer_id,
         search=query.search)
-    await cache.set(key, rendered)
+    await ctx.catalog_cache.set(key, rendered)
     return rendered
 
 
-async def product_detail(pool: AsyncConnectionPool, settings: Settings, *, sku_id: int,
-                         customer_id: int | None, quantity: int) -> CachedResponse:
+async def product_detail(ctx: Context, *, sku_id: int, customer_id: int | None,
+                         quantity: int) -> CachedResponse:
     today = business_day()
-    after = sellable_after(settings, today)
-    async with pool.connection() as conn:
+    after = sellable_after(ctx.settings, today)
+    async with ctx.pool.connection() as conn:
         row = await db.fetch_one(conn, Q["sku_detail"], {
             "sku_id": sku_id, "customer_id": customer_id, "quantity": quantity, "today": today,
             "sellable_after": after})
@@ -221,8 +216,8 @@ def _price_ladder(base_price: Decimal, sku_id: int, customer_id: int | None, tod
     return ladder
 
 
-async def manufacturers(pool: AsyncConnectionPool) -> list[str]:
+async def manufacturers(ctx: Context) -> list[str]:
     """Manufacturers with something on sale: the choices of the catalog's filter."""
-    async with pool.connection() as conn:
+    async with ctx.pool.connection() as conn:
         rows = await db.fetch_all(conn, Q["manufacturers"], {})
     return [row["manufacturer"] for row in rows]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from stockline.auth.dependencies import AdminUser
 from stockline.customers import service
@@ -19,6 +19,7 @@ from stockline.customers.schemas import (
     UserPage,
     UserRead,
 )
+from stockline.kernel.context import Ctx
 from stockline.kernel.identity import Role
 from stockline.pagination import Paging
 
@@ -36,92 +37,84 @@ _LAST_ADMIN = {404: {"description": "no such user"},
 # --- customers -----------------------------------------------------------------------------
 
 @router.get("/customers", summary="Customers by name; search matches name or email")
-async def list_customers(request: Request, user: AdminUser, paging: Paging,
+async def list_customers(ctx: Ctx, user: AdminUser, paging: Paging,
                          search: Annotated[str | None, Query(max_length=200)] = None) -> CustomerPage:
-    return await service.list_customers(request.app.state.pool, paging, search)
+    return await service.list_customers(ctx, paging, search)
 
 
 @router.post("/customers", status_code=201, summary="Add a customer")
-async def create_customer(body: CustomerCreate, request: Request, user: AdminUser) -> CustomerDetail:
-    state = request.app.state
-    return await service.create_customer(state.pool, state.settings, body.model_dump())
+async def create_customer(body: CustomerCreate, ctx: Ctx, user: AdminUser) -> CustomerDetail:
+    return await service.create_customer(ctx, body.model_dump())
 
 
 @router.get("/customers/{customer_id}", summary="One customer with its users", responses=_NO_CUSTOMER)
-async def get_customer(customer_id: CustomerId, request: Request, user: AdminUser) -> CustomerDetail:
-    return await service.get_customer(request.app.state.pool, customer_id)
+async def get_customer(customer_id: CustomerId, ctx: Ctx, user: AdminUser) -> CustomerDetail:
+    return await service.get_customer(ctx, customer_id)
 
 
 @router.patch("/customers/{customer_id}", responses=_NO_CUSTOMER,
               summary="Change the fields sent (null clears address, email, phone)")
-async def update_customer(customer_id: CustomerId, body: CustomerUpdate, request: Request,
+async def update_customer(customer_id: CustomerId, body: CustomerUpdate, ctx: Ctx,
                           user: AdminUser) -> CustomerDetail:
-    state = request.app.state
-    return await service.update_customer(state.pool, state.settings, customer_id,
+    return await service.update_customer(ctx, customer_id,
                                          body.model_dump(include=body.model_fields_set))
 
 
 @router.delete("/customers/{customer_id}", status_code=204,
                summary="Delete a customer that has no orders and no users (its own pricing rules go too)",
                responses=_NO_CUSTOMER | _IN_USE)
-async def delete_customer(customer_id: CustomerId, request: Request, user: AdminUser) -> Response:
-    state = request.app.state
-    await service.delete_customer(state.pool, state.settings, state.catalog_version, customer_id)
+async def delete_customer(customer_id: CustomerId, ctx: Ctx, user: AdminUser) -> Response:
+    await service.delete_customer(ctx, customer_id)
     return Response(status_code=204)
 
 
 # --- users ---------------------------------------------------------------------------------
 
 @router.get("/users", summary="Users by username; filter by role, customer, active; search the username")
-async def list_users(request: Request, user: AdminUser, paging: Paging,
+async def list_users(ctx: Ctx, user: AdminUser, paging: Paging,
                      role: Annotated[Role | None, Query()] = None,
                      customer_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
                      active: Annotated[bool | None, Query()] = None,
                      search: Annotated[str | None, Query(max_length=64)] = None) -> UserPage:
-    return await service.list_users(request.app.state.pool, paging, role=role, customer_id=customer_id,
+    return await service.list_users(ctx, paging, role=role, customer_id=customer_id,
                                     active=active, search=search)
 
 
 @router.post("/users", status_code=201, summary="Add a user: a customer's (role customer) or staff/admin",
              responses={409: {"description": "the username is taken (code username_taken)"}})
-async def create_user(body: UserCreate, request: Request, user: AdminUser) -> UserRead:
-    state = request.app.state
-    return await service.create_user(state.pool, state.settings, username=body.username,
+async def create_user(body: UserCreate, ctx: Ctx, user: AdminUser) -> UserRead:
+    return await service.create_user(ctx, username=body.username,
                                      password=body.password, role=body.role, customer_id=body.customer_id,
                                      must_change_password=body.must_change_password)
 
 
 @router.get("/users/{user_id}", summary="One user", responses=_NO_USER)
-async def get_user(user_id: UserId, request: Request, user: AdminUser) -> UserRead:
-    return await service.get_user(request.app.state.pool, user_id)
+async def get_user(user_id: UserId, ctx: Ctx, user: AdminUser) -> UserRead:
+    return await service.get_user(ctx, user_id)
 
 
 @router.post("/users/{user_id}/password",
              summary="Set a new password: they must change it at next sign-in; their tokens stop working",
              responses=_NO_USER)
-async def reset_password(user_id: UserId, body: PasswordReset, request: Request, user: AdminUser) -> UserRead:
-    state = request.app.state
-    return await service.reset_password(state.pool, state.settings, state.user_cache, user_id,
+async def reset_password(user_id: UserId, body: PasswordReset, ctx: Ctx, user: AdminUser) -> UserRead:
+    return await service.reset_password(ctx, user_id,
                                         body.new_password)
 
 
 @router.post("/users/{user_id}/deactivate", summary="Deactivate: no sign-in, and their tokens stop working",
              responses=_LAST_ADMIN)
-async def deactivate_user(user_id: UserId, request: Request, user: AdminUser) -> UserRead:
-    state = request.app.state
-    return await service.set_active(state.pool, state.settings, state.user_cache, user_id, False)
+async def deactivate_user(user_id: UserId, ctx: Ctx, user: AdminUser) -> UserRead:
+    return await service.set_active(ctx, user_id, False)
 
 
 @router.post("/users/{user_id}/reactivate", summary="Reactivate (they sign in again)", responses=_NO_USER)
-async def reactivate_user(user_id: UserId, request: Request, user: AdminUser) -> UserRead:
-    state = request.app.state
-    return await service.set_active(state.pool, state.settings, state.user_cache, user_id, True)
+async def reactivate_user(user_id: UserId, ctx: Ctx, user: AdminUser) -> UserRead:
+    return await service.set_active(ctx, user_id, True)
 
 
 @router.put("/users/{user_id}/role",
             summary="Change the role (customer needs customer_id; staff and admin none); tokens stop working",
             responses=_LAST_ADMIN)
-async def change_role(user_id: UserId, body: RoleChange, request: Request, user: AdminUser) -> UserRead:
-    state = request.app.state
-    return await service.change_role(state.pool, state.settings, state.user_cache, user_id, role=body.role,
+async def change_role(user_id: UserId, body: RoleChange, ctx: Ctx, user: AdminUser) -> UserRead:
+    return await service.change_role(ctx, user_id, role=body.role,
                                      customer_id=body.customer_id)

@@ -21,15 +21,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
 
 from stockline import db
 from stockline.accounts.service import USERNAME
 from stockline.auth.passwords import hash_password, validate_new_password
-from stockline.cache import TtlCache
-from stockline.config import Settings
 from stockline.errors import Conflict, NotFound, ValidationFailed
-from stockline.kernel.catalog_version import CatalogVersion
+from stockline.kernel.context import Context
 from stockline.kernel.identity import STAFF_ROLES
 from stockline.pagination import PageRequest
 from stockline.sqlfile import queries_beside
@@ -55,9 +52,9 @@ def _blank_to_none(value: Any) -> Any:
 
 # --- customers -----------------------------------------------------------------------------
 
-async def list_customers(pool: AsyncConnectionPool, paging: PageRequest,
+async def list_customers(ctx: Context, paging: PageRequest,
                          search: str | None) -> dict[str, Any]:
-    async with pool.connection() as conn:
+    async with ctx.pool.connection() as conn:
         rows = await db.fetch_all(conn, Q["customers_page"], {
             "pattern": contains_pattern(search), "limit": paging.limit, "offset": paging.offset})
     items = [{key: value for key, value in row.items() if key != "total_items"}
@@ -73,12 +70,12 @@ async def _read_customer(conn: psycopg.AsyncConnection, customer_id: int) -> dic
     return customer | {"users": users}
 
 
-async def get_customer(pool: AsyncConnectionPool, customer_id: int) -> dict[str, Any]:
-    async with pool.connection() as conn:
+async def get_customer(ctx: Context, customer_id: int) -> dict[str, Any]:
+    async with ctx.pool.connection() as conn:
         return await _read_customer(conn, customer_id)
 
 
-async def create_customer(pool: AsyncConnectionPool, settings: Settings,
+async def create_customer(ctx: Context,
                           fields: dict[str, Any]) -> dict[str, Any]:
     values = {name: _blank_to_none(fields.get(name)) for name in CUSTOMER_FIELDS}
 
@@ -88,10 +85,10 @@ async def create_customer(pool: AsyncConnectionPool, settings: Settings,
     async def read_back(conn: psycopg.AsyncConnection, customer_id: int) -> dict[str, Any]:
         return await _read_customer(conn, customer_id)
 
-    return await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=read_back)
+    return await ctx.transaction(work, after_commit=read_back)
 
 
-async def update_customer(pool: AsyncConnectionPool, settings: Settings, customer_id: int,
+async def update_customer(ctx: Context, customer_id: int,
                           changes: dict[str, Any]) -> dict[str, Any]:
     """`changes` holds only the fields the caller sent; name and type cannot be cleared."""
     for required in ("name", "customer_type"):
@@ -110,10 +107,10 @@ async def update_customer(pool: AsyncConnectionPool, settings: Settings, custome
     async def read_back(conn: psycopg.AsyncConnection, _: None) -> dict[str, Any]:
         return await _read_customer(conn, customer_id)
 
-    return await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=read_back)
+    return await ctx.transaction(work, after_commit=read_back)
 
 
-async def delete_customer(pool: AsyncConnectionPool, settings: Settings, versions: CatalogVersion,
+async def delete_customer(ctx: Context,
                           customer_id: int) -> None:
     async def work(conn: psycopg.AsyncConnection) -> int:
         row = await db.fetch_one(conn, Q["lock_customer_for_delete"], {"customer_id": customer_id})
@@ -133,16 +130,16 @@ async def delete_customer(pool: AsyncConnectionPool, settings: Settings, version
 
     async def after_commit(conn: psycopg.AsyncConnection, rules_deleted: int) -> None:
         if rules_deleted:
-            await versions.announce_listing_change(conn)  # its prices went with its rules
+            await ctx.versions.announce_listing_change(conn)  # its prices went with its rules
 
-    await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=after_commit)
+    await ctx.transaction(work, after_commit=after_commit)
 
 
 # --- users ---------------------------------------------------------------------------------
 
-async def list_users(pool: AsyncConnectionPool, paging: PageRequest, *, role: str | None,
+async def list_users(ctx: Context, paging: PageRequest, *, role: str | None,
                      customer_id: int | None, active: bool | None, search: str | None) -> dict[str, Any]:
-    async with pool.connection() as conn:
+    async with ctx.pool.connection() as conn:
         rows = await db.fetch_all(conn, Q["users_page"], {
             "role": role, "customer_id": customer_id, "active": active, "pattern": contains_pattern(search),
             "limit": paging.limit, "offset": paging.offset})
@@ -158,8 +155,8 @@ async def _read_user(conn: psycopg.AsyncConnection, user_id: int) -> dict[str, A
     return user
 
 
-async def get_user(pool: AsyncConnectionPool, user_id: int) -> dict[str, Any]:
-    async with pool.connection() as conn:
+async def get_user(ctx: Context, user_id: int) -> dict[str, Any]:
+    async with ctx.pool.connection() as conn:
         return await _read_user(conn, user_id)
 
 
@@ -181,7 +178,7 @@ async def _ensure_customer(conn: psycopg.AsyncConnection, customer_id: int | Non
                                details={"customer_id": customer_id})
 
 
-async def create_user(pool: AsyncConnectionPool, settings: Settings, *, username: str, password: str,
+async def create_user(ctx: Context, *, username: str, password: str,
                       role: str, customer_id: int | None, must_change_password: bool) -> dict[str, Any]:
     if not USERNAME.match(username):
         raise ValidationFailed("A username has 3 to 64 characters, each a letter, digit or one of _ . @ -",
@@ -206,7 +203,7 @@ async def create_user(pool: AsyncConnectionPool, settings: Settings, *, username
     async def read_back(conn: psycopg.AsyncConnection, user_id: int) -> dict[str, Any]:
         return await _read_user(conn, user_id)
 
-    return await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=read_back)
+    return await ctx.transaction(work, after_commit=read_back)
 
 
 async def _lock_target(conn: psycopg.AsyncConnection, user_id: int, *,
@@ -229,18 +226,18 @@ def _refuse_last_admin(target: dict[str, Any], active_admins: list[int], action:
                        details={"user_id": target["user_id"]})
 
 
-async def _change_user(pool: AsyncConnectionPool, settings: Settings, cache: TtlCache[dict], user_id: int,
+async def _change_user(ctx: Context, user_id: int,
                        work: Callable[[psycopg.AsyncConnection], Awaitable[None]]) -> dict[str, Any]:
     async def read_back(conn: psycopg.AsyncConnection, _: None) -> dict[str, Any]:
         return await _read_user(conn, user_id)
 
     try:
-        return await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=read_back)
+        return await ctx.transaction(work, after_commit=read_back)
     finally:
-        cache.discard(user_id)  # this worker sees the change at once; others within the TTL
+        ctx.user_cache.discard(user_id)  # this worker sees the change at once; others within the TTL
 
 
-async def reset_password(pool: AsyncConnectionPool, settings: Settings, cache: TtlCache[dict], user_id: int,
+async def reset_password(ctx: Context, user_id: int,
                          new_password: str) -> dict[str, Any]:
     validate_new_password(new_password)
     password_hash = await asyncio.to_thread(hash_password, new_password)
@@ -249,10 +246,10 @@ async def reset_password(pool: AsyncConnectionPool, settings: Settings, cache: T
         await _lock_target(conn, user_id, guard_admins=False)
         await db.execute(conn, Q["reset_password"], {"user_id": user_id, "password_hash": password_hash})
 
-    return await _change_user(pool, settings, cache, user_id, work)
+    return await _change_user(ctx, user_id, work)
 
 
-async def set_active(pool: AsyncConnectionPool, settings: Settings, cache: TtlCache[dict], user_id: int,
+async def set_active(ctx: Context, user_id: int,
                      active: bool) -> dict[str, Any]:
     """Deactivating revokes the user's tokens; either way, doing it twice changes nothing more."""
     async def work(conn: psycopg.AsyncConnection) -> None:
@@ -261,10 +258,10 @@ async def set_active(pool: AsyncConnectionPool, settings: Settings, cache: TtlCa
             _refuse_last_admin(target, admins, "deactivated")
         await db.execute(conn, Q["set_user_active"], {"user_id": user_id, "active": active})
 
-    return await _change_user(pool, settings, cache, user_id, work)
+    return await _change_user(ctx, user_id, work)
 
 
-async def change_role(pool: AsyncConnectionPool, settings: Settings, cache: TtlCache[dict], user_id: int, *,
+async def change_role(ctx: Context, user_id: int, *,
                       role: str, customer_id: int | None) -> dict[str, Any]:
     _check_role_and_customer(role, customer_id)
 
@@ -276,4 +273,4 @@ async def change_role(pool: AsyncConnectionPool, settings: Settings, cache: TtlC
         await db.execute(conn, Q["set_user_role"],
                          {"user_id": user_id, "role": role, "customer_id": customer_id})
 
-    return await _change_user(pool, settings, cache, user_id, work)
+    return await _change_user(ctx, user_id, work)

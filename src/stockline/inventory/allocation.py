@@ -10,20 +10,8 @@ lists every short line, so the caller can show the customer everything at once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
 
 from stockline.errors import Conflict
-
-
-@dataclass(frozen=True)
-class SellableBatch:
-    batch_id: int
-    sku_id: int
-    batch_no: str
-    expiry_date: date
-    quantity_on_hand: int
-    cost_price: Decimal
 
 
 @dataclass(frozen=True)

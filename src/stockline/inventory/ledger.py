@@ -19,10 +19,8 @@ from datetime import date
 from typing import Literal
 
 import psycopg
-from psycopg.rows import class_row
 
 from stockline import db
-from stockline.inventory.allocation import SellableBatch
 from stockline.sqlfile import queries_beside
 
 Q = queries_beside(__file__)
@@ -45,14 +43,6 @@ async def lock_skus(conn: psycopg.AsyncConnection, sku_ids: Iterable[int]) -> db
     row per SKU that exists: sku_id, is_active (on sale), sku_code, product_name,
     package_size, unit_type. Statements sent after this one run once the locks are held."""
     return await db.send(conn, Q["lock_skus"], {"sku_ids": sorted(set(sku_ids))})
-
-
-async def sellable_batches(conn: psycopg.AsyncConnection, sku_ids: Iterable[int],
-                           sellable_after: date) -> list[SellableBatch]:
-    """The SKUs' sellable batches, in FEFO order."""
-    return await (await db.send(conn, Q["sellable_batches"],
-                                {"sku_ids": sorted(set(sku_ids)), "sellable_after": sellable_after},
-                                row_factory=class_row(SellableBatch))).all()
 
 
 async def available_stock(conn: psycopg.AsyncConnection, sku_id: int, sellable_after: date) -> db.Pending:

@@ -1,8 +1,13 @@
 """The expiry rule, in one place.
 
-A batch expires at the start of its expiry date and is sellable while
+A batch expires at the start of its expiry date and is sellable while it holds stock and
 `expiry_date > today + MIN_SHELF_LIFE_DAYS`. "Today" is the UTC calendar day, for every
 worker and every query, so a batch's status never depends on the server's time zone.
+
+The rules are SQL functions in db/schema.sql (`stockline_sellable`, `stockline_expired`),
+which every query uses. `sellable` and `expired` below are their Python mirrors, only for
+values already in Python (a batch read, a date typed into a form, the seed's simulated
+history); tests/test_stock_rules.py proves each agrees with its SQL function.
 """
 
 from __future__ import annotations
@@ -19,3 +24,13 @@ def business_day() -> date:
 def sellable_after(settings: Settings, today: date | None = None) -> date:
     """Batches whose expiry_date is after this day may be sold today."""
     return (today or business_day()) + timedelta(days=settings.min_shelf_life_days)
+
+
+def sellable(quantity_on_hand: int, expiry_date: date, after: date) -> bool:
+    """stockline_sellable(): holds stock and expires after `after` (a `sellable_after`)."""
+    return quantity_on_hand > 0 and expiry_date > after
+
+
+def expired(expiry_date: date, today: date) -> bool:
+    """stockline_expired(): expired on `today` (from the start of its expiry date)."""
+    return expiry_date <= today

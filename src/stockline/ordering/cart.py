@@ -11,12 +11,12 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
 
 from stockline import db
 from stockline.config import Settings
 from stockline.errors import Conflict, NotFound
 from stockline.inventory import ledger
+from stockline.kernel.context import Context
 from stockline.kernel.expiry import business_day, sellable_after
 from stockline.kernel.identity import CurrentUser
 from stockline.kernel.money import money
@@ -61,12 +61,12 @@ async def _read(conn: psycopg.AsyncConnection, settings: Settings, user: Current
             "ready_to_check_out": bool(lines) and all(line["problem"] is None for line in lines)}
 
 
-async def get_cart(pool: AsyncConnectionPool, settings: Settings, user: CurrentUser) -> dict[str, Any]:
-    async with pool.connection() as conn:
-        return await _read(conn, settings, user)
+async def get_cart(ctx: Context, user: CurrentUser) -> dict[str, Any]:
+    async with ctx.pool.connection() as conn:
+        return await _read(conn, ctx.settings, user)
 
 
-async def set_line(pool: AsyncConnectionPool, settings: Settings, user: CurrentUser, *, sku_id: int,
+async def set_line(ctx: Context, user: CurrentUser, *, sku_id: int,
                    quantity: int) -> dict[str, Any]:
     """Set a line to `quantity` units (0 removes it); refuses more than is available. The
     cart is read back on the same connection, sent with the COMMIT."""
@@ -76,7 +76,7 @@ async def set_line(pool: AsyncConnectionPool, settings: Settings, user: CurrentU
         if quantity == 0:
             await db.send(conn, Q["remove_cart_line"], mine | {"sku_id": sku_id})
             return
-        stock_sent = await ledger.available_stock(conn, sku_id, sellable_after(settings))
+        stock_sent = await ledger.available_stock(conn, sku_id, sellable_after(ctx.settings))
         cart_sent = await db.send(conn, Q["ensure_cart"], mine)  # rolled back with a refusal
         stock = await stock_sent.one()
         if stock is None or not stock["is_active"]:
@@ -90,9 +90,9 @@ async def set_line(pool: AsyncConnectionPool, settings: Settings, user: CurrentU
                                                  "quantity": quantity})
 
     async def read_back(conn: psycopg.AsyncConnection, _: None) -> dict[str, Any]:
-        return await _read(conn, settings, user)
+        return await _read(conn, ctx.settings, user)
 
-    return await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=read_back)
+    return await ctx.transaction(work, after_commit=read_back)
 
 
 @dataclass(frozen=True)
@@ -122,25 +122,21 @@ class Additions:
         return [line for line in self.lines if line.problem is not None]
 
 
-async def add_lines(pool: AsyncConnectionPool, settings: Settings, user: CurrentUser,
+async def add_lines(ctx: Context, user: CurrentUser,
                     lines: dict[int, int], *, all_or_nothing: bool) -> Additions:
     """Add units ({sku_id: units}, each at least 1) to the cart's lines in one transaction,
     with the same availability rule as set_line, applied to what the line would hold in all.
     Lines not on sale or short are refused: with `all_or_nothing` nothing is written then,
     otherwise the other lines are. The cart is locked first, so two additions at once both
     count."""
-    after = sellable_after(settings)
+    after = sellable_after(ctx.settings)
 
     async def work(conn: psycopg.AsyncConnection) -> Additions:
         cart = await db.fetch_one(conn, Q["ensure_cart"], {"user_id": user.user_id})
-        rows = await db.fetch_all(conn, Q["cart_additions"], {"cart_id": cart["cart_id"],
-                                                              "sku_ids": sorted(lines)})
+        rows = await db.fetch_all(conn, Q["cart_additions"], {
+            "cart_id": cart["cart_id"], "sku_ids": sorted(lines), "sellable_after": after})
         known = {row["sku_id"]: row for row in rows}
-        available: dict[int, int] = {}
-        for batch in await ledger.sellable_batches(conn, list(known), after):
-            available[batch.sku_id] = available.get(batch.sku_id, 0) + batch.quantity_on_hand
-        additions = [_addition(sku_id, units, known.get(sku_id), available.get(sku_id, 0))
-                     for sku_id, units in lines.items()]
+        additions = [_addition(sku_id, units, known.get(sku_id)) for sku_id, units in lines.items()]
         accepted = [a for a in additions if a.problem is None]
         if not accepted or (all_or_nothing and len(accepted) < len(additions)):
             return Additions(additions, written=False)
@@ -149,12 +145,13 @@ async def add_lines(pool: AsyncConnectionPool, settings: Settings, user: Current
                                                      "quantities": [a.total for a in accepted]})
         return Additions(additions, written=True)
 
-    return await db.run_transaction(pool, work, attempts=settings.db_tx_retries)
+    return await ctx.transaction(work)
 
 
-def _addition(sku_id: int, units: int, row: dict[str, Any] | None, available: int) -> Addition:
+def _addition(sku_id: int, units: int, row: dict[str, Any] | None) -> Addition:
     if row is None:
         return Addition(sku_id, None, None, units, 0, 0, "not in the catalog")
+    available = row["available"]
     problem = None
     if not row["is_active"]:
         problem = "no longer sold"
@@ -163,16 +160,16 @@ def _addition(sku_id: int, units: int, row: dict[str, Any] | None, available: in
     return Addition(sku_id, row["sku_code"], row["product_name"], units, row["in_cart"], available, problem)
 
 
-async def remove_line(pool: AsyncConnectionPool, settings: Settings, user: CurrentUser,
+async def remove_line(ctx: Context, user: CurrentUser,
                       sku_id: int) -> dict[str, Any]:
-    async with pool.connection() as conn:
+    async with ctx.pool.connection() as conn:
         removed = await db.execute(conn, Q["remove_cart_line"], {"user_id": user.user_id, "sku_id": sku_id})
         if not removed:
             raise NotFound(f"SKU {sku_id} is not in your cart")
-        return await _read(conn, settings, user)
+        return await _read(conn, ctx.settings, user)
 
 
-async def clear(pool: AsyncConnectionPool, settings: Settings, user: CurrentUser) -> dict[str, Any]:
-    async with pool.connection() as conn:
+async def clear(ctx: Context, user: CurrentUser) -> dict[str, Any]:
+    async with ctx.pool.connection() as conn:
         await db.execute(conn, Q["clear_cart"], {"user_id": user.user_id})
-        return await _read(conn, settings, user)
+        return await _read(conn, ctx.settings, user)

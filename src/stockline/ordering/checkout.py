@@ -23,10 +23,9 @@ from typing import Any
 import psycopg
 
 from stockline import db
-from stockline.config import Settings
 from stockline.errors import Conflict, NotFound, ValidationFailed
 from stockline.inventory.allocation import InsufficientStock, Shortage
-from stockline.kernel.catalog_version import CatalogVersion
+from stockline.kernel.context import Context
 from stockline.kernel.expiry import business_day, sellable_after
 from stockline.kernel.identity import CurrentUser
 from stockline.ordering.orders import order_document, read_order
@@ -74,12 +73,12 @@ def _refusal(outcome: dict[str, Any], customer_id: int) -> Exception:
     raise AssertionError(f"unknown outcome {outcome['outcome']!r}")
 
 
-async def _place(pool: db.Pool, versions: CatalogVersion, settings: Settings, *, user: CurrentUser,
+async def _place(ctx: Context, *, user: CurrentUser,
                  customer_id: int, lines: dict[int, int] | None, key: str | None) -> PlacedOrder:
     """One call of stockline_place_order (lines None: the user's cart), COMMIT sent with it."""
     today = business_day()
     params = {"user_id": user.user_id, "customer_id": customer_id, "key": key, "today": today,
-              "sellable_after": sellable_after(settings, today),
+              "sellable_after": sellable_after(ctx.settings, today),
               "skus": None if lines is None else list(lines), "quantities": None if lines is None else
               list(lines.values())}
 
@@ -96,24 +95,24 @@ async def _place(pool: db.Pool, versions: CatalogVersion, settings: Settings, *,
             return PlacedOrder(earlier, replayed=True)
         raise _refusal(outcome, customer_id)
 
-    placed = await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=after_commit)
+    placed = await ctx.transaction(work, after_commit=after_commit)
     if not placed.replayed:  # committed: stock changed
-        await versions.announce_committed_change(pool)
+        await ctx.versions.announce_committed_change(ctx.pool)
     return placed
 
 
-async def checkout(pool: db.Pool, versions: CatalogVersion, settings: Settings, user: CurrentUser,
+async def checkout(ctx: Context, user: CurrentUser,
                    *, idempotency_key: str | None) -> PlacedOrder:
     """Turn the user's cart into one order and empty the cart."""
     assert user.customer_id is not None, "checkout is for customers' users"
-    return await _place(pool, versions, settings, user=user, customer_id=user.customer_id, lines=None,
+    return await _place(ctx, user=user, customer_id=user.customer_id, lines=None,
                         key=idempotency_key)
 
 
-async def place_direct_order(pool: db.Pool, versions: CatalogVersion, settings: Settings,
+async def place_direct_order(ctx: Context,
                              user: CurrentUser, *, customer_id: int, sku_id: int, quantity: int,
                              idempotency_key: str | None) -> PlacedOrder:
     """One line ordered at once, bypassing the cart. `customer_id` is the caller's own for a
     customer's user; staff name the customer they order for."""
-    return await _place(pool, versions, settings, user=user, customer_id=customer_id,
+    return await _place(ctx, user=user, customer_id=customer_id,
                         lines={sku_id: quantity}, key=idempotency_key)

@@ -12,13 +12,11 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
 
 from stockline import db
-from stockline.config import Settings
 from stockline.errors import Conflict, NotFound, ValidationFailed
 from stockline.inventory import ledger
-from stockline.kernel.catalog_version import CatalogVersion
+from stockline.kernel.context import Context
 from stockline.kernel.identity import CurrentUser
 from stockline.kernel.money import money
 from stockline.pagination import PageRequest
@@ -87,15 +85,15 @@ def _order_costs(rows: list[dict[str, Any]], total: Any) -> dict[str, str]:
     return {"total_cost": money(cost), "profit": money(total - cost)}
 
 
-async def get_order(pool: AsyncConnectionPool, order_id: int, *, customer_id: int | None,
+async def get_order(ctx: Context, order_id: int, *, customer_id: int | None,
                     include_costs: bool = False) -> dict[str, Any]:
-    async with pool.connection() as conn:
+    async with ctx.pool.connection() as conn:
         return await read_order(conn, order_id, customer_id=customer_id, include_costs=include_costs)
 
 
-async def customer_orders(pool: AsyncConnectionPool, customer_id: int, paging: PageRequest,
+async def customer_orders(ctx: Context, customer_id: int, paging: PageRequest,
                           status: str | None) -> dict[str, Any]:
-    async with pool.connection() as conn:
+    async with ctx.pool.connection() as conn:
         rows = await db.fetch_all(conn, Q["customer_orders_page"], {
             "customer_id": customer_id, "status": status, "limit": paging.limit, "offset": paging.offset})
     items = [{"order_id": r["order_id"], "order_date": r["order_date"].isoformat(), "status": r["status"],
@@ -105,12 +103,12 @@ async def customer_orders(pool: AsyncConnectionPool, customer_id: int, paging: P
     return paging.envelope(items, rows[0]["total_items"], status=status)
 
 
-async def all_orders(pool: AsyncConnectionPool, paging: PageRequest, *, status: str | None,
+async def all_orders(ctx: Context, paging: PageRequest, *, status: str | None,
                      customer_id: int | None, date_from: date | None, date_to: date | None) -> dict[str, Any]:
     """Every customer's orders for staff (order dates are UTC days)."""
     if date_from and date_to and date_from > date_to:
         raise ValidationFailed("date_from must not be after date_to")
-    async with pool.connection() as conn:
+    async with ctx.pool.connection() as conn:
         rows = await db.fetch_all(conn, Q["admin_orders_page"], {
             "status": status, "customer_id": customer_id, "date_from": date_from, "date_to": date_to,
             "limit": paging.limit, "offset": paging.offset})
@@ -125,7 +123,7 @@ async def all_orders(pool: AsyncConnectionPool, paging: PageRequest, *, status: 
                            date_to=date_to.isoformat() if date_to else None)
 
 
-async def change_status(pool: AsyncConnectionPool, versions: CatalogVersion, settings: Settings, *,
+async def change_status(ctx: Context, *,
                         order_id: int, new_status: str, actor: CurrentUser) -> dict[str, Any]:
     """Move an order to `new_status` by the lifecycle's rules. A customer's user reaches only
     their own orders and may only cancel a pending one."""
@@ -154,7 +152,7 @@ async def change_status(pool: AsyncConnectionPool, versions: CatalogVersion, set
 
     async def after_commit(conn: psycopg.AsyncConnection, restocked: bool) -> dict[str, Any]:
         if restocked:
-            await versions.announce_change(conn)
+            await ctx.versions.announce_change(conn)
         return await read_order(conn, order_id, customer_id=customer_id, include_costs=actor.is_staff)
 
-    return await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=after_commit)
+    return await ctx.transaction(work, after_commit=after_commit)

@@ -2,10 +2,11 @@
 
 `parse` reads the text with no I/O: one line per SKU, the code and the quantity separated by
 tabs, commas, semicolons or spaces (what a spreadsheet or an e-mail gives); blank lines are
-ignored. `preview` resolves every code in one query (codes compare case-insensitively; an
-exact match wins over one that differs only in case), prices each line for its own quantity
-with the one pricing query and reads availability, so the customer sees every problem by
-line number before anything reaches the cart. Adding is cart.add_lines, all or nothing.
+ignored. `preview` resolves every code with its available stock in one query (codes
+compare case-insensitively; an exact match wins over one that differs only in case) and
+prices each line for its own quantity with the one pricing query, so the customer sees
+every problem by line number before anything reaches the cart. Adding is cart.add_lines,
+all or nothing.
 """
 
 from __future__ import annotations
@@ -15,11 +16,8 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from psycopg_pool import AsyncConnectionPool
-
 from stockline import db
-from stockline.config import Settings
-from stockline.inventory import ledger
+from stockline.kernel.context import Context
 from stockline.kernel.expiry import business_day, sellable_after
 from stockline.kernel.identity import CurrentUser
 from stockline.ordering.schemas import MAX_UNITS
@@ -118,16 +116,17 @@ def _match(line: QuickLine, by_code: dict[str, list[dict[str, Any]]]) -> dict[st
     return exact[0] if exact else None
 
 
-async def preview(pool: AsyncConnectionPool, settings: Settings, user: CurrentUser, text: str) -> QuickOrder:
+async def preview(ctx: Context, user: CurrentUser, text: str) -> QuickOrder:
     """`parse`, then every line resolved, priced for this customer and checked against the
-    stock on sale: three queries, whatever the number of lines."""
+    stock on sale: two queries, whatever the number of lines."""
     parsed = parse(text)
     if parsed.error is not None:
         return parsed
     codes = sorted({line.code.lower() for line in parsed.lines if line.code})
     today = business_day()
-    async with pool.connection() as conn:
-        rows = await db.fetch_all(conn, Q["skus_by_code"], {"codes": codes})
+    async with ctx.pool.connection() as conn:
+        rows = await db.fetch_all(conn, Q["skus_by_code"], {
+            "codes": codes, "sellable_after": sellable_after(ctx.settings, today)})
         by_code: dict[str, list[dict[str, Any]]] = {}
         for row in rows:
             by_code.setdefault(row["code_key"], []).append(row)
@@ -135,14 +134,11 @@ async def preview(pool: AsyncConnectionPool, settings: Settings, user: CurrentUs
         wanted = {row["sku_id"]: line.quantity for line, row in matched
                   if row is not None and row["is_active"] and line.error is None}
         prices = await pricing_repo.price_lines(conn, lines=wanted, customer_id=user.customer_id, on=today)
-        available: dict[int, int] = {}
-        for batch in await ledger.sellable_batches(conn, wanted, sellable_after(settings, today)):
-            available[batch.sku_id] = available.get(batch.sku_id, 0) + batch.quantity_on_hand
-    return QuickOrder([_resolved(line, row, prices, available, by_code) for line, row in matched])
+    return QuickOrder([_resolved(line, row, prices, by_code) for line, row in matched])
 
 
 def _resolved(line: QuickLine, row: dict[str, Any] | None, prices: dict[int, dict[str, Any]],
-              available: dict[int, int], by_code: dict[str, list[dict[str, Any]]]) -> QuickLine:
+              by_code: dict[str, list[dict[str, Any]]]) -> QuickLine:
     if row is None:
         if line.code is None:
             return line
@@ -156,7 +152,7 @@ def _resolved(line: QuickLine, row: dict[str, Any] | None, prices: dict[int, dic
     if line.error is not None:
         return line
     price = prices[row["sku_id"]]
-    stock = available.get(row["sku_id"], 0)
+    stock = row["available"]
     line = replace(line, unit_price=price["unit_price"], discount_percentage=price["discount_percentage"],
                    line_total=price["line_total"], available=stock)
     if line.quantity > stock:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Response
 
 from stockline.auth.dependencies import AnyUser, CustomerUser
 from stockline.errors import ValidationFailed
+from stockline.kernel.context import Ctx
 from stockline.ordering import cart, checkout, orders
 from stockline.ordering.schemas import Cart, CartLineSet, DirectOrderCreate, Order, OrderPage, Status
 from stockline.pagination import Paging
@@ -31,43 +32,38 @@ def _placed(response: Response, placed: checkout.PlacedOrder) -> dict:
 
 
 @router.get("/cart", summary="Your cart, priced live for each line's quantity")
-async def get_cart(request: Request, user: CustomerUser) -> Cart:
-    state = request.app.state
-    return await cart.get_cart(state.pool, state.settings, user)
+async def get_cart(ctx: Ctx, user: CustomerUser) -> Cart:
+    return await cart.get_cart(ctx, user)
 
 
 @router.post("/cart", summary="Set a line's quantity (0 removes it)",
              responses={404: {"description": "no such SKU on sale"},
                         409: {"description": "more than is available (sku_id, requested, available)"}})
-async def set_cart_line(body: CartLineSet, request: Request, user: CustomerUser) -> Cart:
-    state = request.app.state
-    return await cart.set_line(state.pool, state.settings, user, sku_id=body.sku_id, quantity=body.quantity)
+async def set_cart_line(body: CartLineSet, ctx: Ctx, user: CustomerUser) -> Cart:
+    return await cart.set_line(ctx, user, sku_id=body.sku_id, quantity=body.quantity)
 
 
 @router.delete("/cart/items/{sku_id}", summary="Remove a line",
                responses={404: {"description": "not in the cart"}})
-async def remove_cart_line(sku_id: SkuId, request: Request, user: CustomerUser) -> Cart:
-    state = request.app.state
-    return await cart.remove_line(state.pool, state.settings, user, sku_id)
+async def remove_cart_line(sku_id: SkuId, ctx: Ctx, user: CustomerUser) -> Cart:
+    return await cart.remove_line(ctx, user, sku_id)
 
 
 @router.delete("/cart", summary="Empty the cart")
-async def clear_cart(request: Request, user: CustomerUser) -> Cart:
-    state = request.app.state
-    return await cart.clear(state.pool, state.settings, user)
+async def clear_cart(ctx: Ctx, user: CustomerUser) -> Cart:
+    return await cart.clear(ctx, user)
 
 
 @router.post("/checkout", status_code=201, summary="Order the cart (FEFO, all or nothing)", responses=_PLACED)
-async def check_out(request: Request, response: Response, user: CustomerUser,
+async def check_out(ctx: Ctx, response: Response, user: CustomerUser,
                     idempotency_key: IdempotencyKey = None) -> Order:
-    state = request.app.state
-    placed = await checkout.checkout(state.pool, state.catalog_version, state.settings, user,
+    placed = await checkout.checkout(ctx, user,
                                      idempotency_key=idempotency_key)
     return _placed(response, placed)
 
 
 @router.post("/orders", status_code=201, summary="Order one SKU directly (FEFO)", responses=_PLACED)
-async def place_order(body: DirectOrderCreate, request: Request, response: Response, user: AnyUser,
+async def place_order(body: DirectOrderCreate, ctx: Ctx, response: Response, user: AnyUser,
                       idempotency_key: IdempotencyKey = None) -> Order:
     if user.is_staff:
         if body.customer_id is None:
@@ -75,30 +71,28 @@ async def place_order(body: DirectOrderCreate, request: Request, response: Respo
         customer_id = body.customer_id
     else:
         customer_id = user.customer_id  # never the body's: a customer orders for itself only
-    state = request.app.state
     placed = await checkout.place_direct_order(
-        state.pool, state.catalog_version, state.settings, user, customer_id=customer_id, sku_id=body.sku_id,
+        ctx, user, customer_id=customer_id, sku_id=body.sku_id,
         quantity=body.quantity, idempotency_key=idempotency_key)
     return _placed(response, placed)
 
 
 @router.get("/my-orders", summary="Your customer's orders, newest first")
-async def my_orders(request: Request, user: CustomerUser, paging: Paging,
+async def my_orders(ctx: Ctx, user: CustomerUser, paging: Paging,
                     status: Annotated[Status | None, Query()] = None) -> OrderPage:
-    return await orders.customer_orders(request.app.state.pool, user.customer_id, paging, status)
+    return await orders.customer_orders(ctx, user.customer_id, paging, status)
 
 
 @router.get("/my-orders/{order_id}", summary="One of your orders with its batches and expiry dates",
             responses={404: {"description": "no such order of yours"}})
-async def my_order(order_id: OrderId, request: Request, user: CustomerUser) -> Order:
-    return await orders.get_order(request.app.state.pool, order_id, customer_id=user.customer_id)
+async def my_order(order_id: OrderId, ctx: Ctx, user: CustomerUser) -> Order:
+    return await orders.get_order(ctx, order_id, customer_id=user.customer_id)
 
 
 @router.post("/my-orders/{order_id}/cancel",
              summary="Cancel a pending order; its units go back to their batches",
              responses={404: {"description": "no such order of yours"},
                         409: {"description": "the order is no longer pending"}})
-async def cancel_my_order(order_id: OrderId, request: Request, user: CustomerUser) -> Order:
-    state = request.app.state
-    return await orders.change_status(state.pool, state.catalog_version, state.settings, order_id=order_id,
+async def cancel_my_order(order_id: OrderId, ctx: Ctx, user: CustomerUser) -> Order:
+    return await orders.change_status(ctx, order_id=order_id,
                                       new_status="cancelled", actor=user)

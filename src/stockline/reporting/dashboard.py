@@ -20,12 +20,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from psycopg_pool import AsyncConnectionPool
-
 from stockline import db
 from stockline.cache import TtlCache
 from stockline.config import Settings
-from stockline.kernel.catalog_version import CatalogVersion
+from stockline.kernel.context import Context
 from stockline.kernel.expiry import business_day, sellable_after
 from stockline.kernel.money import money
 from stockline.reporting.service import utc_midnight, window_start
@@ -78,23 +76,22 @@ def _render(row: dict[str, Any], today: date) -> dict[str, Any]:
     }
 
 
-async def read_stats(pool: AsyncConnectionPool, settings: Settings,
+async def read_stats(ctx: Context,
                      today: date | None = None) -> dict[str, Any]:
     """The figures as of `today` (default: the UTC business day), uncached."""
     today = today or business_day()
-    async with pool.connection() as conn:
-        row = await db.fetch_one(conn, Q["dashboard_stats"], _params(settings, today))
+    async with ctx.pool.connection() as conn:
+        row = await db.fetch_one(conn, Q["dashboard_stats"], _params(ctx.settings, today))
     assert row is not None  # an aggregate over one row always answers
     return _render(row, today)
 
 
-async def stats(pool: AsyncConnectionPool, versions: CatalogVersion, settings: Settings,
-                cache: TtlCache[dict[str, Any]]) -> dict[str, Any]:
-    version = await versions.current(pool)
+async def stats(ctx: Context) -> dict[str, Any]:
+    version = await ctx.versions.current(ctx.pool)
     today = business_day()
     key = (version, today)
-    figures = cache.get(key)
+    figures = ctx.dashboard_cache.get(key)
     if figures is None:
-        figures = await read_stats(pool, settings, today)
-        cache.set(key, figures)
+        figures = await read_stats(ctx, today)
+        ctx.dashboard_cache.set(key, figures)
     return figures

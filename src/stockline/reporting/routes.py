@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
 from stockline.auth.dependencies import StaffUser
+from stockline.kernel.context import Ctx
 from stockline.pagination import Paging
 from stockline.reporting import dashboard, service
 from stockline.reporting.export import attachment
@@ -37,66 +38,60 @@ def _answer(result: dict[str, Any] | service.CsvExport) -> dict[str, Any] | Resp
 
 @router.get("/reports/low-stock", response_model=LowStockPage, responses=_CSV,
             summary="Active SKUs whose available units are below their reorder level")
-async def low_stock_report(request: Request, user: StaffUser, paging: Paging,
+async def low_stock_report(ctx: Ctx, user: StaffUser, paging: Paging,
                            export: Format = ExportFormat.json) -> Any:
-    state = request.app.state
-    return _answer(await service.low_stock(state.pool, state.settings,
+    return _answer(await service.low_stock(ctx,
                                            None if export is ExportFormat.csv else paging))
 
 
 @router.get("/reports/expiring", response_model=ExpiringPage, responses=_CSV,
             summary="Sellable batches expiring soon, with their value at cost")
 async def expiring_report(
-    request: Request, user: StaffUser, paging: Paging, export: Format = ExportFormat.json,
+    ctx: Ctx, user: StaffUser, paging: Paging, export: Format = ExportFormat.json,
     days: Annotated[int | None, Query(ge=1, le=service.MAX_EXPIRING_DAYS,
                                       description="window in days (default EXPIRING_SOON_DAYS)")] = None,
 ) -> Any:
-    state = request.app.state
-    return _answer(await service.expiring(state.pool, state.settings,
+    return _answer(await service.expiring(ctx,
                                           None if export is ExportFormat.csv else paging, days))
 
 
 @router.get("/reports/expired", response_model=ExpiredPage, responses=_CSV,
             summary="Expired batches still holding stock (to write off), with their value at cost")
-async def expired_report(request: Request, user: StaffUser, paging: Paging,
+async def expired_report(ctx: Ctx, user: StaffUser, paging: Paging,
                          export: Format = ExportFormat.json) -> Any:
-    state = request.app.state
-    return _answer(await service.expired(state.pool, state.settings,
+    return _answer(await service.expired(ctx,
                                          None if export is ExportFormat.csv else paging))
 
 
 @router.get("/reports/reorder-suggestions", response_model=ReorderPage, responses=_CSV,
             summary="What to reorder to reach 30 days of cover at the last 30 days' sales rate")
-async def reorder_suggestions_report(request: Request, user: StaffUser, paging: Paging,
+async def reorder_suggestions_report(ctx: Ctx, user: StaffUser, paging: Paging,
                                      export: Format = ExportFormat.json) -> Any:
-    state = request.app.state
-    return _answer(await service.reorder_suggestions(state.pool, state.settings,
+    return _answer(await service.reorder_suggestions(ctx,
                                                      None if export is ExportFormat.csv else paging))
 
 
 @router.get("/reports/stock-valuation", response_model=ValuationPage, responses=_CSV,
             summary="Stock on hand at cost, per SKU and in total")
-async def stock_valuation_report(request: Request, user: StaffUser, paging: Paging,
+async def stock_valuation_report(ctx: Ctx, user: StaffUser, paging: Paging,
                                  export: Format = ExportFormat.json) -> Any:
-    state = request.app.state
-    return _answer(await service.stock_valuation(state.pool, state.settings,
+    return _answer(await service.stock_valuation(ctx,
                                                  None if export is ExportFormat.csv else paging))
 
 
 @router.get("/reports/loss-making-sales", response_model=LossPage, responses=_CSV,
             summary="Items of non-cancelled orders sold below their unit cost")
 async def loss_making_sales_report(
-    request: Request, user: StaffUser, paging: Paging, export: Format = ExportFormat.json,
+    ctx: Ctx, user: StaffUser, paging: Paging, export: Format = ExportFormat.json,
     date_from: Annotated[date | None, Query(alias="from", description="first UTC day of order_date")] = None,
     date_to: Annotated[date | None, Query(alias="to", description="last UTC day of order_date")] = None,
 ) -> Any:
-    return _answer(await service.loss_making_sales(request.app.state.pool,
+    return _answer(await service.loss_making_sales(ctx,
                                                    None if export is ExportFormat.csv else paging,
                                                    date_from, date_to))
 
 
 @router.get("/dashboard-stats", response_model=DashboardStats,
             summary="Revenue, profit, stock alerts, 14-day and 8-week series, top products and customers")
-async def dashboard_stats(request: Request, user: StaffUser) -> Any:
-    state = request.app.state
-    return await dashboard.stats(state.pool, state.catalog_version, state.settings, state.dashboard_cache)
+async def dashboard_stats(ctx: Ctx, user: StaffUser) -> Any:
+    return await dashboard.stats(ctx)

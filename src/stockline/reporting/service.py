@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from psycopg_pool import AsyncConnectionPool
-
 from stockline import db
 from stockline.config import Settings
 from stockline.errors import ValidationFailed
+from stockline.kernel.context import Context
 from stockline.kernel.expiry import business_day, sellable_after
 from stockline.pagination import PageRequest
 from stockline.reporting.export import Column, csv_text, item
@@ -94,12 +93,12 @@ def window_start(today: date, days: int) -> date:
     return today - timedelta(days=days - 1)
 
 
-async def _run(pool: AsyncConnectionPool, report: Report, params: dict[str, Any], paging: PageRequest | None,
+async def _run(ctx: Context, report: Report, params: dict[str, Any], paging: PageRequest | None,
                extra: dict[str, Any], filename: str) -> dict[str, Any] | CsvExport:
     """One page as the envelope (totals and `extra` as extra keys), or, without `paging`,
     every row as CSV."""
     limits = {"limit": paging.limit, "offset": paging.offset} if paging else {"limit": None, "offset": 0}
-    async with pool.connection() as conn:
+    async with ctx.pool.connection() as conn:
         rows = await db.fetch_all(conn, Q[report.query], params | limits)
     present = [row for row in rows if row[report.columns[0].name] is not None]
     if paging is None:
@@ -113,59 +112,59 @@ def _stock_params(settings: Settings, today: date) -> dict[str, Any]:
     return {"today": today, "sellable_after": sellable_after(settings, today)}
 
 
-async def low_stock(pool: AsyncConnectionPool, settings: Settings,
+async def low_stock(ctx: Context,
                     paging: PageRequest | None) -> dict[str, Any] | CsvExport:
     """Active SKUs whose available units are below their reorder level."""
     today = business_day()
-    return await _run(pool, LOW_STOCK, _stock_params(settings, today), paging, {"as_of": today.isoformat()},
-                      f"low-stock-{today}.csv")
+    return await _run(ctx, LOW_STOCK, _stock_params(ctx.settings, today), paging,
+                      {"as_of": today.isoformat()}, f"low-stock-{today}.csv")
 
 
-async def expiring(pool: AsyncConnectionPool, settings: Settings, paging: PageRequest | None,
+async def expiring(ctx: Context, paging: PageRequest | None,
                    days: int | None) -> dict[str, Any] | CsvExport:
     """Sellable batches with stock expiring within `days` (default EXPIRING_SOON_DAYS): on or
     before today + days."""
-    days = settings.expiring_soon_days if days is None else days
+    days = ctx.settings.expiring_soon_days if days is None else days
     if not 1 <= days <= MAX_EXPIRING_DAYS:
         raise ValidationFailed(f"days must be between 1 and {MAX_EXPIRING_DAYS}", details={"days": days})
     today = business_day()
     until = today + timedelta(days=days)
-    params = _stock_params(settings, today) | {"expiring_until": until}
+    params = _stock_params(ctx.settings, today) | {"expiring_until": until}
     extra = {"as_of": today.isoformat(), "days": days, "expiring_until": until.isoformat()}
-    return await _run(pool, EXPIRING, params, paging, extra, f"expiring-{days}d-{today}.csv")
+    return await _run(ctx, EXPIRING, params, paging, extra, f"expiring-{days}d-{today}.csv")
 
 
-async def expired(pool: AsyncConnectionPool, settings: Settings,
+async def expired(ctx: Context,
                   paging: PageRequest | None) -> dict[str, Any] | CsvExport:
     """Batches holding stock past the start of their expiry date: to write off."""
     today = business_day()
-    return await _run(pool, EXPIRED, _stock_params(settings, today), paging, {"as_of": today.isoformat()},
+    return await _run(ctx, EXPIRED, _stock_params(ctx.settings, today), paging, {"as_of": today.isoformat()},
                       f"expired-{today}.csv")
 
 
-async def reorder_suggestions(pool: AsyncConnectionPool, settings: Settings,
+async def reorder_suggestions(ctx: Context,
                               paging: PageRequest | None) -> dict[str, Any] | CsvExport:
     """Active SKUs whose available units last fewer than COVER_DAYS days at the rate they
     sold over the last SALES_WINDOW_DAYS days (non-cancelled orders), and how many to order
     to reach COVER_DAYS days of cover."""
     today = business_day()
     sales_from = window_start(today, SALES_WINDOW_DAYS)
-    params = _stock_params(settings, today) | {"from": utc_midnight(sales_from),
+    params = _stock_params(ctx.settings, today) | {"from": utc_midnight(sales_from),
                                                "window_days": SALES_WINDOW_DAYS, "cover_days": COVER_DAYS}
     extra = {"as_of": today.isoformat(), "sales_from": sales_from.isoformat(),
              "window_days": SALES_WINDOW_DAYS, "cover_days": COVER_DAYS}
-    return await _run(pool, REORDER_SUGGESTIONS, params, paging, extra, f"reorder-suggestions-{today}.csv")
+    return await _run(ctx, REORDER_SUGGESTIONS, params, paging, extra, f"reorder-suggestions-{today}.csv")
 
 
-async def stock_valuation(pool: AsyncConnectionPool, settings: Settings,
+async def stock_valuation(ctx: Context,
                           paging: PageRequest | None) -> dict[str, Any] | CsvExport:
     """Stock on hand at batch cost, per SKU and in total."""
     today = business_day()
-    return await _run(pool, STOCK_VALUATION, _stock_params(settings, today), paging,
+    return await _run(ctx, STOCK_VALUATION, _stock_params(ctx.settings, today), paging,
                       {"as_of": today.isoformat()}, f"stock-valuation-{today}.csv")
 
 
-async def loss_making_sales(pool: AsyncConnectionPool, paging: PageRequest | None, date_from: date | None,
+async def loss_making_sales(ctx: Context, paging: PageRequest | None, date_from: date | None,
                             date_to: date | None) -> dict[str, Any] | CsvExport:
     """Items of non-cancelled orders sold below their unit cost, ordered on a UTC day in
     [date_from, date_to] (both included; either may be left open)."""
@@ -178,4 +177,4 @@ async def loss_making_sales(pool: AsyncConnectionPool, paging: PageRequest | Non
     extra = {"as_of": today.isoformat(), "date_from": date_from and date_from.isoformat(),
              "date_to": date_to and date_to.isoformat()}
     span = f"{date_from or 'start'}-to-{date_to or today}"
-    return await _run(pool, LOSS_MAKING_SALES, params, paging, extra, f"loss-making-sales-{span}.csv")
+    return await _run(ctx, LOSS_MAKING_SALES, params, paging, extra, f"loss-making-sales-{span}.csv")

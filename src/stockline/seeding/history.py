@@ -2,8 +2,9 @@
 and discount paths have something to show.
 
 Orders are simulated in date order: each line is allocated first-expiry-first-out from
-batches that had been received and had not expired on the order date, priced with the one
-pricing rule (`stockline.pricing.rules`), and written with its `sale` movements (and
+batches that had been received and were sellable on the order date (the app's rule, with
+MIN_SHELF_LIFE_DAYS: `stockline.kernel.expiry`), priced with the one pricing rule
+(`stockline.pricing.rules`), and written with its `sale` movements (and
 `cancel` movements for cancelled orders) in the same transaction as the stock change, so
 the ledger invariant holds after seeding.
 """
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from stockline.config import Settings
+from stockline.kernel.expiry import sellable, sellable_after
 from stockline.pricing.rules import PricingRule, price_line
 
 HISTORY_DAYS = 90
@@ -82,9 +85,9 @@ class Batch:
     received_at: datetime
     base_price: Decimal
 
-    def sellable_on(self, moment: datetime) -> bool:
-        """Received by then and, as the expiry rule says, expiring after that day."""
-        return self.received_at <= moment and self.expiry_date > moment.date() and self.remaining > 0
+    def sellable_on(self, moment: datetime, after: date) -> bool:
+        """Received by `moment` and sellable then (`after`: that day's sellable_after)."""
+        return self.received_at <= moment and sellable(self.remaining, self.expiry_date, after)
 
 
 @dataclass
@@ -99,7 +102,7 @@ class OrderBatch:
 
 class OrderSimulator:
     def __init__(self, rng: random.Random, batches: list[Batch], customers: list[tuple[int, int | None]],
-                 rules: list[PricingRule], anchor: datetime) -> None:
+                 rules: list[PricingRule], anchor: datetime, settings: Settings) -> None:
         self.rng = rng
         self.by_sku: dict[int, list[Batch]] = defaultdict(list)
         for batch in batches:  # already in FEFO order per SKU
@@ -112,6 +115,7 @@ class OrderSimulator:
         for rule in rules:
             self.rules_by_sku[rule.sku_id].append(rule)
         self.anchor = anchor
+        self.settings = settings  # its MIN_SHELF_LIFE_DAYS
 
     def order_dates(self, count: int) -> list[datetime]:
         start = self.anchor - timedelta(days=HISTORY_DAYS)
@@ -131,10 +135,11 @@ class OrderSimulator:
 
     def _allocate(self, sku_id: int, wanted: int, moment: datetime) -> list[tuple[Batch, int]]:
         taken = []
+        after = sellable_after(self.settings, moment.date())
         for batch in self.by_sku[sku_id]:
             if wanted == 0:
                 break
-            if batch.sellable_on(moment):
+            if batch.sellable_on(moment, after):
                 quantity = min(wanted, batch.remaining)
                 taken.append((batch, quantity))
                 wanted -= quantity

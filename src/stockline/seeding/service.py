@@ -25,7 +25,7 @@ import psycopg
 from psycopg.conninfo import make_conninfo
 
 from stockline import db
-from stockline.config import SeedSettings
+from stockline.config import SeedSettings, Settings, get_settings
 from stockline.errors import ValidationFailed
 from stockline.kernel import catalog_version
 from stockline.pricing.rules import PricingRule
@@ -178,10 +178,11 @@ def write_batches(conn: psycopg.Connection, batch: list[tuple], batch_ids: list[
 
 class Seeder:
     def __init__(self, conn: psycopg.Connection, plan: SeedSettings, out: TextIO,
-                 now: datetime | None = None) -> None:
+                 now: datetime | None = None, settings: Settings | None = None) -> None:
         self.conn = conn
         self.plan = plan
         self.out = out
+        self.settings = settings or get_settings()  # history sells by its MIN_SHELF_LIFE_DAYS
         seed = plan.seed if plan.seed is not None else random.SystemRandom().randrange(2**31)
         self.report = SeedReport(seed)
         # every generated date hangs off the start of today (UTC), so a seed repeats exactly
@@ -348,7 +349,7 @@ class Seeder:
         rules = [PricingRule(*row) for row in self.conn.execute(Q["all_pricing_rules"].sql)]
         self.conn.execute(Q["create_stock_delta_stage"].sql)
         rng = self.rng("orders")
-        simulator = history.OrderSimulator(rng, batches, customers, rules, self.anchor)
+        simulator = history.OrderSimulator(rng, batches, customers, rules, self.anchor, self.settings)
 
         def chunk(size: int) -> int:
             order_ids = [row[0] for row in self.conn.execute(Q["reserve_order_ids"].sql, {"count": size})]
@@ -364,9 +365,10 @@ class Seeder:
 
 
 def run_seed(conn: psycopg.Connection, plan: SeedSettings, out: TextIO | None = None,
-             now: datetime | None = None) -> SeedReport:
-    """Seed `conn`'s database to `plan`; progress goes to `out` (stderr by default)."""
-    return Seeder(conn, plan, out or sys.stderr, now).run()
+             now: datetime | None = None, settings: Settings | None = None) -> SeedReport:
+    """Seed `conn`'s database to `plan`; progress goes to `out` (stderr by default). Order
+    history sells by the rules of `settings` (by default the environment's, as the app)."""
+    return Seeder(conn, plan, out or sys.stderr, now, settings).run()
 
 
 def format_summary(report: SeedReport, counts: dict[str, Any]) -> str:

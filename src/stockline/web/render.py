@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from stockline.auth import cookies
+from stockline.kernel.context import context_of
 
 FLASH_COOKIE = "stockline_flash"
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
@@ -79,7 +80,7 @@ templates.env.globals.update(page_url=page_url)
 
 
 def _sign(request: Request, payload: str) -> str:
-    key = request.app.state.secret_key.encode()
+    key = context_of(request).secret_key.encode()
     return hmac.new(key, b"flash:" + payload.encode(), hashlib.sha256).hexdigest()[:32]
 
 

@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from stockline.auth import cookies
 from stockline.auth.service import authenticate
 from stockline.errors import DomainError, Forbidden, Unauthorized
+from stockline.kernel.context import context_of
 from stockline.kernel.identity import CurrentUser
 
 PASSWORD_PAGE = "/account/password"  # noqa: S105 - a URL, not a secret
@@ -38,9 +39,9 @@ async def optional_page_user(request: Request) -> CurrentUser | None:
     token = cookies.session_token(request)
     if token is None:
         return None
-    state = request.app.state
+    ctx = context_of(request)
     try:
-        return await authenticate(state.pool, state.user_cache, state.secret_key, token)
+        return await authenticate(ctx, token)
     except Unauthorized:
         raise _login_redirect(request, sign_out=True) from None
 

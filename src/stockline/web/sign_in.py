@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from stockline.auth import cookies
 from stockline.auth import service as auth_service
 from stockline.errors import DomainError
+from stockline.kernel.context import Ctx
 from stockline.web.render import form_text, local_path, redirect, render
 from stockline.web.session import PASSWORD_PAGE, CsrfChecked, OptionalPageUser, PageUser
 
@@ -31,17 +32,16 @@ async def login_page(request: Request, user: OptionalPageUser, next: str | None 
 
 
 @router.post("/login", dependencies=[CsrfChecked])
-async def sign_in(request: Request) -> Response:
+async def sign_in(request: Request, ctx: Ctx) -> Response:
     form = await request.form()
     username, password = form_text(form, "username"), form.get("password")
     target = local_path(form_text(form, "next"), "")
-    state = request.app.state
     try:
         if not username or not isinstance(password, str) or not password:
             raise DomainError("Enter your username and password")
         signed_in = await auth_service.login(
-            state.pool, secret=state.secret_key, ttl_seconds=state.settings.session_ttl_seconds,
-            username=username, password=password)
+            ctx, username=username, password=password,
+            ttl_seconds=ctx.settings.session_ttl_seconds)
     except DomainError as exc:
         status = exc.status if exc.status in (401, 429) else 400
         page = render(request, "login.html", {"next": target, "username": username, "error": exc.message},
@@ -52,7 +52,7 @@ async def sign_in(request: Request) -> Response:
     cookies.rotate_csrf(request)  # a token planted before sign-in is not valid after it
     location = PASSWORD_PAGE if signed_in.must_change_password else target or home_of(signed_in.role)
     response = redirect(request, location)
-    cookies.set_session(request, response, signed_in.access_token, state.settings.session_ttl_seconds)
+    cookies.set_session(request, response, signed_in.access_token, ctx.settings.session_ttl_seconds)
     return response
 
 
@@ -69,7 +69,7 @@ async def password_page(request: Request, user: PageUser) -> Response:
 
 
 @router.post(PASSWORD_PAGE, dependencies=[CsrfChecked])
-async def change_password(request: Request, user: PageUser) -> Response:
+async def change_password(request: Request, ctx: Ctx, user: PageUser) -> Response:
     form = await request.form()
     old, new, repeat = (form.get(name) for name in ("old_password", "new_password", "repeat_password"))
     if not all(isinstance(value, str) for value in (old, new, repeat)):
@@ -78,15 +78,14 @@ async def change_password(request: Request, user: PageUser) -> Response:
     try:
         if new != repeat:
             raise DomainError("The two new passwords differ")
-        state = request.app.state
-        await auth_service.change_password(state.pool, state.user_cache, user, old, new)
+        await auth_service.change_password(ctx, user, old, new)
         # the change revoked every token of this user, this browser's too: sign in afresh
         signed_in = await auth_service.login(
-            state.pool, secret=state.secret_key, ttl_seconds=state.settings.session_ttl_seconds,
-            username=user.username, password=new)
+            ctx, username=user.username, password=new,
+            ttl_seconds=ctx.settings.session_ttl_seconds)
     except DomainError as exc:
         return render(request, "password.html", {"forced": user.must_change_password, "error": exc.message},
                       status_code=exc.status if exc.status != 401 else 400)
     response = redirect(request, home_of(user.role), notice="Your password is changed.")
-    cookies.set_session(request, response, signed_in.access_token, state.settings.session_ttl_seconds)
+    cookies.set_session(request, response, signed_in.access_token, ctx.settings.session_ttl_seconds)
     return response

@@ -8,12 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
 
 from stockline import db
 from stockline.config import Settings
 from stockline.errors import Conflict, NotFound, ValidationFailed
-from stockline.kernel.catalog_version import CatalogVersion
+from stockline.kernel.context import Context
 from stockline.kernel.expiry import sellable_after
 from stockline.kernel.money import money
 from stockline.pagination import PageRequest
@@ -65,12 +64,12 @@ def _changes(sent: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     return {name: sent.get(name) for name in fields} | {"fields": list(sent)}
 
 
-async def _write(pool: AsyncConnectionPool, versions: CatalogVersion, settings: Settings, work, read):
+async def _write(ctx: Context, work, read):
     async def after_commit(conn: psycopg.AsyncConnection, key: int | None):
-        await versions.announce_listing_change(conn)
+        await ctx.versions.announce_listing_change(conn)
         return None if key is None else await read(conn, key)
 
-    return await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=after_commit)
+    return await ctx.transaction(work, after_commit=after_commit)
 
 
 # --- products ------------------------------------------------------------------------------
@@ -84,9 +83,9 @@ async def read_product(conn: psycopg.AsyncConnection, product_id: int) -> dict[s
 
 
 async def list_products(
-    pool: AsyncConnectionPool, paging: PageRequest, *, search: str | None, active: bool | None
+    ctx: Context, paging: PageRequest, *, search: str | None, active: bool | None
 ) -> dict[str, Any]:
-    async with pool.connection() as conn:
+    async with ctx.pool.connection() as conn:
         rows = await db.fetch_all(
             conn,
             Q["products_page"],
@@ -100,19 +99,19 @@ async def list_products(
     return paging.envelope([_product(r) for r in rows if r["product_id"] is not None], rows[0]["total_items"])
 
 
-async def get_product(pool: AsyncConnectionPool, product_id: int) -> dict[str, Any]:
-    async with pool.connection() as conn:
+async def get_product(ctx: Context, product_id: int) -> dict[str, Any]:
+    async with ctx.pool.connection() as conn:
         return await read_product(conn, product_id)
 
 
-async def create_product(pool, versions, settings, fields: dict[str, Any]) -> dict[str, Any]:
+async def create_product(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
     async def work(conn: psycopg.AsyncConnection) -> int:
         return (await db.fetch_one(conn, Q["insert_product"], fields))["product_id"]
 
-    return await _write(pool, versions, settings, work, read_product)
+    return await _write(ctx, work, read_product)
 
 
-async def update_product(pool, versions, settings, product_id: int, sent: dict[str, Any]) -> dict[str, Any]:
+async def update_product(ctx: Context, product_id: int, sent: dict[str, Any]) -> dict[str, Any]:
     params = _changes(sent, PRODUCT_FIELDS) | {"product_id": product_id}
 
     async def work(conn: psycopg.AsyncConnection) -> int:
@@ -120,10 +119,10 @@ async def update_product(pool, versions, settings, product_id: int, sent: dict[s
             raise NotFound(f"No product {product_id}")
         return product_id
 
-    return await _write(pool, versions, settings, work, read_product)
+    return await _write(ctx, work, read_product)
 
 
-async def delete_product(pool, versions, settings, product_id: int) -> None:
+async def delete_product(ctx: Context, product_id: int) -> None:
     async def work(conn: psycopg.AsyncConnection) -> None:
         try:
             deleted = await db.execute(conn, Q["delete_product"], {"product_id": product_id})
@@ -134,22 +133,24 @@ async def delete_product(pool, versions, settings, product_id: int) -> None:
         if not deleted:
             raise NotFound(f"No product {product_id}")
 
-    await _write(pool, versions, settings, work, None)
+    await _write(ctx, work, None)
 
 
 # --- SKUs ----------------------------------------------------------------------------------
 
 
 async def list_skus(
-    pool: AsyncConnectionPool,
-    settings: Settings,
+    ctx: Context,
     paging: PageRequest,
     *,
     search: str | None,
     product_id: int | None,
     active: bool | None,
+    flags: bool = False,
 ) -> dict[str, Any]:
-    async with pool.connection() as conn:
+    """`flags`: each SKU also says whether it is low on stock (`low_stock`, by
+    stockline_low_stock), for the staff pages; the API answers without."""
+    async with ctx.pool.connection() as conn:
         rows = await db.fetch_all(
             conn,
             Q["skus_page"],
@@ -157,12 +158,14 @@ async def list_skus(
                 "patterns": search_patterns(search),
                 "product_id": product_id,
                 "active": active,
-                "sellable_after": sellable_after(settings),
+                "sellable_after": sellable_after(ctx.settings),
                 "limit": paging.limit,
                 "offset": paging.offset,
             },
         )
-    return paging.envelope([_sku(r) for r in rows if r["sku_id"] is not None], rows[0]["total_items"])
+    items = [_sku(r) | ({"low_stock": r["low_stock"]} if flags else {})
+             for r in rows if r["sku_id"] is not None]
+    return paging.envelope(items, rows[0]["total_items"])
 
 
 def _sku_reader(settings: Settings):
@@ -177,20 +180,20 @@ def _sku_reader(settings: Settings):
     return read
 
 
-async def get_sku(pool: AsyncConnectionPool, settings: Settings, sku_id: int) -> dict[str, Any]:
-    async with pool.connection() as conn:
-        return await _sku_reader(settings)(conn, sku_id)
+async def get_sku(ctx: Context, sku_id: int) -> dict[str, Any]:
+    async with ctx.pool.connection() as conn:
+        return await _sku_reader(ctx.settings)(conn, sku_id)
 
 
-async def create_sku(pool, versions, settings, fields: dict[str, Any]) -> dict[str, Any]:
+async def create_sku(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
     async def work(conn: psycopg.AsyncConnection) -> int:
         await read_product(conn, fields["product_id"])  # 404 rather than a foreign-key error
         return (await db.fetch_one(conn, Q["insert_sku"], fields))["sku_id"]
 
-    return await _write(pool, versions, settings, work, _sku_reader(settings))
+    return await _write(ctx, work, _sku_reader(ctx.settings))
 
 
-async def update_sku(pool, versions, settings, sku_id: int, sent: dict[str, Any]) -> dict[str, Any]:
+async def update_sku(ctx: Context, sku_id: int, sent: dict[str, Any]) -> dict[str, Any]:
     params = _changes(sent, SKU_FIELDS) | {"sku_id": sku_id}
 
     async def work(conn: psycopg.AsyncConnection) -> int:
@@ -198,10 +201,10 @@ async def update_sku(pool, versions, settings, sku_id: int, sent: dict[str, Any]
             raise NotFound(f"No SKU {sku_id}")
         return sku_id
 
-    return await _write(pool, versions, settings, work, _sku_reader(settings))
+    return await _write(ctx, work, _sku_reader(ctx.settings))
 
 
-async def delete_sku(pool, versions, settings, sku_id: int) -> None:
+async def delete_sku(ctx: Context, sku_id: int) -> None:
     async def work(conn: psycopg.AsyncConnection) -> None:
         try:
             deleted = await db.execute(conn, Q["delete_sku"], {"sku_id": sku_id})
@@ -213,4 +216,4 @@ async def delete_sku(pool, versions, settings, sku_id: int) -> None:
         if not deleted:
             raise NotFound(f"No SKU {sku_id}")
 
-    await _write(pool, versions, settings, work, None)
+    await _write(ctx, work, None)

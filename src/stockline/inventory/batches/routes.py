@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Response
 
 from stockline.auth.dependencies import StaffUser
 from stockline.inventory.batches import service as batches
 from stockline.inventory.batches.schemas import BatchAdjust, BatchEdit, BatchReceive, BatchWriteOff
+from stockline.kernel.context import Ctx
 
 router = APIRouter(prefix="/api/admin", tags=["inventory"])
 BatchId = Annotated[int, Path(ge=1, le=2_147_483_647)]
@@ -25,10 +26,9 @@ BatchId = Annotated[int, Path(ge=1, le=2_147_483_647)]
         409: {"description": "the batch number exists with another expiry date"},
     },
 )
-async def receive_batch(body: BatchReceive, request: Request, response: Response, user: StaffUser) -> dict:
-    state = request.app.state
+async def receive_batch(body: BatchReceive, ctx: Ctx, response: Response, user: StaffUser) -> dict:
     receipt = batches.Receipt(**body.model_dump())
-    result = await batches.receive(state.pool, state.catalog_version, state.settings, user, receipt)
+    result = await batches.receive(ctx, user, receipt)
     response.status_code = 201 if result["created"] else 200
     return result
 
@@ -38,12 +38,9 @@ async def receive_batch(body: BatchReceive, request: Request, response: Response
     summary="Correct a batch's stock (never below zero)",
     responses={404: {"description": "no such batch"}, 409: {"description": "below zero, or no change"}},
 )
-async def adjust_batch(batch_id: BatchId, body: BatchAdjust, request: Request, user: StaffUser) -> dict:
-    state = request.app.state
+async def adjust_batch(batch_id: BatchId, body: BatchAdjust, ctx: Ctx, user: StaffUser) -> dict:
     return await batches.adjust(
-        state.pool,
-        state.catalog_version,
-        state.settings,
+        ctx,
         user,
         batch_id=batch_id,
         delta=body.delta,
@@ -59,13 +56,10 @@ async def adjust_batch(batch_id: BatchId, body: BatchAdjust, request: Request, u
     responses={404: {"description": "no such batch"}, 409: {"description": "not expired, or nothing left"}},
 )
 async def write_off_batch(
-    batch_id: BatchId, request: Request, user: StaffUser, body: BatchWriteOff | None = None
+    batch_id: BatchId, ctx: Ctx, user: StaffUser, body: BatchWriteOff | None = None
 ) -> dict:
-    state = request.app.state
     return await batches.write_off(
-        state.pool,
-        state.catalog_version,
-        state.settings,
+        ctx,
         user,
         batch_id=batch_id,
         note=body.note if body else None,
@@ -73,10 +67,9 @@ async def write_off_batch(
 
 
 @router.post("/inventory/write-off-expired", summary="Write off every expired batch that holds stock")
-async def write_off_expired(request: Request, user: StaffUser, body: BatchWriteOff | None = None) -> dict:
-    state = request.app.state
+async def write_off_expired(ctx: Ctx, user: StaffUser, body: BatchWriteOff | None = None) -> dict:
     return await batches.write_off_expired(
-        state.pool, state.catalog_version, state.settings, user, body.note if body else None
+        ctx, user, body.note if body else None
     )
 
 
@@ -88,12 +81,9 @@ async def write_off_expired(request: Request, user: StaffUser, body: BatchWriteO
         409: {"description": "no change, or an expiry before a day it was sold"},
     },
 )
-async def edit_batch(batch_id: BatchId, body: BatchEdit, request: Request, user: StaffUser) -> dict:
-    state = request.app.state
+async def edit_batch(batch_id: BatchId, body: BatchEdit, ctx: Ctx, user: StaffUser) -> dict:
     return await batches.edit(
-        state.pool,
-        state.catalog_version,
-        state.settings,
+        ctx,
         user,
         batch_id=batch_id,
         cost_price=body.cost_price,
@@ -111,7 +101,6 @@ async def edit_batch(batch_id: BatchId, body: BatchEdit, request: Request, user:
         409: {"description": "sold or moved: it stays for traceability"},
     },
 )
-async def delete_batch(batch_id: BatchId, request: Request, user: StaffUser) -> Response:
-    state = request.app.state
-    await batches.delete(state.pool, state.catalog_version, state.settings, batch_id)
+async def delete_batch(batch_id: BatchId, ctx: Ctx, user: StaffUser) -> Response:
+    await batches.delete(ctx, batch_id)
     return Response(status_code=204)

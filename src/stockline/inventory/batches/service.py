@@ -14,14 +14,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
 
 from stockline import db
-from stockline.config import Settings
 from stockline.errors import Conflict, DomainError, NotFound, ValidationFailed
 from stockline.inventory import ledger
-from stockline.kernel.catalog_version import CatalogVersion
-from stockline.kernel.expiry import business_day
+from stockline.kernel.context import Context
+from stockline.kernel.expiry import business_day, expired
 from stockline.kernel.identity import CurrentUser
 from stockline.kernel.money import CENT, money
 from stockline.sqlfile import queries_beside
@@ -56,7 +54,7 @@ def batch_document(row: dict[str, Any]) -> dict[str, Any]:
         "product_id": row["product_id"],
         "product_name": row["product_name"],
         "manufacturer": row["manufacturer"],
-        "expired": row["expiry_date"] <= business_day(),
+        "expired": expired(row["expiry_date"], business_day()),
     }
 
 
@@ -69,17 +67,17 @@ async def _locked_batch(conn: psycopg.AsyncConnection, batch_id: int) -> dict[st
     return await db.fetch_one(conn, Q["batch_by_id"], {"batch_id": batch_id})  # re-read under the lock
 
 
-async def _write(pool: AsyncConnectionPool, versions: CatalogVersion, settings: Settings, work) -> dict:
+async def _write(ctx: Context, work) -> dict:
     """Run a stock-changing transaction; after commit, bump the catalog version and read the
     batch back as the inventory view shows it."""
 
     async def after_commit(conn: psycopg.AsyncConnection, outcome: tuple[int, dict]) -> dict:
         batch_id, extra = outcome
-        await versions.announce_change(conn)
+        await ctx.versions.announce_change(conn)
         row = await db.fetch_one(conn, Q["batch_view"], {"batch_id": batch_id})
         return batch_document(row) | extra
 
-    return await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=after_commit)
+    return await ctx.transaction(work, after_commit=after_commit)
 
 
 class ReceiptRefused(DomainError):
@@ -145,9 +143,7 @@ async def _receive_into(
 
 
 async def receive_many(
-    pool: AsyncConnectionPool,
-    versions: CatalogVersion,
-    settings: Settings,
+    ctx: Context,
     user: CurrentUser,
     receipts: Sequence[Receipt],
 ) -> list[dict[str, Any]]:
@@ -175,19 +171,17 @@ async def receive_many(
         return received
 
     async def after_commit(conn: psycopg.AsyncConnection, received: list[tuple[int, bool]]) -> list[dict]:
-        await versions.announce_change(conn)
+        await ctx.versions.announce_change(conn)
         batch_ids = [batch_id for batch_id, _ in received]
         rows = await db.fetch_all(conn, Q["batch_views"], {"batch_ids": batch_ids})
         by_id = {row["batch_id"]: batch_document(row) for row in rows}
         return [by_id[batch_id] | {"created": created} for batch_id, created in received]
 
-    return await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=after_commit)
+    return await ctx.transaction(work, after_commit=after_commit)
 
 
 async def receive(
-    pool: AsyncConnectionPool,
-    versions: CatalogVersion,
-    settings: Settings,
+    ctx: Context,
     user: CurrentUser,
     receipt: Receipt,
 ) -> dict[str, Any]:
@@ -195,16 +189,14 @@ async def receive(
     of a batch at another cost moves its cost to the weighted average of old and new units.
     The one-receipt case of `receive_many`, refused with the receipt's own error."""
     try:
-        [result] = await receive_many(pool, versions, settings, user, [receipt])
+        [result] = await receive_many(ctx, user, [receipt])
     except ReceiptRefused as exc:
         raise exc.cause from None
     return result
 
 
 async def adjust(
-    pool: AsyncConnectionPool,
-    versions: CatalogVersion,
-    settings: Settings,
+    ctx: Context,
     user: CurrentUser,
     *,
     batch_id: int,
@@ -245,13 +237,11 @@ async def adjust(
         )
         return batch_id, {"delta": change}
 
-    return await _write(pool, versions, settings, work)
+    return await _write(ctx, work)
 
 
 async def write_off(
-    pool: AsyncConnectionPool,
-    versions: CatalogVersion,
-    settings: Settings,
+    ctx: Context,
     user: CurrentUser,
     *,
     batch_id: int,
@@ -261,7 +251,7 @@ async def write_off(
 
     async def work(conn: psycopg.AsyncConnection) -> tuple[int, dict]:
         batch = await _locked_batch(conn, batch_id)
-        if batch["expiry_date"] > business_day():
+        if not expired(batch["expiry_date"], business_day()):
             raise Conflict(
                 f"Batch {batch['batch_no']} has not expired (it expires on "
                 f"{batch['expiry_date'].isoformat()}); use an adjustment for damaged stock",
@@ -276,13 +266,11 @@ async def write_off(
         )
         return batch_id, {"written_off": units, "written_off_value": money(units * batch["cost_price"])}
 
-    return await _write(pool, versions, settings, work)
+    return await _write(ctx, work)
 
 
 async def write_off_expired(
-    pool: AsyncConnectionPool,
-    versions: CatalogVersion,
-    settings: Settings,
+    ctx: Context,
     user: CurrentUser,
     note: str | None,
 ) -> dict[str, Any]:
@@ -315,10 +303,10 @@ async def write_off_expired(
 
     async def after_commit(conn: psycopg.AsyncConnection, summary: dict[str, Any]) -> dict[str, Any]:
         if summary["batches"]:
-            await versions.announce_change(conn)
+            await ctx.versions.announce_change(conn)
         return summary
 
-    return await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=after_commit)
+    return await ctx.transaction(work, after_commit=after_commit)
 
 
 _SETTERS = {"cost_price": "set_batch_cost", "expiry_date": "set_batch_expiry"}
@@ -353,9 +341,7 @@ async def _edit(
 
 
 async def edit(
-    pool: AsyncConnectionPool,
-    versions: CatalogVersion,
-    settings: Settings,
+    ctx: Context,
     user: CurrentUser,
     *,
     batch_id: int,
@@ -371,7 +357,7 @@ async def edit(
         changed = []
         if expiry_date is not None and expiry_date != batch["expiry_date"]:
             sold = await db.fetch_one(conn, Q["last_sale_day"], {"batch_id": batch_id})
-            if sold["day"] is not None and expiry_date <= sold["day"]:
+            if sold["day"] is not None and expired(expiry_date, sold["day"]):
                 raise Conflict(
                     f"Batch {batch['batch_no']} was sold on {sold['day'].isoformat()}; its expiry "
                     "must stay after that day",
@@ -386,7 +372,7 @@ async def edit(
             raise Conflict("Nothing to change: the batch already has these values", code="nothing_to_change")
         return batch_id, {"changed": changed}
 
-    return await _write(pool, versions, settings, work)
+    return await _write(ctx, work)
 
 
 def _deletion_refusal(batch_no: str, history: dict[str, int]) -> Conflict | None:
@@ -406,10 +392,10 @@ def _deletion_refusal(batch_no: str, history: dict[str, int]) -> Conflict | None
     return None
 
 
-async def deletion_refusal(pool: AsyncConnectionPool, batch_id: int) -> str | None:
+async def deletion_refusal(ctx: Context, batch_id: int) -> str | None:
     """What `delete` would answer for this batch now: the refusal's message, or None when it
     would delete it (the staff batch page offers Delete only then)."""
-    async with pool.connection() as conn:
+    async with ctx.pool.connection() as conn:
         batch = await db.fetch_one(conn, Q["batch_by_id"], {"batch_id": batch_id})
         if batch is None:
             raise NotFound(f"No batch {batch_id}")
@@ -419,7 +405,7 @@ async def deletion_refusal(pool: AsyncConnectionPool, batch_id: int) -> str | No
 
 
 async def delete(
-    pool: AsyncConnectionPool, versions: CatalogVersion, settings: Settings, batch_id: int
+    ctx: Context, batch_id: int
 ) -> None:
     """Delete a batch entered by mistake: only while nothing but its receipt ever touched it."""
 
@@ -432,15 +418,15 @@ async def delete(
         await db.execute(conn, Q["delete_batch"], {"batch_id": batch_id})
 
     async def after_commit(conn: psycopg.AsyncConnection, _: None) -> None:
-        await versions.announce_change(conn)
+        await ctx.versions.announce_change(conn)
 
-    await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=after_commit)
+    await ctx.transaction(work, after_commit=after_commit)
 
 
-async def batch(pool: AsyncConnectionPool, batch_id: int) -> dict[str, Any]:
+async def batch(ctx: Context, batch_id: int) -> dict[str, Any]:
     """One batch as the inventory view shows it (the staff batch page's heading); 404 when
     there is no such batch."""
-    async with pool.connection() as conn:
+    async with ctx.pool.connection() as conn:
         row = await db.fetch_one(conn, Q["batch_view"], {"batch_id": batch_id})
     if row is None:
         raise NotFound(f"No batch {batch_id}")
@@ -450,10 +436,10 @@ async def batch(pool: AsyncConnectionPool, batch_id: int) -> dict[str, Any]:
 EDIT_HISTORY_LIMIT = 50
 
 
-async def edit_history(pool: AsyncConnectionPool, batch_id: int) -> dict[str, Any]:
+async def edit_history(ctx: Context, batch_id: int) -> dict[str, Any]:
     """The batch's recorded edits (Batch_Edits), newest first: {"items": the latest
     EDIT_HISTORY_LIMIT, "total_items": how many there are in all}."""
-    async with pool.connection() as conn:
+    async with ctx.pool.connection() as conn:
         rows = await db.fetch_all(conn, Q["batch_edit_history"], {"batch_id": batch_id,
                                                                   "limit": EDIT_HISTORY_LIMIT})
     items = [
@@ -464,8 +450,8 @@ async def edit_history(pool: AsyncConnectionPool, batch_id: int) -> dict[str, An
     return {"items": items, "total_items": rows[0]["total_items"] if rows else 0}
 
 
-async def expired_stock(pool: AsyncConnectionPool) -> dict[str, Any]:
+async def expired_stock(ctx: Context) -> dict[str, Any]:
     """What `write_off_expired` would write off now: {"batches", "units", "value"}."""
-    async with pool.connection() as conn:
+    async with ctx.pool.connection() as conn:
         row = await db.fetch_one(conn, Q["expired_stock_summary"], {"today": business_day()})
     return {"batches": row["batches"], "units": row["units"], "value": money(row["value"])}

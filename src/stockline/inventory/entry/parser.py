@@ -55,6 +55,8 @@ from datetime import date
 from decimal import Decimal
 from functools import cached_property
 
+from stockline.kernel.expiry import expired
+
 MAX_TEXT_CHARS = 20_000
 MAX_LINES = 200
 MAX_UNITS = 1_000_000
@@ -394,7 +396,7 @@ def _read_expiry(work: _Text, line: ParsedLine, today: date | None) -> None:
     line.expiry_date = chosen.value
     if chosen.note:
         line.notes.append(chosen.note)
-    if today is not None and chosen.value <= today:
+    if today is not None and expired(chosen.value, today):
         line.notes.append(f"The expiry date {chosen.value.isoformat()} is not after today: the batch is "
                           "already expired")
 

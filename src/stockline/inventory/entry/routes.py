@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from stockline.auth.dependencies import StaffUser
 from stockline.inventory.entry import service as entry_service
 from stockline.inventory.entry.parser import MAX_LINES, MAX_TEXT_CHARS
+from stockline.kernel.context import Ctx
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 
@@ -74,5 +75,5 @@ class EntryProposal(BaseModel):
              summary="Read stock receipts written in plain words (nothing is written)",
              responses={422: {"description": f"no text, more than {MAX_TEXT_CHARS:,} characters or more than "
                                              f"{MAX_LINES} lines"}})
-async def parse_entry(body: EntryText, request: Request, user: StaffUser) -> EntryProposal:
-    return await entry_service.propose_receipts(request.app.state.pool, body.text)
+async def parse_entry(body: EntryText, ctx: Ctx, user: StaffUser) -> EntryProposal:
+    return await entry_service.propose_receipts(ctx, body.text)

@@ -32,12 +32,11 @@ from difflib import SequenceMatcher
 from functools import cached_property, lru_cache
 from typing import Any
 
-from psycopg_pool import AsyncConnectionPool
-
 from stockline import db
 from stockline.errors import ValidationFailed
 from stockline.inventory.entry import parser
 from stockline.inventory.entry.parser import LineError, ParsedLine, ProductQuery
+from stockline.kernel.context import Context
 from stockline.kernel.expiry import business_day
 from stockline.kernel.money import money
 from stockline.sqlfile import queries_beside
@@ -192,7 +191,7 @@ def read_lines(text: str, today: date) -> list[ParsedLine]:
     return [parser.parse_line(line_no, line, today) for line_no, line in lines]
 
 
-async def _candidates(pool: AsyncConnectionPool, lines: list[ParsedLine]) -> dict[int, list[SkuFacts]]:
+async def _candidates(ctx: Context, lines: list[ParsedLine]) -> dict[int, list[SkuFacts]]:
     params: dict[str, Any] = {"stem_lines": [], "stems": [], "word_stems": [], "code_lines": [], "codes": [],
                               "products_per_line": PRODUCTS_PER_LINE}
     for line in lines:
@@ -206,7 +205,7 @@ async def _candidates(pool: AsyncConnectionPool, lines: list[ParsedLine]) -> dic
     by_line: dict[int, list[SkuFacts]] = defaultdict(list)
     if not any(params["word_stems"]) and not params["codes"]:
         return by_line
-    async with pool.connection() as conn:
+    async with ctx.pool.connection() as conn:
         rows = await db.fetch_all(conn, Q["entry_candidates"], params)
     for row in rows:
         line_nos = row.pop("line_nos")
@@ -257,10 +256,10 @@ def propose(line: ParsedLine, skus: list[SkuFacts]) -> dict[str, Any]:
     }
 
 
-async def propose_receipts(pool: AsyncConnectionPool, text: str, today: date | None = None) -> dict[str, Any]:
+async def propose_receipts(ctx: Context, text: str, today: date | None = None) -> dict[str, Any]:
     """{lines: [...]}, one proposal per non-empty line of `text`, in order. Reads only."""
     # parsing and scoring are CPU work (up to 200 lines x a few hundred SKUs): off the event loop
     lines = await asyncio.to_thread(read_lines, text, today or business_day())
-    candidates = await _candidates(pool, lines)
+    candidates = await _candidates(ctx, lines)
     proposals = await asyncio.to_thread(lambda: [propose(line, candidates[line.line_no]) for line in lines])
     return {"lines": proposals}

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from stockline.auth.dependencies import StaffUser
 from stockline.inventory.stock import service as stock
 from stockline.inventory.stock.schemas import InventoryFilter, InventorySort
+from stockline.kernel.context import Ctx
 from stockline.pagination import Paging
 
 router = APIRouter(prefix="/api/admin", tags=["inventory"])
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/api/admin", tags=["inventory"])
 
 @router.get("/inventory", summary="Batches with their SKU's stock; ETag / If-None-Match")
 async def inventory(
-    request: Request,
+    request: Request, ctx: Ctx,
     user: StaffUser,
     paging: Paging,
     filter: Annotated[
@@ -29,10 +30,8 @@ async def inventory(
     sku_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     sort: InventorySort = InventorySort.expiry,
 ) -> Response:
-    state = request.app.state
     rendered = await stock.inventory_page(
-        state.pool,
-        state.settings,
+        ctx,
         paging,
         filter_=filter.value if filter else None,
         search=(search or "").strip() or None,
@@ -47,7 +46,7 @@ async def inventory(
 
 @router.get("/stock-movements", summary="The stock ledger, newest first")
 async def stock_movements(
-    request: Request,
+    ctx: Ctx,
     user: StaffUser,
     paging: Paging,
     batch_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
@@ -58,7 +57,7 @@ async def stock_movements(
     created_before: Annotated[datetime | None, Query(description="ISO 8601, exclusive")] = None,
 ) -> dict:
     return await stock.movements_page(
-        request.app.state.pool,
+        ctx,
         paging,
         batch_id=batch_id,
         sku_id=sku_id,

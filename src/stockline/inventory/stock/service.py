@@ -6,11 +6,9 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from psycopg_pool import AsyncConnectionPool
-
 from stockline import db
-from stockline.config import Settings
 from stockline.inventory.batches.service import batch_document
+from stockline.kernel.context import Context
 from stockline.kernel.expiry import business_day, sellable_after
 from stockline.pagination import PageRequest
 from stockline.response_cache import CachedResponse
@@ -21,26 +19,27 @@ Q = queries_beside(__file__)
 
 
 async def inventory_page(
-    pool: AsyncConnectionPool,
-    settings: Settings,
+    ctx: Context,
     paging: PageRequest,
     *,
     filter_: str | None,
     search: str | None,
     sku_id: int | None,
     sort: str,
+    flags: bool = False,
 ) -> CachedResponse:
     """One page of batches, rendered, with an ETag over the whole body, so the ETag changes
-    whenever any listed field does."""
+    whenever any listed field does. `flags`: each item also says whether its SKU is low on
+    stock (`low_stock`, by stockline_low_stock), for the staff page; the API answers without."""
     today = business_day()
-    async with pool.connection() as conn:
+    async with ctx.pool.connection() as conn:
         rows = await db.fetch_all(
             conn,
             Q["inventory_page"],
             {
                 "today": today,
-                "sellable_after": sellable_after(settings, today),
-                "expiring_by": today + timedelta(days=settings.expiring_soon_days),
+                "sellable_after": sellable_after(ctx.settings, today),
+                "expiring_by": today + timedelta(days=ctx.settings.expiring_soon_days),
                 "patterns": search_patterns(search),
                 "sku_id": sku_id,
                 "filter": filter_,
@@ -51,6 +50,7 @@ async def inventory_page(
         )
     items = [
         batch_document(row) | {"sku_available": row["available"], "reorder_level": row["reorder_level"]}
+        | ({"low_stock": row["low_stock"]} if flags else {})
         for row in rows
         if row["batch_id"] is not None
     ]
@@ -59,7 +59,7 @@ async def inventory_page(
 
 
 async def movements_page(
-    pool: AsyncConnectionPool,
+    ctx: Context,
     paging: PageRequest,
     *,
     batch_id: int | None,
@@ -69,7 +69,7 @@ async def movements_page(
     created_from: datetime | None,
     created_before: datetime | None,
 ) -> dict[str, Any]:
-    async with pool.connection() as conn:
+    async with ctx.pool.connection() as conn:
         rows = await db.fetch_all(
             conn,
             Q["movements_page"],

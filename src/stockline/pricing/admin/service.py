@@ -20,12 +20,10 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
 
 from stockline import db
-from stockline.config import Settings
 from stockline.errors import Conflict, NotFound, ValidationFailed
-from stockline.kernel.catalog_version import CatalogVersion
+from stockline.kernel.context import Context
 from stockline.kernel.money import money
 from stockline.pagination import PageRequest
 from stockline.pricing import service as repo
@@ -66,9 +64,9 @@ def _describe_window(valid_from: date | None, valid_to: date | None) -> str:
 
 # --- reading -------------------------------------------------------------------------------
 
-async def list_rules(pool: AsyncConnectionPool, paging: PageRequest, *, sku_id: int | None,
+async def list_rules(ctx: Context, paging: PageRequest, *, sku_id: int | None,
                      customer_id: int | None, active_on: date | None) -> dict[str, Any]:
-    async with pool.connection() as conn:
+    async with ctx.pool.connection() as conn:
         rows = await db.fetch_all(conn, Q["rules_page"], {
             "sku_id": sku_id, "customer_id": customer_id, "active_on": active_on,
             "limit": paging.limit, "offset": paging.offset})
@@ -84,8 +82,8 @@ async def _read_rule(conn: psycopg.AsyncConnection, rule_id: int) -> dict[str, A
     return _rule(row)
 
 
-async def get_rule(pool: AsyncConnectionPool, rule_id: int) -> dict[str, Any]:
-    async with pool.connection() as conn:
+async def get_rule(ctx: Context, rule_id: int) -> dict[str, Any]:
+    async with ctx.pool.connection() as conn:
         return await _read_rule(conn, rule_id)
 
 
@@ -123,7 +121,7 @@ async def _claim_key(conn: psycopg.AsyncConnection, rule: dict[str, Any], rule_i
             "window or tier", code="duplicate_rule", details={"rule_id": clash["rule_id"]})
 
 
-async def create_rule(pool: AsyncConnectionPool, settings: Settings, versions: CatalogVersion,
+async def create_rule(ctx: Context,
                       fields: dict[str, Any]) -> dict[str, Any]:
     rule = {name: fields.get(name) for name in RULE_FIELDS}
     _check_window(rule)
@@ -134,13 +132,13 @@ async def create_rule(pool: AsyncConnectionPool, settings: Settings, versions: C
         return (await db.fetch_one(conn, Q["insert_rule"], rule))["rule_id"]
 
     async def after_commit(conn: psycopg.AsyncConnection, rule_id: int) -> dict[str, Any]:
-        await versions.announce_listing_change(conn)
+        await ctx.versions.announce_listing_change(conn)
         return await _read_rule(conn, rule_id)
 
-    return await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=after_commit)
+    return await ctx.transaction(work, after_commit=after_commit)
 
 
-async def update_rule(pool: AsyncConnectionPool, settings: Settings, versions: CatalogVersion, rule_id: int,
+async def update_rule(ctx: Context, rule_id: int,
                       changes: dict[str, Any]) -> dict[str, Any]:
     """`changes` holds only the fields the caller sent; the result is checked whole, as a
     new rule would be."""
@@ -163,13 +161,13 @@ async def update_rule(pool: AsyncConnectionPool, settings: Settings, versions: C
 
     async def after_commit(conn: psycopg.AsyncConnection, changed: bool) -> dict[str, Any]:
         if changed:
-            await versions.announce_listing_change(conn)
+            await ctx.versions.announce_listing_change(conn)
         return await _read_rule(conn, rule_id)
 
-    return await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=after_commit)
+    return await ctx.transaction(work, after_commit=after_commit)
 
 
-async def delete_rule(pool: AsyncConnectionPool, settings: Settings, versions: CatalogVersion,
+async def delete_rule(ctx: Context,
                       rule_id: int) -> None:
     """Orders it priced keep their prices (their pricing_rule_id becomes NULL)."""
     async def work(conn: psycopg.AsyncConnection) -> None:
@@ -177,9 +175,9 @@ async def delete_rule(pool: AsyncConnectionPool, settings: Settings, versions: C
             raise NotFound(f"No pricing rule {rule_id}")
 
     async def after_commit(conn: psycopg.AsyncConnection, _: None) -> None:
-        await versions.announce_listing_change(conn)
+        await ctx.versions.announce_listing_change(conn)
 
-    await db.run_transaction(pool, work, attempts=settings.db_tx_retries, after_commit=after_commit)
+    await ctx.transaction(work, after_commit=after_commit)
 
 
 # --- preview -------------------------------------------------------------------------------
@@ -264,9 +262,9 @@ def explain(rules: list[PricingRule], *, customer_id: int | None, sku_id: int, b
             "candidates": listed}
 
 
-async def preview(pool: AsyncConnectionPool, *, customer_id: int | None, sku_id: int, quantity: int,
+async def preview(ctx: Context, *, customer_id: int | None, sku_id: int, quantity: int,
                   on: date) -> dict[str, Any]:
-    async with pool.connection() as conn:
+    async with ctx.pool.connection() as conn:
         subject = await db.fetch_one(conn, Q["preview_subject"],
                                      {"sku_id": sku_id, "customer_id": customer_id})
         if subject["sku_id"] is None:

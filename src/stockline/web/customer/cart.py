@@ -20,6 +20,7 @@ from fastapi.responses import Response
 
 from stockline.errors import DomainError, ValidationFailed
 from stockline.inventory.allocation import InsufficientStock
+from stockline.kernel.context import Ctx, context_of
 from stockline.kernel.identity import CurrentUser
 from stockline.ordering import cart, checkout
 from stockline.web.customer.forms import read_id, read_quantity, refusal, shortage
@@ -35,8 +36,8 @@ async def _cart_page(request: Request, user: CurrentUser, *, error: str | None =
                      status_code: int = 200) -> Response:
     """The cart; `shortages` ({sku_id, requested, available}) become one message per line,
     `typed` keeps what the customer typed into a line's quantity box."""
-    state = request.app.state
-    current = await cart.get_cart(state.pool, state.settings, user)
+    ctx = context_of(request)
+    current = await cart.get_cart(ctx, user)
     names = {line["sku_id"]: f"{line['product_name']} ({line['sku_code']})" for line in current["items"]}
     short = [shortage(line, names.get(line["sku_id"], f"SKU {line['sku_id']}")) for line in shortages or []]
     return render(request, "customer/cart.html", {
@@ -51,7 +52,7 @@ async def cart_page(request: Request, user: CustomerPage) -> Response:
 
 
 @router.post("/cart/lines", dependencies=[CsrfChecked])
-async def cart_line(request: Request, user: CustomerPage) -> Response:
+async def cart_line(request: Request, ctx: Ctx, user: CustomerPage) -> Response:
     """Add units to a line (`mode=add`, from the catalog) or set its quantity (the cart)."""
     form = await request.form()
     adding = form_text(form, "mode") == "add"
@@ -66,9 +67,8 @@ async def cart_line(request: Request, user: CustomerPage) -> Response:
         if adding:
             return redirect(request, back, error=exc.message)
         return await _cart_page(request, user, error=exc.message, typed={sku_id: typed}, status_code=422)
-    state = request.app.state
     if adding:
-        added = await cart.add_lines(state.pool, state.settings, user, {sku_id: quantity},
+        added = await cart.add_lines(ctx, user, {sku_id: quantity},
                                      all_or_nothing=True)
         line = added.lines[0]
         if not added.written:
@@ -76,7 +76,7 @@ async def cart_line(request: Request, user: CustomerPage) -> Response:
         return redirect(request, back, notice=f"Added {quantity:,} × {line.product_name} ({line.sku_code}) "
                                               f"to your cart; it holds {line.total:,} now.")
     try:
-        updated = await cart.set_line(state.pool, state.settings, user, sku_id=sku_id, quantity=quantity)
+        updated = await cart.set_line(ctx, user, sku_id=sku_id, quantity=quantity)
     except DomainError as exc:
         kept = {sku_id: typed}
         if exc.code == "insufficient_stock":
@@ -90,35 +90,32 @@ async def cart_line(request: Request, user: CustomerPage) -> Response:
 
 
 @router.post("/cart/lines/{sku_id}/remove", dependencies=[CsrfChecked])
-async def remove_line(request: Request, sku_id: str, user: CustomerPage) -> Response:
+async def remove_line(request: Request, ctx: Ctx, sku_id: str, user: CustomerPage) -> Response:
     number = read_id(sku_id)
-    state = request.app.state
     try:
         if number is None:
             raise ValidationFailed("That product is not in your cart")
-        await cart.remove_line(state.pool, state.settings, user, number)
+        await cart.remove_line(ctx, user, number)
     except DomainError:
         return redirect(request, "/cart", error="That product was not in your cart (any more).")
     return redirect(request, "/cart", notice="The line is removed from your cart.")
 
 
 @router.post("/cart/clear", dependencies=[CsrfChecked])
-async def clear_cart(request: Request, user: CustomerPage) -> Response:
-    state = request.app.state
-    await cart.clear(state.pool, state.settings, user)
+async def clear_cart(request: Request, ctx: Ctx, user: CustomerPage) -> Response:
+    await cart.clear(ctx, user)
     return redirect(request, "/cart", notice="Your cart is empty now.")
 
 
 @router.post("/checkout", dependencies=[CsrfChecked])
-async def check_out(request: Request, user: CustomerPage) -> Response:
+async def check_out(request: Request, ctx: Ctx, user: CustomerPage) -> Response:
     form = await request.form()
     key = form_text(form, "idempotency_key")
     if not _KEY.match(key):
         return redirect(request, "/cart", error="This order form is out of date; check your cart and place "
                                                 "the order again.")
-    state = request.app.state
     try:
-        placed = await checkout.checkout(state.pool, state.catalog_version, state.settings, user,
+        placed = await checkout.checkout(ctx, user,
                                          idempotency_key=key)
     except InsufficientStock as exc:
         return await _cart_page(request, user, shortages=exc.details["lines"], status_code=409)

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from stockline.catalog import service as catalog_service
 from stockline.catalog.schemas import Sort
 from stockline.errors import NotFound, ValidationFailed
+from stockline.kernel.context import Ctx
 from stockline.web.customer.forms import read_id, read_quantity, whole_number
 from stockline.web.render import render
 from stockline.web.session import CustomerPage
@@ -45,24 +46,22 @@ def _filters(request: Request) -> tuple[dict, str | None]:
 
 
 @router.get("/catalog")
-async def catalog_page(request: Request, user: CustomerPage) -> Response:
+async def catalog_page(request: Request, ctx: Ctx, user: CustomerPage) -> Response:
     filters, error = _filters(request)
     query = catalog_service.CatalogQuery(
         page=filters["page"], limit=PAGE_SIZE, quantity=filters["quantity"], search=filters["q"] or None,
         manufacturer=filters["manufacturer"] or None, in_stock=True if filters["in_stock"] else None,
         sort=filters["sort"])
-    state = request.app.state
-    rendered = await catalog_service.list_products(state.pool, state.catalog_cache, state.catalog_version,
-                                                   state.settings, customer_id=user.customer_id, query=query)
+    rendered = await catalog_service.list_products(ctx, customer_id=user.customer_id, query=query)
     return render(request, "customer/catalog.html", {
         "section": "catalog", "catalog": json.loads(rendered.body), "filters": filters, "error": error,
-        "sorts": SORTS, "manufacturers": await catalog_service.manufacturers(state.pool),
+        "sorts": SORTS, "manufacturers": await catalog_service.manufacturers(ctx),
         "here": request.url.path + (f"?{request.url.query}" if request.url.query else "")},
         status_code=422 if error else 200)
 
 
 @router.get("/catalog/{sku_id}")
-async def product_page(request: Request, sku_id: str, user: CustomerPage) -> Response:
+async def product_page(request: Request, ctx: Ctx, sku_id: str, user: CustomerPage) -> Response:
     number = read_id(sku_id)
     if number is None:
         raise NotFound(f"No product {sku_id} in the catalog")
@@ -70,9 +69,8 @@ async def product_page(request: Request, sku_id: str, user: CustomerPage) -> Res
         quantity = read_quantity(request.query_params.get("quantity") or "1")
     except ValidationFailed:
         quantity = 1
-    state = request.app.state
     try:
-        rendered = await catalog_service.product_detail(state.pool, state.settings, sku_id=number,
+        rendered = await catalog_service.product_detail(ctx, sku_id=number,
                                                         customer_id=user.customer_id, quantity=quantity)
     except NotFound:
         raise NotFound("This product is not in the catalog (it may no longer be sold)") from None

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from stockline.errors import Conflict, NotFound
+from stockline.kernel.context import Ctx
 from stockline.ordering import cart, orders
 from stockline.pagination import PageRequest
 from stockline.web.customer.forms import read_id, refusal, whole_number
@@ -58,29 +59,28 @@ def _listed(messages: list[str], shown: int = 5) -> str:
 
 
 @router.get("/orders")
-async def orders_page(request: Request, user: CustomerPage) -> Response:
+async def orders_page(request: Request, ctx: Ctx, user: CustomerPage) -> Response:
     status = request.query_params.get("status") or None
     if status not in (None, *orders.STATUSES):
         status = None
     paging = PageRequest(whole_number(request.query_params.get("page"), 1, maximum=100_000), PAGE_SIZE)
-    page = await orders.customer_orders(request.app.state.pool, user.customer_id, paging, status)
+    page = await orders.customer_orders(ctx, user.customer_id, paging, status)
     return render(request, "customer/orders.html", {"section": "orders", "orders": page, "status": status,
                                                     "statuses": orders.STATUSES})
 
 
 @router.get("/orders/{order_id}")
-async def order_page(request: Request, order_id: str, user: CustomerPage) -> Response:
-    order = await orders.get_order(request.app.state.pool, _order_id(order_id), customer_id=user.customer_id)
+async def order_page(request: Request, ctx: Ctx, order_id: str, user: CustomerPage) -> Response:
+    order = await orders.get_order(ctx, _order_id(order_id), customer_id=user.customer_id)
     return render(request, "customer/order.html", {"section": "orders", "order": order,
                                                    "lines": order_lines(order["items"])})
 
 
 @router.post("/orders/{order_id}/cancel", dependencies=[CsrfChecked])
-async def cancel_order(request: Request, order_id: str, user: CustomerPage) -> Response:
+async def cancel_order(request: Request, ctx: Ctx, order_id: str, user: CustomerPage) -> Response:
     number = _order_id(order_id)
-    state = request.app.state
     try:
-        await orders.change_status(state.pool, state.catalog_version, state.settings, order_id=number,
+        await orders.change_status(ctx, order_id=number,
                                    new_status="cancelled", actor=user)
     except Conflict as exc:
         status = (exc.details or {}).get("from", "no longer pending")
@@ -92,12 +92,11 @@ async def cancel_order(request: Request, order_id: str, user: CustomerPage) -> R
 
 
 @router.post("/orders/{order_id}/reorder", dependencies=[CsrfChecked])
-async def reorder(request: Request, order_id: str, user: CustomerPage) -> Response:
+async def reorder(request: Request, ctx: Ctx, order_id: str, user: CustomerPage) -> Response:
     number = _order_id(order_id)
-    state = request.app.state
-    order = await orders.get_order(state.pool, number, customer_id=user.customer_id)
+    order = await orders.get_order(ctx, number, customer_id=user.customer_id)
     wanted = {line["sku_id"]: line["quantity"] for line in order_lines(order["items"])}
-    added = await cart.add_lines(state.pool, state.settings, user, wanted, all_or_nothing=False)
+    added = await cart.add_lines(ctx, user, wanted, all_or_nothing=False)
     refused = _listed([refusal(line) for line in added.refused])
     if not added.written:
         return redirect(request, f"/orders/{number}",

@@ -8,6 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from stockline.kernel.context import Ctx
 from stockline.ordering import cart, quick_order
 from stockline.web.customer.forms import refusal
 from stockline.web.render import redirect, render
@@ -22,12 +23,11 @@ async def quick_order_page(request: Request, user: CustomerPage) -> Response:
 
 
 @router.post("/quick-order", dependencies=[CsrfChecked])
-async def quick_order_post(request: Request, user: CustomerPage) -> Response:
+async def quick_order_post(request: Request, ctx: Ctx, user: CustomerPage) -> Response:
     form = await request.form()
     raw = form.get("lines")
     text = raw if isinstance(raw, str) else ""
-    state = request.app.state
-    preview = await quick_order.preview(state.pool, state.settings, user, text)
+    preview = await quick_order.preview(ctx, user, text)
     context = {"section": "quick", "text": text, "preview": preview}
     page = "customer/quick_order.html"
     if form.get("action") != "add":
@@ -35,7 +35,7 @@ async def quick_order_post(request: Request, user: CustomerPage) -> Response:
     if not preview.ready:
         error = "Nothing was added: fix the lines marked below first."
         return render(request, page, context | {"error": error}, status_code=422)
-    added = await cart.add_lines(state.pool, state.settings, user, preview.wanted(), all_or_nothing=True)
+    added = await cart.add_lines(ctx, user, preview.wanted(), all_or_nothing=True)
     if not added.written:
         refused = [refusal(line) for line in added.refused]
         error = "Nothing was added to your cart."

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from stockline.catalog.admin import service as admin
 from stockline.catalog.schemas import ProductCreate, ProductUpdate, SkuCreate, SkuUpdate
 from stockline.errors import DomainError
+from stockline.kernel.context import Context, Ctx
 from stockline.web.forms import FormInvalid, field_errors, paging, texts, validated
 from stockline.web.render import form_text, redirect, render
 from stockline.web.session import CsrfChecked, StaffPage
@@ -66,7 +67,7 @@ def _problems(exc: DomainError) -> dict[str, str]:
 # --- products ------------------------------------------------------------------------------
 
 @router.get("/staff/products")
-async def product_list(request: Request, user: StaffPage) -> Response:
+async def product_list(request: Request, ctx: Ctx, user: StaffPage) -> Response:
     raw = texts(request.query_params, tuple(FILTER_LABELS))
     context: dict[str, Any] = {"section": "products", "filters": raw, "filtered": any(raw.values()),
                                "result": None, "error": None}
@@ -74,7 +75,7 @@ async def product_list(request: Request, user: StaffPage) -> Response:
     try:
         filters = validated(ProductFilters, {k: v for k, v in raw.items() if v is not None}, FILTER_LABELS)
         context["result"] = await admin.list_products(
-            request.app.state.pool, paging(request.query_params.get("page")),
+            ctx, paging(request.query_params.get("page")),
             search=filters.search, active=filters.active)
     except DomainError as exc:
         context["error"], status_code = exc.message, exc.status
@@ -95,11 +96,10 @@ async def new_product(request: Request, user: StaffPage) -> Response:
 
 
 @router.post("/staff/products", dependencies=[CsrfChecked])
-async def create_product(request: Request, user: StaffPage) -> Response:
+async def create_product(request: Request, ctx: Ctx, user: StaffPage) -> Response:
     values = texts(await request.form(), tuple(PRODUCT_LABELS))
-    state = request.app.state
     try:
-        product = await admin.create_product(state.pool, state.catalog_version, state.settings,
+        product = await admin.create_product(ctx,
                                              _checked(ProductCreate, values, PRODUCT_LABELS))
     except DomainError as exc:
         return _product_form(request, values, error=exc)
@@ -107,37 +107,35 @@ async def create_product(request: Request, user: StaffPage) -> Response:
                     notice=f"Product {product['name']} added. Add its first SKU to put it on sale.")
 
 
-async def _detail(request: Request, product_id: int, *, error: str | None = None,
+async def _detail(request: Request, ctx: Context, product_id: int, *, error: str | None = None,
                   status_code: int = 200) -> Response:
-    state = request.app.state
-    product = await admin.get_product(state.pool, product_id)
-    skus = await admin.list_skus(state.pool, state.settings, paging(request.query_params.get("page")),
-                                 search=None, product_id=product_id, active=None)
+    product = await admin.get_product(ctx, product_id)
+    skus = await admin.list_skus(ctx, paging(request.query_params.get("page")),
+                                 search=None, product_id=product_id, active=None, flags=True)
     return render(request, "staff/product_detail.html", {
         "section": "products", "product": product, "skus": skus, "error": error}, status_code=status_code)
 
 
 @router.get("/staff/products/{product_id}")
-async def product_detail(request: Request, product_id: ProductId, user: StaffPage) -> Response:
-    return await _detail(request, product_id)
+async def product_detail(request: Request, ctx: Ctx, product_id: ProductId, user: StaffPage) -> Response:
+    return await _detail(request, ctx, product_id)
 
 
 @router.get("/staff/products/{product_id}/edit")
-async def edit_product(request: Request, product_id: ProductId, user: StaffPage) -> Response:
-    product = await admin.get_product(request.app.state.pool, product_id)
+async def edit_product(request: Request, ctx: Ctx, product_id: ProductId, user: StaffPage) -> Response:
+    product = await admin.get_product(ctx, product_id)
     return _product_form(request, {name: product[name] for name in (*PRODUCT_LABELS, "is_active")},
                          product_id=product_id)
 
 
 @router.post("/staff/products/{product_id}", dependencies=[CsrfChecked])
-async def update_product(request: Request, product_id: ProductId, user: StaffPage) -> Response:
+async def update_product(request: Request, ctx: Ctx, product_id: ProductId, user: StaffPage) -> Response:
     form = await request.form()
     values: dict[str, Any] = texts(form, tuple(PRODUCT_LABELS))
     values["is_active"] = form_text(form, "is_active") == "yes"
-    state = request.app.state
     try:
         # every field is sent: a blank manufacturer, category or description clears it
-        product = await admin.update_product(state.pool, state.catalog_version, state.settings, product_id,
+        product = await admin.update_product(ctx, product_id,
                                              _checked(ProductUpdate, values, PRODUCT_LABELS, ("name",)))
     except DomainError as exc:
         if exc.status == 404:
@@ -146,9 +144,8 @@ async def update_product(request: Request, product_id: ProductId, user: StaffPag
     return redirect(request, f"/staff/products/{product_id}", notice=f"Product {product['name']} saved.")
 
 
-async def _set_product_active(request: Request, product_id: int, active: bool) -> Response:
-    state = request.app.state
-    product = await admin.update_product(state.pool, state.catalog_version, state.settings, product_id,
+async def _set_product_active(request: Request, ctx: Context, product_id: int, active: bool) -> Response:
+    product = await admin.update_product(ctx, product_id,
                                          {"is_active": active})
     notice = (f"{product['name']} is active again; customers see its active SKUs." if active
               else f"{product['name']} is inactive; none of its SKUs shows in the catalog.")
@@ -156,24 +153,23 @@ async def _set_product_active(request: Request, product_id: int, active: bool) -
 
 
 @router.post("/staff/products/{product_id}/deactivate", dependencies=[CsrfChecked])
-async def deactivate_product(request: Request, product_id: ProductId, user: StaffPage) -> Response:
-    return await _set_product_active(request, product_id, False)
+async def deactivate_product(request: Request, ctx: Ctx, product_id: ProductId, user: StaffPage) -> Response:
+    return await _set_product_active(request, ctx, product_id, False)
 
 
 @router.post("/staff/products/{product_id}/reactivate", dependencies=[CsrfChecked])
-async def reactivate_product(request: Request, product_id: ProductId, user: StaffPage) -> Response:
-    return await _set_product_active(request, product_id, True)
+async def reactivate_product(request: Request, ctx: Ctx, product_id: ProductId, user: StaffPage) -> Response:
+    return await _set_product_active(request, ctx, product_id, True)
 
 
 @router.post("/staff/products/{product_id}/delete", dependencies=[CsrfChecked])
-async def delete_product(request: Request, product_id: ProductId, user: StaffPage) -> Response:
-    state = request.app.state
+async def delete_product(request: Request, ctx: Ctx, product_id: ProductId, user: StaffPage) -> Response:
     try:
-        await admin.delete_product(state.pool, state.catalog_version, state.settings, product_id)
+        await admin.delete_product(ctx, product_id)
     except DomainError as exc:
         if exc.status == 404:
             raise
-        return await _detail(request, product_id, error=exc.message, status_code=exc.status)
+        return await _detail(request, ctx, product_id, error=exc.message, status_code=exc.status)
     return redirect(request, "/staff/products", notice=f"Product #{product_id} deleted.")
 
 
@@ -194,55 +190,51 @@ def _product_of(sku: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/staff/products/{product_id}/skus/new")
-async def new_sku(request: Request, product_id: ProductId, user: StaffPage) -> Response:
-    product = await admin.get_product(request.app.state.pool, product_id)
+async def new_sku(request: Request, ctx: Ctx, product_id: ProductId, user: StaffPage) -> Response:
+    product = await admin.get_product(ctx, product_id)
     return _sku_form(request, product, {"reorder_level": 10})
 
 
 @router.post("/staff/products/{product_id}/skus", dependencies=[CsrfChecked])
-async def create_sku(request: Request, product_id: ProductId, user: StaffPage) -> Response:
+async def create_sku(request: Request, ctx: Ctx, product_id: ProductId, user: StaffPage) -> Response:
     values = texts(await request.form(), tuple(SKU_LABELS))
-    state = request.app.state
     try:
         fields = _checked(SkuCreate, values | {"product_id": product_id}, SKU_LABELS)
-        sku = await admin.create_sku(state.pool, state.catalog_version, state.settings, fields)
+        sku = await admin.create_sku(ctx, fields)
     except DomainError as exc:
         if exc.status == 404:
             raise
-        product = await admin.get_product(state.pool, product_id)
+        product = await admin.get_product(ctx, product_id)
         return _sku_form(request, product, values, error=exc)
     return redirect(request, f"/staff/products/{product_id}",
                     notice=f"SKU {sku['sku_code']} added at {sku['base_price']}; it is on sale now.")
 
 
 @router.get("/staff/skus/{sku_id}/edit")
-async def edit_sku(request: Request, sku_id: SkuId, user: StaffPage) -> Response:
-    state = request.app.state
-    sku = await admin.get_sku(state.pool, state.settings, sku_id)
+async def edit_sku(request: Request, ctx: Ctx, sku_id: SkuId, user: StaffPage) -> Response:
+    sku = await admin.get_sku(ctx, sku_id)
     return _sku_form(request, _product_of(sku), {name: sku[name] for name in (*SKU_LABELS, "is_active")},
                      sku=sku)
 
 
 @router.post("/staff/skus/{sku_id}", dependencies=[CsrfChecked])
-async def update_sku(request: Request, sku_id: SkuId, user: StaffPage) -> Response:
+async def update_sku(request: Request, ctx: Ctx, sku_id: SkuId, user: StaffPage) -> Response:
     form = await request.form()
     values: dict[str, Any] = texts(form, tuple(SKU_LABELS))
     values["is_active"] = form_text(form, "is_active") == "yes"
-    state = request.app.state
     try:
         fields = _checked(SkuUpdate, values, SKU_LABELS, tuple(SKU_LABELS))
-        sku = await admin.update_sku(state.pool, state.catalog_version, state.settings, sku_id, fields)
+        sku = await admin.update_sku(ctx, sku_id, fields)
     except DomainError as exc:
         if exc.status == 404:
             raise
-        shown = await admin.get_sku(state.pool, state.settings, sku_id)
+        shown = await admin.get_sku(ctx, sku_id)
         return _sku_form(request, _product_of(shown), values, sku=shown, error=exc)
     return redirect(request, f"/staff/products/{sku['product_id']}", notice=f"SKU {sku['sku_code']} saved.")
 
 
-async def _set_sku_active(request: Request, sku_id: int, active: bool) -> Response:
-    state = request.app.state
-    sku = await admin.update_sku(state.pool, state.catalog_version, state.settings, sku_id,
+async def _set_sku_active(request: Request, ctx: Context, sku_id: int, active: bool) -> Response:
+    sku = await admin.update_sku(ctx, sku_id,
                                  {"is_active": active})
     notice = (f"SKU {sku['sku_code']} is on sale again." if active
               else f"SKU {sku['sku_code']} is deactivated; customers no longer see it.")
@@ -250,21 +242,20 @@ async def _set_sku_active(request: Request, sku_id: int, active: bool) -> Respon
 
 
 @router.post("/staff/skus/{sku_id}/deactivate", dependencies=[CsrfChecked])
-async def deactivate_sku(request: Request, sku_id: SkuId, user: StaffPage) -> Response:
-    return await _set_sku_active(request, sku_id, False)
+async def deactivate_sku(request: Request, ctx: Ctx, sku_id: SkuId, user: StaffPage) -> Response:
+    return await _set_sku_active(request, ctx, sku_id, False)
 
 
 @router.post("/staff/skus/{sku_id}/reactivate", dependencies=[CsrfChecked])
-async def reactivate_sku(request: Request, sku_id: SkuId, user: StaffPage) -> Response:
-    return await _set_sku_active(request, sku_id, True)
+async def reactivate_sku(request: Request, ctx: Ctx, sku_id: SkuId, user: StaffPage) -> Response:
+    return await _set_sku_active(request, ctx, sku_id, True)
 
 
 @router.post("/staff/skus/{sku_id}/delete", dependencies=[CsrfChecked])
-async def delete_sku(request: Request, sku_id: SkuId, user: StaffPage) -> Response:
-    state = request.app.state
-    sku = await admin.get_sku(state.pool, state.settings, sku_id)
+async def delete_sku(request: Request, ctx: Ctx, sku_id: SkuId, user: StaffPage) -> Response:
+    sku = await admin.get_sku(ctx, sku_id)
     try:
-        await admin.delete_sku(state.pool, state.catalog_version, state.settings, sku_id)
+        await admin.delete_sku(ctx, sku_id)
     except DomainError as exc:
         if exc.status == 404:
             raise

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from stockline.customers import service
 from stockline.customers.schemas import CustomerCreate, CustomerType
 from stockline.errors import DomainError
+from stockline.kernel.context import Context, Ctx
 from stockline.ordering import orders
 from stockline.pagination import PageRequest
 from stockline.web.forms import field_errors, paging, texts, validated
@@ -29,14 +30,14 @@ CUSTOMER_TYPES = get_args(CustomerType)
 
 
 @router.get("/staff/customers")
-async def customer_list(request: Request, user: AdminPage) -> Response:
+async def customer_list(request: Request, ctx: Ctx, user: AdminPage) -> Response:
     search = texts(request.query_params, ("search",))["search"]
     context: dict[str, Any] = {"section": "customers", "search": search or "", "result": None, "error": None}
     status_code = 200
     try:
         if search is not None and len(search) > 200:
             raise DomainError("Search for at most 200 characters")
-        context["result"] = await service.list_customers(request.app.state.pool,
+        context["result"] = await service.list_customers(ctx,
                                                          paging(request.query_params.get("page")), search)
     except DomainError as exc:
         context["error"], status_code = exc.message, exc.status
@@ -63,11 +64,10 @@ async def new_customer(request: Request, user: AdminPage) -> Response:
 
 
 @router.post("/staff/customers", dependencies=[CsrfChecked])
-async def create_customer(request: Request, user: AdminPage) -> Response:
+async def create_customer(request: Request, ctx: Ctx, user: AdminPage) -> Response:
     values = texts(await request.form(), tuple(LABELS))
-    state = request.app.state
     try:
-        customer = await service.create_customer(state.pool, state.settings, _checked(values))
+        customer = await service.create_customer(ctx, _checked(values))
     except DomainError as exc:
         return _customer_form(request, values, error=exc)
     return redirect(request, f"/staff/customers/{customer['customer_id']}",
@@ -75,15 +75,14 @@ async def create_customer(request: Request, user: AdminPage) -> Response:
 
 
 @router.get("/staff/customers/{customer_id}")
-async def customer_detail(request: Request, customer_id: CustomerId, user: AdminPage) -> Response:
-    return await _detail(request, customer_id)
+async def customer_detail(request: Request, ctx: Ctx, customer_id: CustomerId, user: AdminPage) -> Response:
+    return await _detail(request, ctx, customer_id)
 
 
-async def _detail(request: Request, customer_id: int, *, error: str | None = None,
+async def _detail(request: Request, ctx: Context, customer_id: int, *, error: str | None = None,
                   status_code: int = 200) -> Response:
-    pool = request.app.state.pool
-    customer = await service.get_customer(pool, customer_id)
-    recent = await orders.all_orders(pool, PageRequest(1, RECENT_ORDERS), status=None,
+    customer = await service.get_customer(ctx, customer_id)
+    recent = await orders.all_orders(ctx, PageRequest(1, RECENT_ORDERS), status=None,
                                      customer_id=customer_id, date_from=None, date_to=None)
     return render(request, "staff/customer_detail.html", {
         "section": "customers", "customer": customer, "recent": recent, "error": error,
@@ -91,18 +90,17 @@ async def _detail(request: Request, customer_id: int, *, error: str | None = Non
 
 
 @router.get("/staff/customers/{customer_id}/edit")
-async def edit_customer(request: Request, customer_id: CustomerId, user: AdminPage) -> Response:
-    customer = await service.get_customer(request.app.state.pool, customer_id)
+async def edit_customer(request: Request, ctx: Ctx, customer_id: CustomerId, user: AdminPage) -> Response:
+    customer = await service.get_customer(ctx, customer_id)
     return _customer_form(request, {name: customer[name] for name in LABELS}, customer_id=customer_id)
 
 
 @router.post("/staff/customers/{customer_id}", dependencies=[CsrfChecked])
-async def update_customer(request: Request, customer_id: CustomerId, user: AdminPage) -> Response:
+async def update_customer(request: Request, ctx: Ctx, customer_id: CustomerId, user: AdminPage) -> Response:
     values = texts(await request.form(), tuple(LABELS))
-    state = request.app.state
     try:
         # every field is sent: a blank address, email or phone clears it
-        customer = await service.update_customer(state.pool, state.settings, customer_id, _checked(values))
+        customer = await service.update_customer(ctx, customer_id, _checked(values))
     except DomainError as exc:
         if exc.status == 404:
             raise
@@ -111,12 +109,11 @@ async def update_customer(request: Request, customer_id: CustomerId, user: Admin
 
 
 @router.post("/staff/customers/{customer_id}/delete", dependencies=[CsrfChecked])
-async def delete_customer(request: Request, customer_id: CustomerId, user: AdminPage) -> Response:
-    state = request.app.state
+async def delete_customer(request: Request, ctx: Ctx, customer_id: CustomerId, user: AdminPage) -> Response:
     try:
-        await service.delete_customer(state.pool, state.settings, state.catalog_version, customer_id)
+        await service.delete_customer(ctx, customer_id)
     except DomainError as exc:
         if exc.status == 404:
             raise
-        return await _detail(request, customer_id, error=exc.message, status_code=exc.status)
+        return await _detail(request, ctx, customer_id, error=exc.message, status_code=exc.status)
     return redirect(request, "/staff/customers", notice=f"Customer #{customer_id} deleted.")

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from stockline.kernel.context import Ctx
 from stockline.reporting import dashboard
 from stockline.web.charts import Point, bar_chart
 from stockline.web.render import day, render
@@ -36,9 +37,8 @@ def weekly_points(weekly: list[dict[str, Any]]) -> list[Point]:
 
 
 @router.get("/staff")
-async def dashboard_page(request: Request, user: StaffPage) -> HTMLResponse:
-    state = request.app.state
-    stats = await dashboard.stats(state.pool, state.catalog_version, state.settings, state.dashboard_cache)
+async def dashboard_page(request: Request, ctx: Ctx, user: StaffPage) -> HTMLResponse:
+    stats = await dashboard.stats(ctx)
     days, weeks = daily_points(stats["daily"]), weekly_points(stats["weekly"])
     charts = [
         {"id": "chart-daily", "heading": f"Last {len(days)} days", "points": days,
@@ -52,4 +52,4 @@ async def dashboard_page(request: Request, user: StaffPage) -> HTMLResponse:
     ]
     return render(request, "staff/dashboard.html", {
         "section": "dashboard", "stats": stats, "charts": charts,
-        "expiring_soon_days": state.settings.expiring_soon_days, "top_days": dashboard.TOP_WINDOW_DAYS})
+        "expiring_soon_days": ctx.settings.expiring_soon_days, "top_days": dashboard.TOP_WINDOW_DAYS})

@@ -17,6 +17,7 @@ from stockline.errors import DomainError, NotFound
 from stockline.inventory.batches import service as batches
 from stockline.inventory.stock import service as stock
 from stockline.inventory.stock.schemas import InventoryFilter, InventorySort
+from stockline.kernel.context import Context, Ctx, context_of
 from stockline.pagination import PageRequest
 from stockline.web.render import day, money, redirect, render
 from stockline.web.session import CsrfChecked, StaffPage
@@ -44,14 +45,14 @@ def page_number(request: Request, name: str = "page") -> int:
 
 async def _inventory(request: Request, paging: PageRequest, *, filter_: str | None, search: str | None,
                      sku_id: int | None, sort: str) -> dict[str, Any]:
-    state = request.app.state
-    rendered = await stock.inventory_page(state.pool, state.settings, paging, filter_=filter_, search=search,
-                                          sku_id=sku_id, sort=sort)
+    ctx = context_of(request)
+    rendered = await stock.inventory_page(ctx, paging, filter_=filter_, search=search,
+                                          sku_id=sku_id, sort=sort, flags=True)
     return json.loads(rendered.body)
 
 
 @router.get("/staff/inventory")
-async def inventory_list(request: Request, user: StaffPage) -> HTMLResponse:
+async def inventory_list(request: Request, ctx: Ctx, user: StaffPage) -> HTMLResponse:
     query = request.query_params
     filter_ = query.get("filter", "") if query.get("filter", "") in InventoryFilter.__members__ else ""
     sort = query.get("sort", "") if query.get("sort", "") in InventorySort.__members__ else "expiry"
@@ -63,18 +64,17 @@ async def inventory_list(request: Request, user: StaffPage) -> HTMLResponse:
     return render(request, "staff/inventory.html", {
         "section": "inventory", "data": data, "filter": filter_, "sort": sort, "search": search,
         "sku_id": sku_id, "filters": FILTERS, "sorts": SORTS,
-        "expired": await batches.expired_stock(request.app.state.pool),
-        "expiring_soon_days": request.app.state.settings.expiring_soon_days})
+        "expired": await batches.expired_stock(ctx),
+        "expiring_soon_days": ctx.settings.expiring_soon_days})
 
 
 @router.post("/staff/inventory/write-off-expired", dependencies=[CsrfChecked])
-async def write_off_expired(request: Request, user: StaffPage) -> Response:
+async def write_off_expired(request: Request, ctx: Ctx, user: StaffPage) -> Response:
     try:
         note = forms.write_off_note(await request.form())
     except forms.FormInvalid as exc:
         return redirect(request, "/staff/inventory", error=exc.fields.get("note", exc.message))
-    state = request.app.state
-    summary = await batches.write_off_expired(state.pool, state.catalog_version, state.settings, user, note)
+    summary = await batches.write_off_expired(ctx, user, note)
     if not summary["batches"]:
         return redirect(request, "/staff/inventory",
                         notice="No expired batch holds stock: nothing was written off.")
@@ -102,8 +102,8 @@ async def receive_form(request: Request, user: StaffPage) -> HTMLResponse:
 
 async def _sku_suggestions(request: Request, typed: str) -> list[dict[str, Any]]:
     """Active SKUs whose name, code or pack mentions what was typed (for 'did you mean')."""
-    state = request.app.state
-    found = await catalog_admin.list_skus(state.pool, state.settings, PageRequest(1, 5), search=typed,
+    ctx = context_of(request)
+    found = await catalog_admin.list_skus(ctx, PageRequest(1, 5), search=typed,
                                           product_id=None, active=True)
     return found["items"]
 
@@ -115,7 +115,7 @@ def received_notice(result: dict[str, Any]) -> str:
 
 
 @router.post("/staff/inventory/receive", dependencies=[CsrfChecked])
-async def receive(request: Request, user: StaffPage) -> Response:
+async def receive(request: Request, ctx: Ctx, user: StaffPage) -> Response:
     form = await request.form()
     values = forms.receipt_values(form)
     try:
@@ -123,10 +123,9 @@ async def receive(request: Request, user: StaffPage) -> Response:
     except forms.FormInvalid as exc:
         return await _receive_page(request, values=values, errors=exc.fields, error=exc.message,
                                    status_code=422)
-    state = request.app.state
     try:
         try:
-            result = await batches.receive(state.pool, state.catalog_version, state.settings, user,
+            result = await batches.receive(ctx, user,
                                            batches.Receipt(**receipt.model_dump()))
         except NotFound as exc:
             # a code typed in the wrong case ("amox-1") names the SKU all the same; anything
@@ -137,7 +136,7 @@ async def receive(request: Request, user: StaffPage) -> Response:
                 return await _receive_page(request, values=values, errors={"sku_code": exc.message},
                                            error=exc.message, suggestions=suggestions, status_code=exc.status)
             values["sku_code"] = same[0]
-            result = await batches.receive(state.pool, state.catalog_version, state.settings, user,
+            result = await batches.receive(ctx, user,
                                            batches.Receipt(**receipt.model_dump() | {"sku_code": same[0]}))
     except DomainError as exc:
         field = "batch_no" if exc.code == "batch_expiry_mismatch" else ""
@@ -146,67 +145,65 @@ async def receive(request: Request, user: StaffPage) -> Response:
     return redirect(request, "/staff/inventory/receive", notice=received_notice(result))
 
 
-async def _batch_page(request: Request, batch_id: int, *, adjust: dict[str, str] | None = None,
+async def _batch_page(request: Request, ctx: Context, batch_id: int, *, adjust: dict[str, str] | None = None,
                       errors: dict[str, str] | None = None, edit: dict[str, str] | None = None,
                       edit_errors: dict[str, str] | None = None, error: str | None = None,
                       status_code: int = 200) -> HTMLResponse:
-    pool = request.app.state.pool
-    batch = await batches.batch(pool, batch_id)
+    batch = await batches.batch(ctx, batch_id)
     movements = await stock.movements_page(
-        pool, PageRequest(page_number(request), MOVEMENTS_PAGE_SIZE), batch_id=batch_id, sku_id=None,
+        ctx, PageRequest(page_number(request), MOVEMENTS_PAGE_SIZE), batch_id=batch_id, sku_id=None,
         order_id=None, reason=None, created_from=None, created_before=None)
     shown = {"cost_price": batch["cost_price"], "expiry_date": batch["expiry_date"]}
     return render(request, "staff/batch.html", {
         "section": "inventory", "batch": batch, "movements": movements, "adjust": adjust or {},
         "errors": errors or {}, "error": error, "reasons": forms.REASONS,
         "edit": edit or shown | {f"{name}{forms.SHOWN_SUFFIX}": value for name, value in shown.items()},
-        "edit_errors": edit_errors or {}, "edits": await batches.edit_history(pool, batch_id),
-        "deletion_refusal": await batches.deletion_refusal(pool, batch_id),
-        "expiring_soon_days": request.app.state.settings.expiring_soon_days}, status_code=status_code)
+        "edit_errors": edit_errors or {}, "edits": await batches.edit_history(ctx, batch_id),
+        "deletion_refusal": await batches.deletion_refusal(ctx, batch_id),
+        "expiring_soon_days": ctx.settings.expiring_soon_days}, status_code=status_code)
 
 
 @router.get("/staff/batches/{batch_id}")
-async def batch_page(batch_id: BatchId, request: Request, user: StaffPage) -> HTMLResponse:
-    return await _batch_page(request, batch_id)
+async def batch_page(batch_id: BatchId, request: Request, ctx: Ctx, user: StaffPage) -> HTMLResponse:
+    return await _batch_page(request, ctx, batch_id)
 
 
 @router.post("/staff/batches/{batch_id}/adjust", dependencies=[CsrfChecked])
-async def adjust(batch_id: BatchId, request: Request, user: StaffPage) -> Response:
+async def adjust(batch_id: BatchId, request: Request, ctx: Ctx, user: StaffPage) -> Response:
     values = forms.adjust_values(await request.form())
     try:
         change = forms.adjustment(values)
     except forms.FormInvalid as exc:
-        return await _batch_page(request, batch_id, adjust=values, errors=exc.fields, error=exc.message,
+        return await _batch_page(request, ctx, batch_id, adjust=values, errors=exc.fields, error=exc.message,
                                  status_code=422)
-    state = request.app.state
     try:
-        result = await batches.adjust(state.pool, state.catalog_version, state.settings, user,
+        result = await batches.adjust(ctx, user,
                                       batch_id=batch_id, delta=change.delta, new_quantity=change.new_quantity,
                                       reason=change.reason, note=change.note)
     except NotFound:
         raise
     except DomainError as exc:
-        return await _batch_page(request, batch_id, adjust=values, error=exc.message, status_code=exc.status)
+        return await _batch_page(request, ctx, batch_id, adjust=values, error=exc.message,
+                                 status_code=exc.status)
     return redirect(request, f"/staff/batches/{batch_id}", notice=(
         f"Batch {result['batch_no']} adjusted by {result['delta']:+,} "
         f"({forms.REASONS[change.reason].lower()}); it now holds {result['quantity_on_hand']:,} units."))
 
 
 @router.post("/staff/batches/{batch_id}/write-off", dependencies=[CsrfChecked])
-async def write_off(batch_id: BatchId, request: Request, user: StaffPage) -> Response:
+async def write_off(batch_id: BatchId, request: Request, ctx: Ctx, user: StaffPage) -> Response:
     try:
         note = forms.write_off_note(await request.form())
     except forms.FormInvalid as exc:
-        return await _batch_page(request, batch_id, error=exc.fields.get("note", exc.message),
+        return await _batch_page(request, ctx, batch_id, error=exc.fields.get("note", exc.message),
                                  status_code=422)
-    state = request.app.state
     try:
-        result = await batches.write_off(state.pool, state.catalog_version, state.settings, user,
+        result = await batches.write_off(ctx, user,
                                          batch_id=batch_id, note=note)
     except NotFound:
         raise
     except DomainError as exc:
-        return await _batch_page(request, batch_id, error=exc.message, status_code=exc.status)
+        return await _batch_page(request, ctx, batch_id, error=exc.message, status_code=exc.status)
     return redirect(request, f"/staff/batches/{batch_id}", notice=(
         f"Wrote off {result['written_off']:,} units of batch {result['batch_no']} "
         f"(value at cost {result['written_off_value']})."))
@@ -216,24 +213,23 @@ _EDITED = {"cost_price": "cost price", "expiry_date": "expiry date"}
 
 
 @router.post("/staff/batches/{batch_id}/edit", dependencies=[CsrfChecked])
-async def edit(batch_id: BatchId, request: Request, user: StaffPage) -> Response:
+async def edit(batch_id: BatchId, request: Request, ctx: Ctx, user: StaffPage) -> Response:
     values = forms.edit_values(await request.form())
     try:
         change = forms.batch_edit(values)
     except forms.FormInvalid as exc:
-        return await _batch_page(request, batch_id, edit=values, edit_errors=exc.fields, error=exc.message,
-                                 status_code=422)
-    state = request.app.state
+        return await _batch_page(request, ctx, batch_id, edit=values, edit_errors=exc.fields,
+                                 error=exc.message, status_code=422)
     try:
-        result = await batches.edit(state.pool, state.catalog_version, state.settings, user,
+        result = await batches.edit(ctx, user,
                                     batch_id=batch_id, cost_price=change.cost_price,
                                     expiry_date=change.expiry_date, note=change.note)
     except NotFound:
         raise
     except DomainError as exc:
         field = "expiry_date" if exc.code == "expiry_before_sale" else ""
-        return await _batch_page(request, batch_id, edit=values, error=exc.message, status_code=exc.status,
-                                 edit_errors={field: exc.message} if field else {})
+        return await _batch_page(request, ctx, batch_id, edit=values, error=exc.message,
+                                 status_code=exc.status, edit_errors={field: exc.message} if field else {})
     now = {"cost_price": money(result["cost_price"]), "expiry_date": day(result["expiry_date"])}
     changes = " and ".join(f"{_EDITED[name]} is now {now[name]}" for name in result["changed"])
     return redirect(request, f"/staff/batches/{batch_id}", notice=(
@@ -241,15 +237,14 @@ async def edit(batch_id: BatchId, request: Request, user: StaffPage) -> Response
 
 
 @router.post("/staff/batches/{batch_id}/delete", dependencies=[CsrfChecked])
-async def delete(batch_id: BatchId, request: Request, user: StaffPage) -> Response:
-    state = request.app.state
-    batch = await batches.batch(state.pool, batch_id)  # 404 when there is none; named in the notice
+async def delete(batch_id: BatchId, request: Request, ctx: Ctx, user: StaffPage) -> Response:
+    batch = await batches.batch(ctx, batch_id)  # 404 when there is none; named in the notice
     try:
-        await batches.delete(state.pool, state.catalog_version, state.settings, batch_id)
+        await batches.delete(ctx, batch_id)
     except NotFound:
         raise
     except DomainError as exc:
-        return await _batch_page(request, batch_id, error=exc.message, status_code=exc.status)
+        return await _batch_page(request, ctx, batch_id, error=exc.message, status_code=exc.status)
     return redirect(request, "/staff/inventory", notice=(
         f"Deleted batch {batch['batch_no']} of {batch['product_name']} ({batch['sku_code']}) with the "
         f"{batch['quantity_on_hand']:,} units it received."))

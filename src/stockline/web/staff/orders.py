@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from stockline.errors import DomainError, ValidationFailed
+from stockline.kernel.context import Context, Ctx
 from stockline.ordering import orders
 from stockline.ordering.schemas import Status
 from stockline.web.forms import paging, texts, validated
@@ -40,7 +41,7 @@ FILTER_LABELS = {"status": "Status", "customer_id": "Customer number", "date_fro
 
 
 @router.get("/staff/orders")
-async def order_list(request: Request, user: StaffPage) -> Response:
+async def order_list(request: Request, ctx: Ctx, user: StaffPage) -> Response:
     query = request.query_params
     raw = texts(query, tuple(FILTER_LABELS))
     context: dict[str, Any] = {"section": "orders", "filters": raw, "statuses": orders.STATUSES,
@@ -49,7 +50,7 @@ async def order_list(request: Request, user: StaffPage) -> Response:
     try:
         filters = validated(OrderFilters, raw, FILTER_LABELS)
         context["result"] = await orders.all_orders(
-            request.app.state.pool, paging(query.get("page")), status=filters.status,
+            ctx, paging(query.get("page")), status=filters.status,
             customer_id=filters.customer_id, date_from=filters.date_from, date_to=filters.date_to)
     except DomainError as exc:
         context["error"], status_code = exc.message, exc.status
@@ -57,9 +58,9 @@ async def order_list(request: Request, user: StaffPage) -> Response:
     return render(request, "staff/orders.html", context, status_code=status_code)
 
 
-async def _detail(request: Request, order_id: int, *, error: str | None = None,
+async def _detail(request: Request, ctx: Context, order_id: int, *, error: str | None = None,
                   status_code: int = 200) -> Response:
-    order = await orders.get_order(request.app.state.pool, order_id, customer_id=None, include_costs=True)
+    order = await orders.get_order(ctx, order_id, customer_id=None, include_costs=True)
     moves = sorted(orders.TRANSITIONS[order["status"]], key=lambda status: status == "cancelled")
     return render(request, "staff/order_detail.html", {
         "section": "orders", "order": order, "error": error,
@@ -69,24 +70,23 @@ async def _detail(request: Request, order_id: int, *, error: str | None = None,
 
 
 @router.get("/staff/orders/{order_id}")
-async def order_detail(request: Request, order_id: OrderId, user: StaffPage) -> Response:
-    return await _detail(request, order_id)
+async def order_detail(request: Request, ctx: Ctx, order_id: OrderId, user: StaffPage) -> Response:
+    return await _detail(request, ctx, order_id)
 
 
 @router.post("/staff/orders/{order_id}/status", dependencies=[CsrfChecked])
-async def order_status(request: Request, order_id: OrderId, user: StaffPage) -> Response:
+async def order_status(request: Request, ctx: Ctx, order_id: OrderId, user: StaffPage) -> Response:
     form = await request.form()
     new_status = form_text(form, "status")
-    state = request.app.state
     try:
         if new_status not in orders.STATUSES:
             raise ValidationFailed(f"Choose a status: {', '.join(orders.STATUSES)}")
-        order = await orders.change_status(state.pool, state.catalog_version, state.settings,
+        order = await orders.change_status(ctx,
                                            order_id=order_id, new_status=new_status, actor=user)
     except DomainError as exc:
         if exc.status == 404:
             raise
-        return await _detail(request, order_id, error=exc.message, status_code=exc.status)
+        return await _detail(request, ctx, order_id, error=exc.message, status_code=exc.status)
     notice = f"Order {order_id} is now {new_status}."
     if new_status == "cancelled":
         notice = (f"Order {order_id} is cancelled; its {order['total_units']:,} units went back to the "

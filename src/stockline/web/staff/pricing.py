@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from stockline.errors import DomainError
+from stockline.kernel.context import Ctx
 from stockline.kernel.expiry import business_day
 from stockline.pricing.admin import service as admin
 from stockline.pricing.admin.schemas import MAX_ID, RuleCreate
@@ -54,7 +55,7 @@ def _given(values: dict[str, str | None]) -> dict[str, str]:
 # --- the rules (admin) ---------------------------------------------------------------------
 
 @router.get("/staff/pricing")
-async def pricing_rules(request: Request, user: StaffPage) -> Response:
+async def pricing_rules(request: Request, ctx: Ctx, user: StaffPage) -> Response:
     if not user.is_admin:
         return redirect(request, "/staff/pricing/preview")
     raw = texts(request.query_params, tuple(FILTER_LABELS))
@@ -64,7 +65,7 @@ async def pricing_rules(request: Request, user: StaffPage) -> Response:
     try:
         filters = validated(RuleFilters, _given(raw), FILTER_LABELS)
         context["result"] = await admin.list_rules(
-            request.app.state.pool, paging(request.query_params.get("page")), sku_id=filters.sku_id,
+            ctx, paging(request.query_params.get("page")), sku_id=filters.sku_id,
             customer_id=filters.customer_id, active_on=filters.active_on)
     except DomainError as exc:
         context["error"], status_code = exc.message, exc.status
@@ -103,12 +104,11 @@ async def new_rule(request: Request, user: AdminPage) -> Response:
 
 
 @router.post("/staff/pricing", dependencies=[CsrfChecked])
-async def create_rule(request: Request, user: AdminPage) -> Response:
+async def create_rule(request: Request, ctx: Ctx, user: AdminPage) -> Response:
     values = texts(await request.form(), tuple(RULE_LABELS))
-    state = request.app.state
     try:
         body = validated(RuleCreate, _given(values), RULE_LABELS)
-        rule = await admin.create_rule(state.pool, state.settings, state.catalog_version, body.model_dump())
+        rule = await admin.create_rule(ctx, body.model_dump())
     except DomainError as exc:
         return _rule_form(request, values, error=exc)
     return redirect(request, _rule_list_url(rule),
@@ -116,7 +116,7 @@ async def create_rule(request: Request, user: AdminPage) -> Response:
 
 
 @router.get("/staff/pricing/preview")
-async def price_preview(request: Request, user: StaffPage) -> Response:
+async def price_preview(request: Request, ctx: Ctx, user: StaffPage) -> Response:
     raw = texts(request.query_params, tuple(PREVIEW_LABELS))
     context: dict[str, Any] = {"section": "pricing", "values": raw, "preview": None, "error": None,
                                "problems": {}, "today": business_day()}
@@ -125,7 +125,7 @@ async def price_preview(request: Request, user: StaffPage) -> Response:
         try:
             asked = validated(PreviewQuery, _given(raw), PREVIEW_LABELS)
             context["preview"] = await admin.preview(
-                request.app.state.pool, customer_id=asked.customer_id, sku_id=asked.sku_id,
+                ctx, customer_id=asked.customer_id, sku_id=asked.sku_id,
                 quantity=asked.quantity, on=asked.on or business_day())
         except DomainError as exc:
             context["error"], context["problems"], status_code = exc.message, field_errors(exc), exc.status
@@ -133,18 +133,17 @@ async def price_preview(request: Request, user: StaffPage) -> Response:
 
 
 @router.get("/staff/pricing/{rule_id}/edit")
-async def edit_rule(request: Request, rule_id: RuleId, user: AdminPage) -> Response:
-    rule = await admin.get_rule(request.app.state.pool, rule_id)
+async def edit_rule(request: Request, ctx: Ctx, rule_id: RuleId, user: AdminPage) -> Response:
+    rule = await admin.get_rule(ctx, rule_id)
     return _rule_form(request, _rule_values(rule), rule_id=rule_id)
 
 
 @router.post("/staff/pricing/{rule_id}", dependencies=[CsrfChecked])
-async def update_rule(request: Request, rule_id: RuleId, user: AdminPage) -> Response:
+async def update_rule(request: Request, ctx: Ctx, rule_id: RuleId, user: AdminPage) -> Response:
     values = texts(await request.form(), tuple(RULE_LABELS))
-    state = request.app.state
     try:
         body = validated(RuleCreate, _given(values), RULE_LABELS)
-        rule = await admin.update_rule(state.pool, state.settings, state.catalog_version, rule_id,
+        rule = await admin.update_rule(ctx, rule_id,
                                        body.model_dump())
     except DomainError as exc:
         if exc.status == 404:
@@ -155,8 +154,7 @@ async def update_rule(request: Request, rule_id: RuleId, user: AdminPage) -> Res
 
 
 @router.post("/staff/pricing/{rule_id}/delete", dependencies=[CsrfChecked])
-async def delete_rule(request: Request, rule_id: RuleId, user: AdminPage) -> Response:
-    state = request.app.state
-    await admin.delete_rule(state.pool, state.settings, state.catalog_version, rule_id)
+async def delete_rule(request: Request, ctx: Ctx, rule_id: RuleId, user: AdminPage) -> Response:
+    await admin.delete_rule(ctx, rule_id)
     return redirect(request, "/staff/pricing",
                     notice=f"Rule {rule_id} deleted; orders it priced keep their prices.")

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from stockline.errors import DomainError, NotFound, ValidationFailed
+from stockline.kernel.context import Ctx, context_of
 from stockline.pagination import PageRequest
 from stockline.reporting import service
 from stockline.web.render import day, render
@@ -92,27 +93,27 @@ def _day(text: str, label: str) -> date | None:
 def _runner(tab: Tab, request: Request) -> tuple[Callable[[PageRequest], Awaitable[Any]], dict[str, str]]:
     """The service call for `tab` with the page's parameters, and those parameters as typed
     (kept in the form and the CSV link). ValidationFailed for a parameter out of range."""
-    state, query = request.app.state, request.query_params
+    ctx, query = context_of(request), request.query_params
     if tab.name == "expiring":
         typed = query.get("days", "").strip()
         if typed and not (typed.isdigit() and 1 <= int(typed) <= service.MAX_EXPIRING_DAYS):
             raise ValidationFailed(f"Days must be a whole number from 1 to {service.MAX_EXPIRING_DAYS}")
         days = int(typed) if typed else None
-        return (lambda paging: service.expiring(state.pool, state.settings, paging, days)), \
+        return (lambda paging: service.expiring(ctx, paging, days)), \
             ({"days": typed} if typed else {})
     if tab.name == "loss-making-sales":
         typed = {"from": query.get("from", "").strip(), "to": query.get("to", "").strip()}
         start, end = _day(typed["from"], "From"), _day(typed["to"], "To")
-        return (lambda paging: service.loss_making_sales(state.pool, paging, start, end)), \
+        return (lambda paging: service.loss_making_sales(ctx, paging, start, end)), \
             {k: v for k, v in typed.items() if v}
     calls = {"low-stock": service.low_stock, "expired": service.expired,
              "reorder-suggestions": service.reorder_suggestions, "stock-valuation": service.stock_valuation}
-    return (lambda paging: calls[tab.name](state.pool, state.settings, paging)), {}
+    return (lambda paging: calls[tab.name](ctx, paging)), {}
 
 
 @router.get("/staff/reports")
 @router.get("/staff/reports/{name}")
-async def reports_page(request: Request, user: StaffPage, name: str = "low-stock") -> HTMLResponse:
+async def reports_page(request: Request, ctx: Ctx, user: StaffPage, name: str = "low-stock") -> HTMLResponse:
     tab = TABS.get(name)
     if tab is None:
         raise NotFound(f"No report called {name!r}; the reports are {', '.join(TABS)}")
@@ -127,4 +128,4 @@ async def reports_page(request: Request, user: StaffPage, name: str = "low-stock
     return render(request, "staff/reports.html", {
         "section": "reports", "tabs": TABS, "tab": tab, "about": about, "data": data, "error": error,
         "params": params, "csv_url": csv_url, "as_of": day(data["as_of"]) if data else None,
-        "default_days": request.app.state.settings.expiring_soon_days}, status_code=status)
+        "default_days": ctx.settings.expiring_soon_days}, status_code=status)

@@ -22,6 +22,7 @@ from stockline.errors import DomainError
 from stockline.inventory.batches import service as batches
 from stockline.inventory.batches.schemas import BatchReceive
 from stockline.inventory.entry import service as entry_service
+from stockline.kernel.context import Context, Ctx
 from stockline.web.render import form_text, redirect, render
 from stockline.web.session import CsrfChecked, StaffPage
 from stockline.web.staff import stock_forms as forms
@@ -89,30 +90,30 @@ def _confirm_page(request: Request, text: str, lines: list[dict[str, Any]], *, e
         status_code=status_code)
 
 
-async def _read(request: Request, text: str) -> list[dict[str, Any]]:
-    proposal = await entry_service.propose_receipts(request.app.state.pool, text)
+async def _read(ctx: Context, text: str) -> list[dict[str, Any]]:
+    proposal = await entry_service.propose_receipts(ctx, text)
     return [_line(line) for line in proposal["lines"]]
 
 
 @router.post("/staff/inventory/entry", dependencies=[CsrfChecked])
-async def read_entry(request: Request, user: StaffPage) -> HTMLResponse:
+async def read_entry(request: Request, ctx: Ctx, user: StaffPage) -> HTMLResponse:
     form = await request.form()
     text = str(form.get("text") or "")
     if form_text(form, "edit") == "1":  # "Edit the text" on the confirm page
         return _entry_page(request, text)
     try:
-        lines = await _read(request, text)
+        lines = await _read(ctx, text)
     except DomainError as exc:
         return _entry_page(request, text, exc.message, exc.status)
     return _confirm_page(request, text, lines)
 
 
 @router.post("/staff/inventory/entry/confirm", dependencies=[CsrfChecked])
-async def confirm_entry(request: Request, user: StaffPage) -> Response:
+async def confirm_entry(request: Request, ctx: Ctx, user: StaffPage) -> Response:
     form = await request.form()
     text = str(form.get("text") or "")
     try:
-        lines = [_overlay(line, form) for line in await _read(request, text)]
+        lines = [_overlay(line, form) for line in await _read(ctx, text)]
     except DomainError as exc:
         return _entry_page(request, text, exc.message, exc.status)
     chosen = [line for line in lines if line["receive"] and line["selectable"]]
@@ -129,9 +130,8 @@ async def confirm_entry(request: Request, user: StaffPage) -> Response:
         return _confirm_page(request, text, lines, status_code=422, error=(
             f"{bad} ticked line{'s need' if bad > 1 else ' needs'} correcting (marked below); "
             "nothing was received"))
-    state = request.app.state
     try:
-        received = await batches.receive_many(state.pool, state.catalog_version, state.settings, user,
+        received = await batches.receive_many(ctx, user,
                                               receipts)
     except batches.ReceiptRefused as exc:
         line = chosen[exc.index]

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from stockline.inventory.batches.schemas import BatchAdjust, BatchEdit, BatchReceive, BatchWriteOff
-from stockline.kernel.expiry import business_day
+from stockline.kernel.expiry import business_day, expired
 from stockline.web.forms import FormInvalid, validated
 from stockline.web.render import day, form_text
 
@@ -48,7 +48,7 @@ def receipt_values(form: Any, prefix: str = "") -> dict[str, str]:
 
 def check_expiry_after_today(expiry: date, field: str = "expiry_date") -> None:
     today = business_day()
-    if expiry <= today:
+    if expired(expiry, today):
         raise FormInvalid({field: f"Expiry date {day(expiry)} is not after today ({day(today)}): this stock "
                                  "would arrive expired. Check the date"})
 

@@ -16,6 +16,7 @@ from stockline.auth import cookies
 from stockline.customers import service
 from stockline.customers.schemas import RoleChange, UserCreate
 from stockline.errors import DomainError, ValidationFailed
+from stockline.kernel.context import Context, Ctx
 from stockline.kernel.identity import Role
 from stockline.web.forms import field_errors, paging, texts, validated
 from stockline.web.render import form_text, redirect, render
@@ -40,7 +41,7 @@ class UserFilters(BaseModel):
 
 
 @router.get("/staff/users")
-async def user_list(request: Request, user: AdminPage) -> Response:
+async def user_list(request: Request, ctx: Ctx, user: AdminPage) -> Response:
     raw = texts(request.query_params, tuple(FILTER_LABELS))
     context: dict[str, Any] = {"section": "users", "filters": raw, "roles": ROLES,
                                "filtered": any(raw.values()), "result": None, "error": None}
@@ -49,7 +50,7 @@ async def user_list(request: Request, user: AdminPage) -> Response:
         given = {name: value for name, value in raw.items() if value is not None}
         filters = validated(UserFilters, given, FILTER_LABELS)
         context["result"] = await service.list_users(
-            request.app.state.pool, paging(request.query_params.get("page")), role=filters.role,
+            ctx, paging(request.query_params.get("page")), role=filters.role,
             customer_id=filters.customer_id, active=filters.active, search=filters.search)
     except DomainError as exc:
         context["error"], status_code = exc.message, exc.status
@@ -71,18 +72,17 @@ async def new_user(request: Request, user: AdminPage) -> Response:
 
 
 @router.post("/staff/users", dependencies=[CsrfChecked])
-async def create_user(request: Request, user: AdminPage) -> Response:
+async def create_user(request: Request, ctx: Ctx, user: AdminPage) -> Response:
     form = await request.form()
     values: dict[str, Any] = texts(form, ("username", "role", "customer_id"))
     values["must_change_password"] = form_text(form, "must_change_password") == "yes"
     password = form.get("password")
-    state = request.app.state
     try:
         given = {name: value for name, value in values.items() if value is not None}
         body = validated(UserCreate, given | {"password": password if isinstance(password, str) else ""},
                          LABELS)
         created = await service.create_user(
-            state.pool, state.settings, username=body.username, password=body.password, role=body.role,
+            ctx, username=body.username, password=body.password, role=body.role,
             customer_id=body.customer_id, must_change_password=body.must_change_password)
     except DomainError as exc:
         return _user_form(request, values, exc)
@@ -90,10 +90,10 @@ async def create_user(request: Request, user: AdminPage) -> Response:
                     notice=f"User {created['username']} added as {created['role']}.")
 
 
-async def _detail(request: Request, user_id: int, *, error: str | None = None, status_code: int = 200,
-                  role_values: dict[str, Any] | None = None, problems: dict[str, str] | None = None
-                  ) -> Response:
-    shown = await service.get_user(request.app.state.pool, user_id)
+async def _detail(request: Request, ctx: Context, user_id: int, *, error: str | None = None,
+                  status_code: int = 200, role_values: dict[str, Any] | None = None,
+                  problems: dict[str, str] | None = None) -> Response:
+    shown = await service.get_user(ctx, user_id)
     return render(request, "staff/user_detail.html", {
         "section": "users", "shown": shown, "error": error, "roles": ROLES, "problems": problems or {},
         "role_values": role_values or {"role": shown["role"], "customer_id": shown["customer_id"]},
@@ -101,67 +101,64 @@ async def _detail(request: Request, user_id: int, *, error: str | None = None, s
 
 
 @router.get("/staff/users/{user_id}")
-async def user_detail(request: Request, user_id: UserId, user: AdminPage) -> Response:
-    return await _detail(request, user_id)
+async def user_detail(request: Request, ctx: Ctx, user_id: UserId, user: AdminPage) -> Response:
+    return await _detail(request, ctx, user_id)
 
 
-async def _set_active(request: Request, user_id: int, active: bool) -> Response:
-    state = request.app.state
+async def _set_active(request: Request, ctx: Context, user_id: int, active: bool) -> Response:
     try:
-        changed = await service.set_active(state.pool, state.settings, state.user_cache, user_id, active)
+        changed = await service.set_active(ctx, user_id, active)
     except DomainError as exc:
         if exc.status == 404:
             raise
-        return await _detail(request, user_id, error=exc.message, status_code=exc.status)
+        return await _detail(request, ctx, user_id, error=exc.message, status_code=exc.status)
     notice = (f"{changed['username']} can sign in again." if active
               else f"{changed['username']} is deactivated and signed out everywhere.")
     return redirect(request, f"/staff/users/{user_id}", notice=notice)
 
 
 @router.post("/staff/users/{user_id}/deactivate", dependencies=[CsrfChecked])
-async def deactivate_user(request: Request, user_id: UserId, user: AdminPage) -> Response:
-    return await _set_active(request, user_id, False)
+async def deactivate_user(request: Request, ctx: Ctx, user_id: UserId, user: AdminPage) -> Response:
+    return await _set_active(request, ctx, user_id, False)
 
 
 @router.post("/staff/users/{user_id}/reactivate", dependencies=[CsrfChecked])
-async def reactivate_user(request: Request, user_id: UserId, user: AdminPage) -> Response:
-    return await _set_active(request, user_id, True)
+async def reactivate_user(request: Request, ctx: Ctx, user_id: UserId, user: AdminPage) -> Response:
+    return await _set_active(request, ctx, user_id, True)
 
 
 @router.post("/staff/users/{user_id}/password", dependencies=[CsrfChecked])
-async def reset_password(request: Request, user_id: UserId, user: AdminPage) -> Response:
+async def reset_password(request: Request, ctx: Ctx, user_id: UserId, user: AdminPage) -> Response:
     form = await request.form()
     new, repeat = form.get("new_password"), form.get("repeat_password")
-    state = request.app.state
     try:
         if not isinstance(new, str) or not new:
             raise ValidationFailed("Enter the new password")
         if new != repeat:
             raise ValidationFailed("The two passwords differ")
-        changed = await service.reset_password(state.pool, state.settings, state.user_cache, user_id, new)
+        changed = await service.reset_password(ctx, user_id, new)
     except DomainError as exc:
         if exc.status == 404:
             raise
-        return await _detail(request, user_id, error=exc.message, status_code=exc.status)
+        return await _detail(request, ctx, user_id, error=exc.message, status_code=exc.status)
     return redirect(request, f"/staff/users/{user_id}",
                     notice=f"{changed['username']}'s password is reset; they must choose their own at next "
                            "sign-in.")
 
 
 @router.post("/staff/users/{user_id}/role", dependencies=[CsrfChecked])
-async def change_role(request: Request, user_id: UserId, user: AdminPage) -> Response:
+async def change_role(request: Request, ctx: Ctx, user_id: UserId, user: AdminPage) -> Response:
     values = texts(await request.form(), ("role", "customer_id"))
-    state = request.app.state
     try:
         body = validated(RoleChange, {name: value for name, value in values.items() if value is not None},
                          LABELS)
-        changed = await service.change_role(state.pool, state.settings, state.user_cache, user_id,
+        changed = await service.change_role(ctx, user_id,
                                             role=body.role, customer_id=body.customer_id)
     except DomainError as exc:
         if exc.status == 404:
             raise
-        return await _detail(request, user_id, error=exc.message, status_code=exc.status, role_values=values,
-                             problems=field_errors(exc))
+        return await _detail(request, ctx, user_id, error=exc.message, status_code=exc.status,
+                             role_values=values, problems=field_errors(exc))
     whose = f" of {changed['customer_name']}" if changed["customer_id"] else ""
     if user_id == user.user_id:  # the change ended this session too
         response = redirect(request, "/login", notice=f"You are now {changed['role']}; sign in again.")
