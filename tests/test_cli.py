@@ -1,4 +1,5 @@
-"""The `stockline` command: db url / counts / init / reset / psql, check, help, bad input."""
+"""The `stockline` command: db url / counts / init / reset / psql, check, help, bad input,
+`bench load` outside a checkout."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 
 import pytest
 
-from stockline import db
+from stockline import bench_cli, db
 from stockline.cli import build_parser, main
 from tests.test_schema import seed_minimal
 
@@ -125,6 +126,13 @@ def test_bad_setting_is_a_clear_error(monkeypatch, capsys):
     monkeypatch.setenv("DB_POOL_MAX", "many")
     assert main(["db", "url"]) == 1
     assert capsys.readouterr().err.strip() == "error: DB_POOL_MAX must be a whole number, got 'many'"
+
+
+def test_bench_load_outside_a_source_checkout_says_so_in_one_line(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(bench_cli, "SUITE", tmp_path / "bench" / "load")  # as in an installed package
+    assert main(["bench", "load", "--users", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "source checkout" in err and "Traceback" not in err
 
 
 def test_serve_refuses_to_start_without_a_secret_outside_dev_mode(monkeypatch, capsys):

@@ -1,24 +1,34 @@
-"""`stockline bench load`: the load and concurrency suite, from nothing to a report.
+"""`stockline bench load`: the command line of the load suite, which stays in the checkout.
 
-The orchestration lives beside the other benchmarks, in bench/load/ of the source checkout
-(with bench/locustfile.py); this module parses the command line and loads it from there.
-It needs Locust: `pip install -e '.[load]'` (the `dev` extra has it too).
+The suite (bench/load/, with bench/locustfile.py and the helpers the other benchmarks share)
+is a tool for developers of Stockline, not part of the app: it writes its reports into
+bench/results/, records the checkout's commit, and drives Locust, wrk and pgbench. Shipping it
+in the package would put all that into every installation; so it stays in the checkout, and
+the package never imports it. This module parses and checks the options (so `--help` works
+anywhere), then runs the checkout's bench/load as a program of its own with this Python,
+handing it the options as JSON in the environment variable STOCKLINE_BENCH_LOAD_OPTIONS,
+which bench/load/__main__.py reads (not as arguments: they hold passwords, and any user of
+the machine can read a process's arguments). An installation that is not a checkout says so
+in one line. The suite needs Locust: `pip install -e '.[load]'` (the `dev` extra has it too).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import contextlib
+import json
 import os
 import re
+import subprocess
 import sys
+from importlib.util import find_spec
 from pathlib import Path
-from types import ModuleType
+from typing import Any
 
 from stockline.cli_args import add_command, whole_number
 
-REPO = Path(__file__).resolve().parents[2]
-LOAD_PACKAGE = REPO / "bench" / "load"
+SUITE = Path(__file__).resolve().parents[2] / "bench" / "load"  # src/stockline/ -> the checkout's bench/load/
+OPTIONS_VARIABLE = "STOCKLINE_BENCH_LOAD_OPTIONS"
 _DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?")
 
 
@@ -56,41 +66,40 @@ def share(raw: str) -> float:
     return value
 
 
-def load_package() -> ModuleType:
-    """bench/load/ of the checkout, imported as a package (it is not part of the wheel)."""
-    init = LOAD_PACKAGE / "__init__.py"
-    if not init.exists():
-        raise SystemExit(f"`stockline bench load` needs the source checkout: {init} is missing")
-    if "stockline_bench_load" in sys.modules:
-        return sys.modules["stockline_bench_load"]
-    spec = importlib.util.spec_from_file_location("stockline_bench_load", init,
-                                                  submodule_search_locations=[str(LOAD_PACKAGE)])
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["stockline_bench_load"] = module
-    spec.loader.exec_module(module)
-    return module
+def load_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The suite's LoadOptions (bench/load/run.py) for the parsed command line, as JSON values."""
+    return {
+        "users": args.users, "duration_s": args.duration, "spawn_rate": args.spawn_rate,
+        "workers": args.workers, "pool_max": args.pool_max, "host": args.host,
+        "setup": not args.no_setup and not args.host, "customers": args.customers, "password": args.password,
+        "staff_user": args.staff_user, "staff_password": args.staff_password, "staff_share": args.staff_share,
+        "think_time": args.think_time, "staff_think_time": args.staff_think_time, "weights": args.weights,
+        "staff_weights": args.staff_weights, "capacity_users": args.capacity_users,
+        "capacity_client": args.capacity_client, "baseline_duration_s": args.baseline_duration,
+        "pgbench_clients": args.pgbench_clients, "baselines": not args.no_baselines,
+        "capacity": not args.no_capacity and not args.no_setup and not args.host,
+        "out_dir": None if args.out is None else str(args.out), "keep_db": args.keep_db}
 
 
 def cmd_bench_load(args: argparse.Namespace) -> int:
-    if importlib.util.find_spec("locust") is None:
+    if not (SUITE / "__main__.py").is_file():
+        print("error: `stockline bench load` runs the load suite in bench/load/ of a Stockline source "
+              "checkout, and this installation is not one: run it from a checkout", file=sys.stderr)
+        return 2
+    if find_spec("locust") is None:
         print("error: the load suite needs Locust: .venv/bin/pip install -e '.[load]'", file=sys.stderr)
         return 2
     if args.users < 2 and not args.host:
         print("error: --users must be at least 2 (customers and one staff user)", file=sys.stderr)
         return 2
-    load = load_package()
-    options = load.LoadOptions(
-        users=args.users, duration_s=args.duration, spawn_rate=args.spawn_rate, workers=args.workers,
-        pool_max=args.pool_max, host=args.host, setup=not args.no_setup and not args.host,
-        customers=args.customers, password=args.password, staff_user=args.staff_user,
-        staff_password=args.staff_password, staff_share=args.staff_share, think_time=args.think_time,
-        staff_think_time=args.staff_think_time, weights=args.weights, staff_weights=args.staff_weights,
-        capacity_users=args.capacity_users, capacity_client=args.capacity_client,
-        baseline_duration_s=args.baseline_duration,
-        pgbench_clients=args.pgbench_clients, baselines=not args.no_baselines,
-        capacity=not args.no_capacity and not args.no_setup and not args.host, out_dir=args.out,
-        keep_db=args.keep_db)
-    return load.run(options)
+    env = os.environ | {OPTIONS_VARIABLE: json.dumps(load_options(args))}
+    suite = subprocess.Popen([sys.executable, str(SUITE)], env=env)  # noqa: S603 (this Python, the checkout's suite)
+    while suite.returncode is None:
+        # Ctrl-C reaches the suite too, which stops its server and drops its database before
+        # it ends: wait for that rather than leave them behind
+        with contextlib.suppress(KeyboardInterrupt):
+            suite.wait()
+    return suite.returncode
 
 
 def register(commands) -> None:
@@ -159,9 +168,3 @@ def register(commands) -> None:
     load.add_argument("--out", type=Path, help="results folder (default bench/results/<timestamp>)")
     load.add_argument("--keep-db", action="store_true", help="keep the database the run created")
 
-
-def main(argv: list[str] | None = None) -> int:
-    """`python bench/load ARGS` = `stockline bench load ARGS`."""
-    from stockline.cli import main as stockline_main
-
-    return stockline_main(["bench", "load", *(sys.argv[1:] if argv is None else argv)])
