@@ -27,19 +27,16 @@ import argparse
 import json
 import os
 import re
-import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
-import time
+import tempfile
 import urllib.request
-import uuid
 from pathlib import Path
 from typing import Any
 
-from psycopg import sql
+from harness import create_database, drop_database, start_server, stop_server
 
 from stockline import db
 from stockline.auth.passwords import hash_password
@@ -51,17 +48,8 @@ BARE_PATH = "/bench/bare"
 PASSWORD = "Bench-password-1"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def prepare_database(server_url: str) -> str:
-    name = f"stockline_bench_catalog_{uuid.uuid4().hex[:6]}"
-    with db.connect(db.with_database(server_url, "postgres")) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = db.with_database(server_url, name)
+    url = create_database(server_url, "stockline_bench_catalog")
     with db.connect(url) as conn, open(os.devnull, "w") as quiet:
         db.apply_schema(conn)
         run_seed(conn, SeedSettings(pricing_rules=20, seed=7), out=quiet)
@@ -74,29 +62,9 @@ def prepare_database(server_url: str) -> str:
     return url
 
 
-def start_server(url: str, port: int, workers: int, cache_ttl: int) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": url, "STOCKLINE_ENV": "production",
-           "SECRET_KEY": secrets.token_urlsafe(48), "BENCH_ENDPOINTS": "1",
-           "CACHE_TTL_PRODUCTS": str(cache_ttl), "DB_POOL_MAX": "20"}
-    server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("stockline")), "serve", "--port", str(port), "--workers",
-         str(workers), "--no-access-log", "--no-init"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=1) as answer:
-                if answer.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit(f"the server did not become ready: {server.stderr.read().decode()[-2000:]}")
-
-
-def sign_in(port: int) -> str:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/api/login", method="POST",
+def sign_in(base: str) -> str:
+    request = urllib.request.Request(  # noqa: S310 (our own server)
+        f"{base}/api/login", method="POST",
         data=json.dumps({"username": "cust_1", "password": PASSWORD}).encode(),
         headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
@@ -122,30 +90,30 @@ def wrk(url: str, token: str, duration: int, connections: int) -> dict[str, floa
     }
 
 
-def measure_pairs(url: str, workers: int, cache_ttl: int, rounds: int, duration: int,
-                  connections: int) -> list[dict[str, Any]]:
+def measure_pairs(url: str, workers: int, cache_ttl: int, rounds: int, duration: int, connections: int,
+                  log_path: Path) -> list[dict[str, Any]]:
     """One server; each round measures the bare endpoint and the catalog URL back to back,
     in alternating order, so that a change in the machine's load favours neither and each
     ratio compares two measurements taken seconds apart."""
-    port = free_port()
-    server = start_server(url, port, workers, cache_ttl)
+    settings = {"STOCKLINE_ENV": "production", "BENCH_ENDPOINTS": "1", "CACHE_TTL_PRODUCTS": str(cache_ttl),
+                "DB_POOL_MAX": "20"}
+    server, base = start_server(url, workers, log_path, settings)
     try:
-        token = sign_in(port)
+        token = sign_in(base)
         for path in (BARE_PATH, CATALOG_PATH):
-            wrk(f"http://127.0.0.1:{port}{path}", token, 2, connections)  # warm-up
+            wrk(f"{base}{path}", token, 2, connections)  # warm-up
         pairs = []
         for round_no in range(rounds):
             results = {}
             for path in ([BARE_PATH, CATALOG_PATH] if round_no % 2 == 0 else [CATALOG_PATH, BARE_PATH]):
-                results[path] = wrk(f"http://127.0.0.1:{port}{path}", token, duration, connections)
+                results[path] = wrk(f"{base}{path}", token, duration, connections)
                 print(f"  {path} (cache {'on' if cache_ttl else 'off'}): {results[path]}", file=sys.stderr)
             bare, catalog = results[BARE_PATH], results[CATALOG_PATH]
             pairs.append({"bare": bare, "catalog": catalog,
                           "ratio": round(catalog["requests_per_s"] / bare["requests_per_s"], 3)})
         return pairs
     finally:
-        server.terminate()
-        server.wait(timeout=15)
+        stop_server(server)
 
 
 def main() -> int:
@@ -165,12 +133,12 @@ def main() -> int:
     print("preparing a database with the seed procedure's default sizes ...", file=sys.stderr)
     url = prepare_database(server_url)
     try:
-        runs = {mode: measure_pairs(url, args.workers, ttl, args.rounds, args.duration, args.connections)
-                for mode, ttl in (("uncached", 0), ("cached", 30))}
+        with tempfile.TemporaryDirectory(prefix="bench_catalog_") as logs:
+            runs = {mode: measure_pairs(url, args.workers, ttl, args.rounds, args.duration, args.connections,
+                                        Path(logs) / f"server_{mode}.log")
+                    for mode, ttl in (("uncached", 0), ("cached", 30))}
     finally:
-        with db.connect(db.with_database(url, "postgres")) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(db.database_name(url))))
+        drop_database(url)
 
     print(f"\n{'round':<7}{'catalog cache':<15}{'bare req/s':>11}{'catalog req/s':>14}{'p50 ms':>8}"
           f"{'p99 ms':>8}{'non-2xx':>9}{'x bare':>8}")

@@ -14,10 +14,11 @@ and changes 3 batches.
   cart lines (POST /api/cart, timed apart), then all of them POST /api/checkout at once.
   Orders/s = orders placed / summed wall time of the checkout phases; p50/p99 are of each
   checkout request. Runs until the checkout phases add up to `--duration` seconds.
-- pgbench: a custom script, `--clients` connections (`-j 2 -M prepared -T --duration`), one
-  transaction per order: lock the 3 SKU rows FOR NO KEY UPDATE in ascending order, read
-  their sellable batches, insert the order and its 3 items (one statement), insert 3 sale
-  movements and decrement 3 batches (one statement), commit. The server is stopped first.
+- pgbench: the place-order script (bench/load/pgbench.py, which the load suite runs too),
+  `--clients` connections (`-j 2 -M prepared -T --duration`), one transaction per order:
+  lock the 3 SKU rows FOR NO KEY UPDATE in ascending order, read their sellable batches,
+  insert the order and its 3 items (one statement), insert 3 sale movements and decrement 3
+  batches (one statement), commit. The server is stopped first.
 
 Both run twice: uncontended (each customer / pgbench client orders its own 3 SKUs) and hot
 (everybody orders the same 3 SKUs, with stock enough for all: lock contention only).
@@ -34,24 +35,38 @@ import asyncio
 import contextlib
 import json
 import os
-import re
 import resource
-import secrets
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
 
-# the load suite's pgbench helpers (bench/load/pgbench.py; this script runs from bench/)
-from load.pgbench import one_sellable_batch, percentile, pgbench_env, pgbench_executable
-from psycopg import sql
+# bench/harness.py and the place-order script of bench/load/pgbench.py (this script runs from bench/)
+from harness import (
+    create_database,
+    drop_database,
+    machine_ticks,
+    process_cpu,
+    say,
+    spent,
+    start_server,
+    stop_server,
+)
+from load.pgbench import (
+    consecutive_skus,
+    latencies,
+    one_sellable_batch,
+    percentile,
+    pgbench,
+    pgbench_executable,
+    place_order_arguments,
+    transaction_log,
+    transactions,
+    user_offset,
+)
 
 from stockline import db
 from stockline.accounts.service import create_customer_logins
@@ -64,66 +79,10 @@ LINE_QUANTITIES = (1, 2, 3)  # units of the 3 lines of every order
 WARMUP_ROUNDS = 5  # untimed rounds first: pool connections opened, statements prepared
 
 
-def say(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def cpu_seconds() -> float:
     """CPU time this process has used (user + system)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-
-
-def machine_ticks() -> tuple[int, int]:
-    """(busy, total) CPU ticks of the whole machine so far, from /proc/stat; (0, 0) elsewhere."""
-    try:
-        fields = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
-    except (OSError, ValueError):
-        return 0, 0
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-    return sum(fields[:8]) - idle, sum(fields[:8])
-
-
-def process_cpu_seconds(pids: set[int] | None = None, database: str | None = None) -> dict[int, float]:
-    """CPU seconds so far (user + system) of live processes: those in `pids`, or the
-    PostgreSQL backends serving `database` (its name is in their command line)."""
-    found = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            pid = int(stat.parent.name)
-            if pids is not None and pid not in pids:
-                continue
-            if database is not None and not (
-                    (stat.parent / "comm").read_text().startswith("postgres")
-                    and f" {database} " in (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(
-                        errors="replace")):
-                continue
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            found[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
-        except (OSError, IndexError, ValueError):
-            continue
-    return found
-
-
-def spent(before: dict[int, float], after: dict[int, float]) -> float:
-    """CPU seconds spent between two process_cpu_seconds() readings (processes alive at both)."""
-    return sum(seconds - before[pid] for pid, seconds in after.items() if pid in before)
-
-
-def server_pids(server: subprocess.Popen) -> set[int]:
-    """The server's processes: the supervisor and its workers."""
-    found = {server.pid}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == server.pid:  # ppid
-                found.add(int(stat.parent.name))
-    return found
 
 
 # --- the database --------------------------------------------------------------------------
@@ -149,31 +108,20 @@ class Layout:
 
 def prepare_database(server_url: str, clients: int) -> tuple[str, Layout, int]:
     """A fresh seeded database; its URL, the SKU layout and user_id - customer_id of the logins."""
-    name = f"stockline_bench_checkout_{uuid.uuid4().hex[:6]}"
-    with db.connect(db.with_database(server_url, "postgres")) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = db.with_database(server_url, name)
+    url = create_database(server_url, "stockline_bench_checkout")
     try:
         with db.connect(url) as conn:
             db.apply_schema(conn)
             with open(os.devnull, "w") as quiet:
                 run_seed(conn, SeedSettings(customers=clients, pricing_rules=20, seed=7), out=quiet)
-            say(f"seeded {name}; creating {clients} customer logins ...")
+            say(f"seeded {db.database_name(url)}; creating {clients} customer logins ...")
             result = create_customer_logins(conn, password=PASSWORD)
             if result.created != clients:
                 raise SystemExit(f"expected {clients} new customer logins, made {result.created}")
-            offsets = conn.execute("SELECT DISTINCT user_id - customer_id FROM Users "
-                                   "WHERE role = 'customer'").fetchall()
-            if len(offsets) != 1:
-                raise SystemExit("customer logins' user_ids are not customer_id + a constant")
-            needed = 2 * 3 * clients + 2 * 3
-            first, last, count = conn.execute(
-                "SELECT min(sku_id), max(sku_id), count(*) FROM "
-                "(SELECT sku_id FROM Product_SKUs ORDER BY sku_id LIMIT %s) AS s", (needed,)).fetchone()
-            if count < needed or last - first + 1 != count:
-                raise SystemExit(f"the seed has no {needed} consecutive sku_ids to order from")
+            uid_offset = user_offset(conn, clients)
+            skus = consecutive_skus(conn, 2 * 3 * clients + 2 * 3)  # HTTP and pgbench, uncontended and hot
+            first = skus[0]
             layout = Layout(clients, first, first + 3 * clients, first + 6 * clients, first + 6 * clients + 3)
-            skus = list(range(first, first + needed))
             with conn.transaction():
                 conn.execute("UPDATE Product_SKUs SET is_active = true WHERE sku_id = ANY(%s)", (skus,))
                 conn.execute("UPDATE Products SET is_active = true WHERE product_id IN "
@@ -183,47 +131,7 @@ def prepare_database(server_url: str, clients: int) -> tuple[str, Layout, int]:
     except BaseException:
         drop_database(url)
         raise
-    return url, layout, offsets[0][0]
-
-
-def drop_database(url: str) -> None:
-    with db.connect(db.with_database(url, "postgres")) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(db.database_name(url))))
-
-
-# --- the server ----------------------------------------------------------------------------
-
-def start_server(url: str, port: int, workers: int, pool_max: int | None, log_file) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": url, "STOCKLINE_ENV": "test",
-           "SECRET_KEY": secrets.token_urlsafe(36)}  # 48 characters
-    if pool_max is not None:
-        env["DB_POOL_MAX"] = str(pool_max)
-    server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("stockline")), "serve", "--port", str(port), "--workers",
-         str(workers), "--no-access-log", "--no-init"],
-        env=env, stdout=log_file, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=1) as answer:
-                if answer.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.2)
-    stop_server(server)
-    log_file.seek(0)
-    raise SystemExit(f"the server did not become ready:\n{log_file.read().decode()[-3000:]}")
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    return url, layout, uid_offset
 
 
 # --- HTTP ----------------------------------------------------------------------------------
@@ -304,14 +212,14 @@ async def check_out(client: aiohttp.ClientSession) -> tuple[float, int, str]:
     return elapsed_ms, status, code
 
 
-async def http_case(port: int, skus: list[tuple[int, int, int]], duration: float, label: str,
-                    server: set[int], database: str) -> HttpResult:
+async def http_case(base: str, skus: list[tuple[int, int, int]], duration: float, label: str,
+                    server_group: int, database: str) -> HttpResult:
     # One client (one keep-alive connection) per customer, aiohttp's: the client shares the
     # machine's two cores with the server and PostgreSQL, and aiohttp spends about a third of
     # the CPU per request httpx does. Idle connections are kept 30 s, below the server's 75.
     async with contextlib.AsyncExitStack() as stack:
         customers = [await stack.enter_async_context(aiohttp.ClientSession(
-            base_url=f"http://127.0.0.1:{port}", timeout=aiohttp.ClientTimeout(total=120),
+            base_url=base, timeout=aiohttp.ClientTimeout(total=120),
             connector=aiohttp.TCPConnector(limit=1, keepalive_timeout=30))) for _ in skus]
         await sign_in_all(customers)
         result = HttpResult()
@@ -323,14 +231,15 @@ async def http_case(port: int, skus: list[tuple[int, int, int]], duration: float
                                    for client, three in zip(customers, skus, strict=True)))
             cart_seconds = time.perf_counter() - started
             cpu, (busy, total) = cpu_seconds(), machine_ticks()
-            server_cpu, postgres_cpu = process_cpu_seconds(server), process_cpu_seconds(database=database)
+            processes = process_cpu(server_group, database)
             started = time.perf_counter()
             outcomes = await asyncio.gather(*(check_out(client) for client in customers))
             checkout_seconds = time.perf_counter() - started
             busy_after, total_after = machine_ticks()
             cpu, busy, total = cpu_seconds() - cpu, busy_after - busy, total_after - total
-            server_cpu = spent(server_cpu, process_cpu_seconds(server))
-            postgres_cpu = spent(postgres_cpu, process_cpu_seconds(database=database))
+            after = process_cpu(server_group, database)
+            server_cpu = spent(processes["server"], after["server"])
+            postgres_cpu = spent(processes["postgres"], after["postgres"])
             if round_no <= WARMUP_ROUNDS:
                 continue
             result.rounds += 1
@@ -359,132 +268,63 @@ async def http_case(port: int, skus: list[tuple[int, int, int]], duration: float
 
 # --- pgbench -------------------------------------------------------------------------------
 
-PGBENCH_UNCONTENDED = r"""
-\set s1 :sku_base + 3 * :client_id
-"""
-PGBENCH_HOT = r"""
-\set s1 :sku_base
-"""
-PGBENCH_ORDER = r"""
-\set s2 :s1 + 1
-\set s3 :s1 + 2
-\set cid :client_id + 1
-\set uid :cid + :uid_offset
-BEGIN;
-SELECT s.sku_id, s.is_active AND p.is_active AS is_active
-FROM Product_SKUs AS s JOIN Products AS p USING (product_id)
-WHERE s.sku_id = ANY(ARRAY[:s1::int, :s2::int, :s3::int])
-ORDER BY s.sku_id
-FOR NO KEY UPDATE OF s;
-SELECT (array_agg(batch_id ORDER BY expiry_date, batch_id) FILTER (WHERE sku_id = :s1::int))[1] AS b1,
-       (array_agg(batch_id ORDER BY expiry_date, batch_id) FILTER (WHERE sku_id = :s2::int))[1] AS b2,
-       (array_agg(batch_id ORDER BY expiry_date, batch_id) FILTER (WHERE sku_id = :s3::int))[1] AS b3
-FROM Inventory_Batches
-WHERE sku_id = ANY(ARRAY[:s1::int, :s2::int, :s3::int]) AND quantity_on_hand > 0
-  AND expiry_date > current_date
-\gset
-WITH new_order AS (
-    INSERT INTO Orders (customer_id, user_id, total_amount, idempotency_key, request_hash)
-    VALUES (:cid::int, :uid::int, 12.00, NULL, 'pgbench')
-    RETURNING order_id
-), items AS (
-    INSERT INTO Order_Items (order_id, sku_id, batch_id, quantity_ordered, base_price, discount_percentage,
-                             sale_price, unit_cost, pricing_rule_id)
-    SELECT new_order.order_id, i.*
-    FROM new_order, (VALUES (:s1::int, :b1::int, 1, 2.00, 0.00, 2.00, 1.00, NULL::int),
-                            (:s2::int, :b2::int, 2, 2.00, 0.00, 2.00, 1.00, NULL::int),
-                            (:s3::int, :b3::int, 3, 2.00, 0.00, 2.00, 1.00, NULL::int)) AS i
-)
-SELECT order_id FROM new_order
-\gset
-WITH moves AS (
-    SELECT * FROM (VALUES (:b1::int, -1), (:b2::int, -2), (:b3::int, -3)) AS m (batch_id, quantity_delta)
-), updated AS (
-    UPDATE Inventory_Batches AS b SET quantity_on_hand = b.quantity_on_hand + moves.quantity_delta
-    FROM moves WHERE b.batch_id = moves.batch_id
-    RETURNING b.batch_id
-)
-INSERT INTO Stock_Movements (batch_id, quantity_delta, reason, order_id, user_id)
-SELECT m.batch_id, m.quantity_delta, 'sale', :order_id::bigint, :uid::int
-FROM moves AS m JOIN updated USING (batch_id);
-COMMIT;
-"""
-
-
-def pgbench(url: str, *, hot: bool, sku_base: int, uid_offset: int, clients: int, duration: int,
-            label: str, workdir: Path, log: bool) -> dict:
-    script = workdir / f"checkout_{'hot' if hot else 'uncontended'}.sql"
-    script.write_text((PGBENCH_HOT if hot else PGBENCH_UNCONTENDED) + PGBENCH_ORDER)
+def pgbench_case(url: str, *, hot: bool, sku_base: int, uid_offset: int, clients: int, duration: int,
+                 label: str, workdir: Path, log: bool) -> dict:
     logs = workdir / f"log_{label.replace(' ', '_')}"
     logs.mkdir(exist_ok=True)
-    command = [str(pgbench_executable()), "-n", "-M", "prepared", "-c", str(clients), "-j", "2",
-               "-T", str(duration), "-P", "1", "-f", str(script), "-D", f"sku_base={sku_base}",
-               "-D", f"uid_offset={uid_offset}"]
+    arguments = [*place_order_arguments(workdir, clients, sku_base, uid_offset, hot), "-T", str(duration),
+                 "-P", "1"]
     if log:  # every transaction's latency and end time, for p50/p99 and CPU per transaction
-        command += ["-l", f"--log-prefix={logs / 'tx'}"]
-    process = subprocess.Popen(command, env=pgbench_env(url), stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, cwd=workdir)
-    out = []
+        arguments += ["-l", f"--log-prefix={logs / 'tx'}"]
     # The backends' CPU is read at each progress line while pgbench runs (they exit with it):
     # from the first line to the one a second before the end, beside the transactions the log
     # shows ending in between.
     samples: list[tuple[float, dict[int, float]]] = []
     database = db.database_name(url)
-    for line in process.stdout:
-        out.append(line)
+
+    def progress(line: str) -> None:
         if line.startswith("progress:"):
             seconds = float(line.split()[1])
             if seconds <= duration - 1:
-                samples.append((time.time(), process_cpu_seconds(database=database)))
+                samples.append((time.time(), process_cpu(None, database)["postgres"]))
             if seconds % 5 == 0:
                 say(f"  pgbench {label}: {line.strip()}")
-    if process.wait() != 0:
-        raise RuntimeError(f"pgbench failed:\n{''.join(out)[-3000:]}")
-    text = "".join(out)
-    failed = re.search(r"number of failed transactions: (\d+)", text)
-    figures = {
-        "tps": round(float(re.search(r"tps = ([\d.]+) \(without initial connection time\)", text)[1]), 1),
-        "transactions": int(re.search(r"number of transactions actually processed: (\d+)", text)[1]),
-        "failed_transactions": int(failed[1]) if failed else 0,
-    }
-    # log line: client transaction latency_us script epoch_s epoch_us (the transaction's end)
-    log_lines = [line.split() for path in logs.glob("tx*") for line in path.open()]
-    if log_lines:
-        latencies_ms = [int(fields[2]) / 1000 for fields in log_lines]
-        figures |= {"p50_ms": round(percentile(latencies_ms, 0.50), 2),
-                    "p99_ms": round(percentile(latencies_ms, 0.99), 2)}
-        if len(samples) >= 2:
-            (start, before), (end, after) = samples[0], samples[-1]
-            ended = sum(1 for fields in log_lines if start <= int(fields[4]) + int(fields[5]) / 1e6 < end)
-            figures["postgres_cpu_per_tx_ms"] = round(1000 * spent(before, after) / max(ended, 1), 2)
+
+    figures = transactions(pgbench(url, arguments, workdir, progress))
+    log_lines = transaction_log(logs)
+    figures |= latencies(log_lines)
+    if log_lines and len(samples) >= 2:
+        (start, before), (end, after) = samples[0], samples[-1]
+        ended = sum(1 for fields in log_lines if start <= int(fields[4]) + int(fields[5]) / 1e6 < end)
+        figures["postgres_cpu_per_tx_ms"] = round(1000 * spent(before, after) / max(ended, 1), 2)
     return figures
 
 
 # --- the run -------------------------------------------------------------------------------
 
 def run_http(url: str, layout: Layout, args: argparse.Namespace, workdir: Path) -> dict[str, dict]:
-    port = free_port()
-    say(f"starting stockline serve --workers {args.workers} on port {port} ...")
-    with open(workdir / "server.log", "w+b") as log_file:
-        server = start_server(url, port, args.workers, args.pool_max, log_file)
-        try:
-            results = {}
-            for case, hot in (("uncontended", False), ("hot", True)):
-                say(f"HTTP {case}: {args.clients} customers, rounds of cart + checkout, "
-                    f"{args.duration} s of checkout ...")
-                result = asyncio.run(http_case(port, layout.http_skus(hot), args.duration, case,
-                                               server_pids(server), db.database_name(url)))
-                results[case] = result.figures()
-                say(f"HTTP {case}: {results[case]}")
-            return results
-        finally:
-            stop_server(server)
-            log_file.seek(0)
-            problems = [line for line in log_file.read().decode(errors="replace").splitlines()
-                        if "Traceback" in line or "ERROR" in line or "WARNING" in line]
-            if problems:
-                say(f"server log ({workdir / 'server.log'}) has {len(problems)} error/warning lines, "
-                    f"first: {problems[0][:300]}")
+    say(f"starting stockline serve --workers {args.workers} ...")
+    settings = {"STOCKLINE_ENV": "test"}
+    if args.pool_max is not None:
+        settings["DB_POOL_MAX"] = str(args.pool_max)
+    server, base = start_server(url, args.workers, workdir / "server.log", settings)
+    try:
+        results = {}
+        for case, hot in (("uncontended", False), ("hot", True)):
+            say(f"HTTP {case}: {args.clients} customers, rounds of cart + checkout, "
+                f"{args.duration} s of checkout ...")
+            result = asyncio.run(http_case(base, layout.http_skus(hot), args.duration, case, server.pid,
+                                           db.database_name(url)))
+            results[case] = result.figures()
+            say(f"HTTP {case}: {results[case]}")
+        return results
+    finally:
+        stop_server(server)
+        problems = [line for line in (workdir / "server.log").read_text(errors="replace").splitlines()
+                    if "Traceback" in line or "ERROR" in line or "WARNING" in line]
+        if problems:
+            say(f"server log ({workdir / 'server.log'}) has {len(problems)} error/warning lines, "
+                f"first: {problems[0][:300]}")
 
 
 def run_pgbench(url: str, layout: Layout, uid_offset: int, args: argparse.Namespace,
@@ -495,8 +335,8 @@ def run_pgbench(url: str, layout: Layout, uid_offset: int, args: argparse.Namesp
         say(f"pgbench {case}: -c {args.clients} -j 2 -M prepared, 2 s warm-up then -T {args.duration} ...")
         common = {"hot": hot, "sku_base": base, "uid_offset": uid_offset, "clients": args.clients,
                   "workdir": workdir}
-        pgbench(url, duration=2, label=f"{case} warm-up", log=False, **common)
-        results[case] = pgbench(url, duration=args.duration, label=case, log=True, **common)
+        pgbench_case(url, duration=2, label=f"{case} warm-up", log=False, **common)
+        results[case] = pgbench_case(url, duration=args.duration, label=case, log=True, **common)
         say(f"pgbench {case}: {results[case]}")
     return results
 

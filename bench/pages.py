@@ -24,10 +24,9 @@ import re
 import secrets
 import statistics
 import sys
-import uuid
 
 import httpx
-from psycopg import sql
+from harness import create_database
 
 from stockline import db
 from stockline.app import create_app
@@ -42,11 +41,7 @@ HTML = {"Accept": "text/html"}
 
 def prepare_database(url: str | None) -> str:
     if url is None:
-        server = db.start_embedded(get_settings())
-        name = f"stockline_bench_pages_{uuid.uuid4().hex[:6]}"
-        with db.connect(db.with_database(server, "postgres")) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        url = db.with_database(server, name)
+        url = create_database(db.start_embedded(get_settings()), "stockline_bench_pages")
     with db.connect(url) as conn:
         db.apply_schema(conn)
         if conn.execute("SELECT count(*) FROM Customers").fetchone()[0] == 0:

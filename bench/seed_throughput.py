@@ -16,12 +16,11 @@ import json
 import random
 import sys
 import time
-import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
+from harness import create_database, drop_database
 
 from stockline import db
 from stockline.config import SeedSettings, get_settings
@@ -31,19 +30,10 @@ from stockline.seeding.service import BATCH_COPY, SKU_COPY, run_seed
 
 
 def fresh_database(server_url: str, label: str) -> str:
-    name = f"stockline_bench_{label}_{uuid.uuid4().hex[:6]}"
-    with db.connect(db.with_database(server_url, "postgres")) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = db.with_database(server_url, name)
+    url = create_database(server_url, f"stockline_bench_{label}")
     with db.connect(url) as conn:
         db.apply_schema(conn)
     return url
-
-
-def drop_database(url: str) -> None:
-    with db.connect(db.with_database(url, "postgres")) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(db.database_name(url))))
 
 
 def run_generator(url: str, products: int, skus: int, batches: int, chunk_size: int) -> float:

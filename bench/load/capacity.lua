@@ -102,6 +102,12 @@ local function record(name, status, elapsed_us)
     add(latencies, name .. "|" .. math.floor(elapsed_us / 100 + 0.5))
 end
 
+local function error_code(status, body) -- the "code" of an error body (nil below 400, or without one)
+    if status >= 400 and body then
+        return string.match(body, '"code"%s*:%s*"([^"]*)"')
+    end
+end
+
 local function fail(name, status, code, elapsed_us)
     record(name, status, elapsed_us)
     add(counts, name .. "|failed")
@@ -114,14 +120,9 @@ end
 
 if FLOW == "bare" then
     function response(status, _headers, body)
-        local code = nil
-        if status >= 400 and body then
-            code = string.match(body, '"code"%s*:%s*"([^"]*)"')
-        end
-        if status == 200 then
-            add(counts, BARE .. "|" .. status)
-        else
-            add(counts, BARE .. "|" .. status)
+        add(counts, BARE .. "|" .. status)
+        if status ~= 200 then
+            local code = error_code(status, body)
             add(counts, BARE .. "|failed")
             add(reasons, BARE .. "|" .. status .. (code and (" " .. code) or ""))
         end
@@ -166,10 +167,7 @@ else
     function response(status, _headers, body)
         local elapsed = now_us() - sent_at
         awaiting, lost_in_a_row = false, 0
-        local code = nil
-        if status >= 400 and body then
-            code = string.match(body, '"code"%s*:%s*"([^"]*)"')
-        end
+        local code = error_code(status, body)
         if step <= 3 then
             if status == 200 then
                 record(CART, status, elapsed)

@@ -8,22 +8,28 @@ import dataclasses
 import json
 import os
 import resource
-import secrets
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from psycopg import sql
+from harness import (
+    STOCKLINE,
+    create_database,
+    drop_database,
+    machine_ticks,
+    process_cpu,
+    say,
+    spent,
+    start_server,
+    stop_server,
+)
 
 from stockline import db
 from stockline.accounts.service import create_customer_logins, create_staff_user
@@ -70,16 +76,6 @@ class LoadOptions:
     keep_db: bool = False
 
 
-def say(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def id_ranges(ids: list[int]) -> str:
     """[1, 2, 3, 7, 9, 10] -> '1-3,7,9-10' (what the locustfile reads)."""
     runs: list[list[int]] = []
@@ -92,19 +88,6 @@ def id_ranges(ids: list[int]) -> str:
 
 
 # --- the database --------------------------------------------------------------------------
-
-def create_database(server_url: str) -> str:
-    name = f"stockline_load_{uuid.uuid4().hex[:8]}"
-    with db.connect(db.with_database(server_url, "postgres")) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return db.with_database(server_url, name)
-
-
-def drop_database(url: str) -> None:
-    with db.connect(db.with_database(url, "postgres")) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(db.database_name(url))))
-
 
 def seed(url: str, options: LoadOptions, customers_needed: int) -> dict[str, Any]:
     """The seed procedure's sizes (SCALE_* win), at least one customer per virtual customer,
@@ -206,7 +189,7 @@ def capacity_orders(url: str, since: datetime, phase: dict[str, Any]) -> dict[st
 
 def run_check(url: str, out_dir: Path) -> dict[str, Any]:
     """`stockline check --json` on the database, as a user would run it."""
-    done = subprocess.run([str(Path(sys.executable).with_name("stockline")), "check", "--json"],
+    done = subprocess.run([STOCKLINE, "check", "--json"],
                           env=os.environ | {"DATABASE_URL": url}, capture_output=True, text=True,
                           timeout=600, check=False)
     (out_dir / "check.json").write_text(done.stdout)
@@ -221,44 +204,6 @@ def run_check(url: str, out_dir: Path) -> dict[str, Any]:
 
 # --- the server ----------------------------------------------------------------------------
 
-def start_server(url: str, options: LoadOptions, log_path: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = os.environ | {"DATABASE_URL": url, "STOCKLINE_ENV": "production", "BENCH_ENDPOINTS": "1",
-                        "SECRET_KEY": secrets.token_urlsafe(48)}
-    if options.pool_max:
-        env["DB_POOL_MAX"] = str(options.pool_max)
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen(
-            [str(Path(sys.executable).with_name("stockline")), "serve", "--port", str(port), "--workers",
-             str(options.workers), "--no-access-log", "--no-init"],
-            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            with urllib.request.urlopen(f"{base}/ready", timeout=1) as answer:  # noqa: S310
-                if answer.status == 200:
-                    return server, base
-        except OSError:
-            time.sleep(0.2)
-    stop_server(server)
-    raise RuntimeError(f"stockline serve did not become ready:\n{log_path.read_text()[-3000:]}")
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    """SIGTERM to the server's process group (uvicorn and its workers), SIGKILL if it lingers."""
-    if server.poll() is not None:
-        return
-    try:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait()
-    except ProcessLookupError:
-        server.wait()
-
-
 def bare_endpoint_answers(base: str) -> bool:
     try:
         with urllib.request.urlopen(f"{base}/bench/bare", timeout=10) as answer:  # noqa: S310
@@ -268,38 +213,6 @@ def bare_endpoint_answers(base: str) -> bool:
 
 
 # --- where the CPU went --------------------------------------------------------------------
-
-def _machine_ticks() -> tuple[int, int]:
-    """(busy, total) CPU ticks of the whole machine so far (/proc/stat); (0, 0) elsewhere."""
-    try:
-        fields = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:9]]
-    except (OSError, ValueError):
-        return 0, 0
-    return sum(fields) - fields[3] - fields[4], sum(fields)  # less idle and iowait
-
-
-def _cpu_by_process(pgid: int | None, database: str | None) -> dict[str, dict[int, float]]:
-    """CPU seconds so far (user + system) of the live processes of the server's process
-    group, and of the PostgreSQL backends serving `database` (on this machine)."""
-    found: dict[str, dict[int, float]] = {"server": {}, "postgres": {}}
-    backend = f" {database} " if database else None
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
-            if pgid is not None and int(fields[2]) == pgid:  # fields: state, ppid, pgrp, ...
-                found["server"][int(stat.parent.name)] = seconds
-            elif backend and backend in (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(
-                    errors="replace") and (stat.parent / "comm").read_text().startswith("postgres"):
-                found["postgres"][int(stat.parent.name)] = seconds
-        except (OSError, IndexError, ValueError):
-            continue
-    return found
-
-
-def _spent(before: dict[int, float], after: dict[int, float]) -> float:
-    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
-
 
 def _children_cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # waited-for children: the Locust or wrk run
@@ -313,16 +226,16 @@ def measured_cpu(phase: Callable[[], dict[str, Any]], server_pid: int | None,
     backends of the run's database, the client (the load generator), and the rest (other
     work on the machine, PostgreSQL's own background processes); and the client's share of
     the CPU the machine was busy with."""
-    started, (busy, total) = time.monotonic(), _machine_ticks()
-    processes, client_before = _cpu_by_process(server_pid, database), _children_cpu_seconds()
+    started, (busy, total) = time.monotonic(), machine_ticks()
+    processes, client_before = process_cpu(server_pid, database), _children_cpu_seconds()
     result = phase()
     wall = time.monotonic() - started
-    busy_after, total_after = _machine_ticks()
-    after = _cpu_by_process(server_pid, database)
+    busy_after, total_after = machine_ticks()
+    after = process_cpu(server_pid, database)
     cpus = os.cpu_count() or 1
     busy_share = (busy_after - busy) / (total_after - total) if total_after > total else None
-    server_cores = _spent(processes["server"], after["server"]) / wall if server_pid else None
-    postgres_cores = _spent(processes["postgres"], after["postgres"]) / wall if database else None
+    server_cores = spent(processes["server"], after["server"]) / wall if server_pid else None
+    postgres_cores = spent(processes["postgres"], after["postgres"]) / wall if database else None
     client_cores = (_children_cpu_seconds() - client_before) / wall
     known = [value for value in (server_cores, postgres_cores, client_cores) if value is not None]
     busy_cores = None if busy_share is None else busy_share * cpus
@@ -583,7 +496,7 @@ def run(options: LoadOptions) -> int:
         else:
             server_url = db.resolve_database_url(get_settings())
             if options.setup:
-                url = create_database(server_url)
+                url = create_database(server_url, "stockline_load")
                 created = True
                 result.facts["database"] = db.database_name(url)
                 say(f"created database {db.database_name(url)}")
@@ -595,7 +508,10 @@ def run(options: LoadOptions) -> int:
                          if options.staff_user else None)
             result.facts["postgresql"] = _server_version(url)
             say(f"starting stockline serve --workers {options.workers} ...")
-            server, base = start_server(url, options, out / "server.log")
+            settings = {"STOCKLINE_ENV": "production", "BENCH_ENDPOINTS": "1"}
+            if options.pool_max:
+                settings["DB_POOL_MAX"] = str(options.pool_max)
+            server, base = start_server(url, options.workers, out / "server.log", settings)
             result.facts |= {"server_pid": server.pid, "port": int(base.rsplit(":", 1)[1])}
             result.facts["target"] = f"stockline serve --workers {options.workers} on {base}"
         before = stock_snapshot(url) if url else None
