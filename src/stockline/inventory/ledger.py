@@ -1,5 +1,11 @@
 """The stock ledger and the locks that guard it: the one way stock changes.
 
+Every change of quantity_on_hand is written here or by the SQL functions this module
+calls: receipts, adjustments and write-offs (inventory.batches), cancellations
+(`restock_order`), the seed's opening stock and simulated history (`record_opening_receipts`,
+`copy_movements`); sales are written by `stockline_place_order()` in db/schema.sql with the
+same `stockline_record_movements()`.
+
 Rules every caller follows, inside its own transaction (both are SQL functions in
 db/schema.sql, so placing an order, which runs whole in `stockline_place_order()`, follows
 the very same ones):
@@ -15,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 import psycopg
@@ -62,3 +68,47 @@ async def record_movements(conn: psycopg.AsyncConnection, movements: Sequence[Mo
         "reasons": [m.reason for m in movements], "order_ids": [m.order_id for m in movements],
         "user_ids": [m.user_id for m in movements], "notes": [m.note for m in movements],
     })
+
+
+async def restock_order(conn: psycopg.AsyncConnection, order_id: int, *, user_id: int, note: str) -> None:
+    """Give a cancelled order's units back to the batches they were taken from (`cancel`
+    movements), under the SKU locks."""
+    allocations = await db.fetch_all(conn, Q["order_allocations"], {"order_id": order_id})
+    await lock_skus(conn, (a["sku_id"] for a in allocations))
+    await record_movements(conn, [Movement(a["batch_id"], a["quantity"], "cancel", order_id, user_id, note)
+                                  for a in allocations])
+
+
+# --- bulk paths of the seed (synchronous, one COPY per chunk) ------------------------------
+
+HistoricMovement = tuple[int, int, Reason, int | None, int | None, str | None, datetime]
+"""(batch_id, quantity_delta, reason, order_id, user_id, note, created_at)"""
+
+_STAGE_COPY = ("COPY ledger_movement_stage (batch_id, quantity_delta, reason, order_id, user_id, note, "
+               "created_at) FROM STDIN (FORMAT BINARY)",
+               ["int4", "int4", "text", "int8", "int4", "text", "timestamptz"])
+
+
+def record_opening_receipts(conn: psycopg.Connection, batch_ids: Sequence[int], note: str,
+                            movement_ids: Sequence[int] | None = None) -> None:
+    """The `receipt` of batches just created holding their opening stock (their
+    quantity_on_hand already counts it), dated when each was received; under reserved
+    movement ids when given."""
+    conn.execute(Q["record_opening_receipts"].sql, {
+        "batch_ids": list(batch_ids), "note": note,
+        "movement_ids": list(movement_ids) if movement_ids is not None else [None] * len(batch_ids)})
+
+
+def copy_movements(conn: psycopg.Connection, movements: Sequence[HistoricMovement]) -> None:
+    """Apply and record dated movements in bulk (the seed's simulated history): COPY into a
+    session stage, then one statement writes them and moves each batch by their sum, as
+    `record_movements` does. The caller's transaction holds the database to itself."""
+    if not movements:
+        return
+    conn.execute(Q["create_movement_stage"].sql)
+    statement, types = _STAGE_COPY
+    with conn.cursor() as cur, cur.copy(statement) as copier:
+        copier.set_types(types)
+        for row in movements:
+            copier.write_row(row)
+    conn.execute(Q["apply_staged_movements"].sql)

@@ -141,12 +141,8 @@ async def change_status(ctx: Context, *,
                            details={"from": order["status"], "to": new_status, "allowed": sorted(permitted)})
         restocked = new_status == "cancelled"
         if restocked:
-            allocations = await db.fetch_all(conn, Q["order_allocations"], {"order_id": order_id})
-            await ledger.lock_skus(conn, (a["sku_id"] for a in allocations))
             note = f"cancelled by {'the customer' if customer_id is not None else actor.username}"
-            await ledger.record_movements(conn, [
-                ledger.Movement(a["batch_id"], a["quantity"], "cancel", order_id, actor.user_id, note)
-                for a in allocations])
+            await ledger.restock_order(conn, order_id, user_id=actor.user_id, note=note)
         await db.execute(conn, Q["set_order_status"], {"order_id": order_id, "status": new_status})
         return restocked
 

@@ -1,5 +1,6 @@
 -- Queries of ordering: carts, orders and their items.
--- "Sellable" batches: stock > 0 and expiry_date > %(sellable_after)s (see kernel/expiry.py).
+-- "Sellable": stockline_sellable() in db/schema.sql; a SKU's available stock is the sum of
+-- its sellable batches' stock.
 
 -- name: cart_lines
 -- A user's cart, each line priced for its own quantity by the one pricing function, with
@@ -16,7 +17,7 @@ JOIN Products AS p USING (product_id)
 LEFT JOIN LATERAL (
     SELECT sum(b.quantity_on_hand)::int AS available, min(b.expiry_date) AS earliest_expiry
     FROM Inventory_Batches AS b
-    WHERE b.sku_id = s.sku_id AND b.quantity_on_hand > 0 AND b.expiry_date > %(sellable_after)s
+    WHERE b.sku_id = s.sku_id AND stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s)
 ) AS stock ON true
 CROSS JOIN LATERAL stockline_price(s.sku_id, %(customer_id)s, ci.quantity, %(today)s, s.base_price) AS price
 WHERE c.user_id = %(user_id)s
@@ -104,14 +105,6 @@ WHERE order_id = %(order_id)s
   AND (%(customer_id)s::int IS NULL OR customer_id = %(customer_id)s::int)
 FOR UPDATE;
 
--- name: order_allocations
--- The units an order took from each batch (what a cancellation gives back).
-SELECT oi.batch_id, oi.sku_id, sum(oi.quantity_ordered)::int AS quantity
-FROM Order_Items AS oi
-WHERE oi.order_id = %(order_id)s
-GROUP BY oi.batch_id, oi.sku_id
-ORDER BY oi.batch_id;
-
 -- name: set_order_status
 UPDATE Orders SET status = %(status)s, updated_at = now() WHERE order_id = %(order_id)s;
 
@@ -145,10 +138,14 @@ LEFT JOIN LATERAL (
 ORDER BY page.order_date DESC, page.order_id DESC;
 
 -- name: cart_additions
--- For adding units to a user's cart: each wanted SKU that exists, whether it is on sale and
--- how many units the cart already holds of it (run after ensure_cart, which locks the cart).
+-- For adding units to a user's cart: each wanted SKU that exists, whether it is on sale, its
+-- available stock and how many units the cart already holds of it (run after ensure_cart,
+-- which locks the cart).
 SELECT s.sku_id, s.sku_code, p.name AS product_name, s.is_active AND p.is_active AS is_active,
-       coalesce(ci.quantity, 0) AS in_cart
+       coalesce(ci.quantity, 0) AS in_cart,
+       coalesce((SELECT sum(b.quantity_on_hand)::int FROM Inventory_Batches AS b
+                 WHERE b.sku_id = s.sku_id
+                   AND stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s)), 0) AS available
 FROM Product_SKUs AS s
 JOIN Products AS p USING (product_id)
 LEFT JOIN Cart_Items AS ci ON ci.cart_id = %(cart_id)s AND ci.sku_id = s.sku_id
@@ -163,9 +160,12 @@ ON CONFLICT (cart_id, sku_id) DO UPDATE SET quantity = EXCLUDED.quantity;
 
 -- name: skus_by_code
 -- SKUs whose code is one of %(codes)s, compared in lower case (quick order), on sale or not,
--- with their product's name.
+-- with their product's name and available stock.
 SELECT s.sku_id, s.sku_code, lower(s.sku_code) AS code_key, p.name AS product_name, s.package_size,
-       s.unit_type, s.is_active AND p.is_active AS is_active
+       s.unit_type, s.is_active AND p.is_active AS is_active,
+       coalesce((SELECT sum(b.quantity_on_hand)::int FROM Inventory_Batches AS b
+                 WHERE b.sku_id = s.sku_id
+                   AND stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s)), 0) AS available
 FROM Product_SKUs AS s
 JOIN Products AS p USING (product_id)
 WHERE lower(s.sku_code) = ANY(%(codes)s::text[]);

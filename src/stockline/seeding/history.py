@@ -4,9 +4,9 @@ and discount paths have something to show.
 Orders are simulated in date order: each line is allocated first-expiry-first-out from
 batches that had been received and were sellable on the order date (the app's rule, with
 MIN_SHELF_LIFE_DAYS: `stockline.kernel.expiry`), priced with the one pricing rule
-(`stockline.pricing.rules`), and written with its `sale` movements (and
-`cancel` movements for cancelled orders) in the same transaction as the stock change, so
-the ledger invariant holds after seeding.
+(`stockline.pricing.rules`), and written with its `sale` movements (and `cancel` movements
+for cancelled orders) through the ledger (`ledger.copy_movements`), so the ledger invariant
+holds after seeding.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from stockline.config import Settings
+from stockline.inventory import ledger
+from stockline.inventory.allocation import fefo
 from stockline.kernel.expiry import sellable, sellable_after
 from stockline.pricing.rules import PricingRule, price_line
 
@@ -31,10 +33,6 @@ ORDER_COPY = ("COPY Orders (order_id, customer_id, user_id, order_date, status, 
 ITEM_COPY = ("COPY Order_Items (order_id, sku_id, batch_id, quantity_ordered, base_price, "
              "discount_percentage, sale_price, unit_cost, pricing_rule_id) FROM STDIN (FORMAT BINARY)",
              ["int8", "int4", "int4", "int4", "numeric", "numeric", "numeric", "numeric", "int4"])
-MOVEMENT_COPY = ("COPY Stock_Movements (batch_id, quantity_delta, reason, order_id, user_id, note, "
-                 "created_at) FROM STDIN (FORMAT BINARY)",
-                 ["int4", "int4", "text", "int8", "int4", "text", "timestamptz"])
-DELTA_COPY = ("COPY seed_stock_delta_stage (batch_id, delta) FROM STDIN (FORMAT BINARY)", ["int4", "int4"])
 
 _TIER_STEPS = ((10, Decimal("2.50")), (25, Decimal("4.00")), (50, Decimal("5.00")), (100, Decimal("7.50")))
 
@@ -96,8 +94,7 @@ class OrderBatch:
 
     orders: list[tuple]
     items: list[tuple]
-    movements: list[tuple]
-    deltas: list[tuple]
+    movements: list[ledger.HistoricMovement]
 
 
 class OrderSimulator:
@@ -134,19 +131,12 @@ class OrderSimulator:
         return "shipped" if roll < 0.97 else "processed"
 
     def _allocate(self, sku_id: int, wanted: int, moment: datetime) -> list[tuple[Batch, int]]:
-        taken = []
         after = sellable_after(self.settings, moment.date())
-        for batch in self.by_sku[sku_id]:
-            if wanted == 0:
-                break
-            if batch.sellable_on(moment, after):
-                quantity = min(wanted, batch.remaining)
-                taken.append((batch, quantity))
-                wanted -= quantity
-        return taken
+        sellable = [(b, b.remaining) for b in self.by_sku[sku_id] if b.sellable_on(moment, after)]
+        return fefo(sellable, wanted)
 
     def simulate(self, order_ids: list[int], dates: list[datetime]) -> OrderBatch:
-        out = OrderBatch([], [], [], [])
+        out = OrderBatch([], [], [])
         for order_id, moment in zip(order_ids, dates, strict=True):
             customer_id, user_id = self.rng.choices(self.customers, self.customer_weights)[0]
             status = self._status(moment)
@@ -169,12 +159,10 @@ class OrderSimulator:
                     out.items.append((order_id, sku_id, batch.batch_id, q, base, price.discount_percentage,
                                       price.unit_price, batch.cost_price, price.rule_id))
                     out.movements.append((batch.batch_id, -q, "sale", order_id, user_id, None, moment))
-                    out.deltas.append((batch.batch_id, -q))
                     if status == "cancelled":  # the units went back to the batch they came from
                         batch.remaining += q
                         out.movements.append((batch.batch_id, q, "cancel", order_id, user_id,
                                               "cancelled by customer", moment + timedelta(hours=2)))
-                        out.deltas.append((batch.batch_id, q))
             if len(out.items) == items_before:
                 continue  # nothing was in stock for this order; its reserved id stays unused
             updated = moment + timedelta(hours=2 if status == "cancelled" else 0)

@@ -21,13 +21,6 @@ SELECT ARRAY(SELECT nextval(pg_get_serial_sequence('inventory_batches', 'batch_i
        ARRAY(SELECT nextval(pg_get_serial_sequence('stock_movements', 'movement_id'))
              FROM generate_series(1, %(receipts)s)) AS movement_ids;
 
--- name: add_opening_receipts
--- The opening receipts of just-copied batches that hold stock, under reserved movement ids.
-INSERT INTO Stock_Movements (movement_id, batch_id, quantity_delta, reason, note, created_at)
-SELECT r.movement_id, b.batch_id, b.quantity_on_hand, 'receipt', %(note)s, b.received_at
-FROM unnest(%(batch_ids)s::int[], %(movement_ids)s::bigint[]) AS r (batch_id, movement_id)
-JOIN Inventory_Batches AS b USING (batch_id);
-
 -- name: skus_for_batches
 -- What a new batch needs to know about each SKU.
 SELECT s.sku_id, s.base_price, p.name AS product_name
@@ -43,21 +36,13 @@ CREATE TEMP TABLE IF NOT EXISTS seed_batch_stage (
 ) ON COMMIT DELETE ROWS;
 
 -- name: move_staged_batches
--- New batches from the stage (duplicates of (sku_id, batch_no) skipped), each batch with
--- stock getting its opening receipt in the ledger. Returns how many batches were added.
-WITH inserted AS (
-    INSERT INTO Inventory_Batches (sku_id, batch_no, expiry_date, quantity_on_hand, cost_price, received_at)
-    SELECT sku_id, batch_no, expiry_date, quantity_on_hand, cost_price, received_at
-    FROM seed_batch_stage
-    ON CONFLICT (sku_id, batch_no) DO NOTHING
-    RETURNING batch_id, quantity_on_hand, received_at
-), receipts AS (
-    INSERT INTO Stock_Movements (batch_id, quantity_delta, reason, note, created_at)
-    SELECT batch_id, quantity_on_hand, 'receipt', %(note)s, received_at
-    FROM inserted
-    WHERE quantity_on_hand > 0
-)
-SELECT count(*)::int AS added FROM inserted;
+-- New batches from the stage (duplicates of (sku_id, batch_no) skipped); their ids, for
+-- their opening receipts in the ledger.
+INSERT INTO Inventory_Batches (sku_id, batch_no, expiry_date, quantity_on_hand, cost_price, received_at)
+SELECT sku_id, batch_no, expiry_date, quantity_on_hand, cost_price, received_at
+FROM seed_batch_stage
+ON CONFLICT (sku_id, batch_no) DO NOTHING
+RETURNING batch_id;
 
 -- name: reserve_order_ids
 -- Draws order_ids from the identity sequence, so items and ledger rows can name their order.
@@ -88,17 +73,6 @@ FROM Inventory_Batches AS b
 JOIN Product_SKUs AS s USING (sku_id)
 WHERE b.quantity_on_hand > 0
 ORDER BY b.sku_id, b.expiry_date, b.batch_id;
-
--- name: create_stock_delta_stage
-CREATE TEMP TABLE IF NOT EXISTS seed_stock_delta_stage (batch_id integer, delta integer)
-ON COMMIT DELETE ROWS;
-
--- name: apply_staged_stock_deltas
--- Moves quantity_on_hand by the staged deltas; the matching movements were copied already.
-UPDATE Inventory_Batches AS b
-SET quantity_on_hand = b.quantity_on_hand + d.delta
-FROM (SELECT batch_id, sum(delta)::int AS delta FROM seed_stock_delta_stage GROUP BY batch_id) AS d
-WHERE b.batch_id = d.batch_id;
 
 -- name: history_counts
 SELECT (SELECT count(*) FROM Pricing_Rules)::int AS pricing_rules,

@@ -27,6 +27,7 @@ from psycopg.conninfo import make_conninfo
 from stockline import db
 from stockline.config import SeedSettings, Settings, get_settings
 from stockline.errors import ValidationFailed
+from stockline.inventory import ledger
 from stockline.kernel import catalog_version
 from stockline.pricing.rules import PricingRule
 from stockline.progress import Progress
@@ -167,13 +168,14 @@ def write_batches(conn: psycopg.Connection, batch: list[tuple], batch_ids: list[
             numbered = list(zip(batch_ids, batch, strict=True))
             _copy_rows(conn, BATCH_COPY, [(batch_id, *row) for batch_id, row in numbered])
             stocked = [batch_id for batch_id, row in numbered if row[3] > 0]
-            conn.execute(Q["add_opening_receipts"].sql, {"batch_ids": stocked, "movement_ids": movement_ids,
-                                                         "note": OPENING_NOTE})
+            ledger.record_opening_receipts(conn, stocked, OPENING_NOTE, movement_ids)
         return len(batch)
     except psycopg.errors.UniqueViolation:
         with conn.transaction():
             _copy_rows(conn, BATCH_STAGE_COPY, batch)
-            return conn.execute(Q["move_staged_batches"].sql, {"note": OPENING_NOTE}).fetchone()[0]
+            added = conn.execute(Q["move_staged_batches"].sql).fetchall()
+            ledger.record_opening_receipts(conn, [batch_id for (batch_id,) in added], OPENING_NOTE)
+            return len(added)
 
 
 class Seeder:
@@ -347,7 +349,6 @@ class Seeder:
         if not customers or not batches:
             raise ValidationFailed("order history needs customers and batches with stock")
         rules = [PricingRule(*row) for row in self.conn.execute(Q["all_pricing_rules"].sql)]
-        self.conn.execute(Q["create_stock_delta_stage"].sql)
         rng = self.rng("orders")
         simulator = history.OrderSimulator(rng, batches, customers, rules, self.anchor, self.settings)
 
@@ -356,9 +357,7 @@ class Seeder:
             simulated = simulator.simulate(order_ids, simulator.order_dates(size))
             _copy_rows(self.conn, history.ORDER_COPY, simulated.orders)
             _copy_rows(self.conn, history.ITEM_COPY, simulated.items)
-            _copy_rows(self.conn, history.MOVEMENT_COPY, simulated.movements)
-            _copy_rows(self.conn, history.DELTA_COPY, simulated.deltas)
-            self.conn.execute(Q["apply_staged_stock_deltas"].sql)
+            ledger.copy_movements(self.conn, simulated.movements)
             return len(simulated.orders)
 
         self.load("orders", count, chunk)
