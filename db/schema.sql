@@ -251,6 +251,82 @@ CREATE TABLE IF NOT EXISTS Batch_Edits (
 );
 CREATE INDEX IF NOT EXISTS batch_edits_batch_idx ON Batch_Edits (batch_id, edit_id);
 
+-- The stock rules, each written once, used by every query and by stockline_place_order.
+-- Each is one SQL expression, neither STRICT nor plpgsql, so the planner inlines the call
+-- and plans the query as if the expression were written out there: the partial indexes on
+-- quantity_on_hand > 0 still serve it (tests/test_query_plans.py checks). Python mirrors
+-- the first two for rows it already holds (stockline.kernel.expiry; a test keeps them equal).
+-- Sellable: holds stock and expires after p_sellable_after, today + MIN_SHELF_LIFE_DAYS
+-- (stockline.kernel.expiry.sellable_after).
+CREATE OR REPLACE FUNCTION stockline_sellable(
+    p_quantity_on_hand integer, p_expiry_date date, p_sellable_after date
+) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT p_quantity_on_hand > 0 AND p_expiry_date > p_sellable_after
+$$;
+-- Expired: a batch expires at the start of its expiry date (p_today: the UTC business day).
+CREATE OR REPLACE FUNCTION stockline_expired(p_expiry_date date, p_today date) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT p_expiry_date <= p_today
+$$;
+-- Low stock: a SKU on sale (it and its product active) with less sellable stock than its
+-- reorder level.
+CREATE OR REPLACE FUNCTION stockline_low_stock(
+    p_on_sale boolean, p_available integer, p_reorder_level integer
+) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT p_on_sale AND p_available < p_reorder_level
+$$;
+
+-- The catalog item's JSON (GET /api/products, /api/products/{sku_id}), its one definition,
+-- in three parts: head || stock || tail is the item. The common listing caches head and
+-- tail and joins fresh stock figures in between (stockline/catalog/service.py). Byte for
+-- byte what row_to_json would print: fields in API order, money as text with two places
+-- (every amount has two places at most, so round() only fixes the scale; what
+-- stockline.kernel.money prints), dates ISO 8601 whatever DateStyle. Written out rather
+-- than row_to_json(subquery) so that each is one expression, inlined like the rules above.
+CREATE OR REPLACE FUNCTION stockline_catalog_item_head(
+    p_product_id integer, p_product_name text, p_manufacturer text, p_description text, p_sku_id integer,
+    p_sku_code text, p_package_size text, p_unit_type text, p_base_price numeric
+) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT '{"product_id":' || p_product_id
+        || ',"product_name":' || coalesce(to_json(p_product_name)::text, 'null')
+        || ',"manufacturer":' || coalesce(to_json(p_manufacturer)::text, 'null')
+        || ',"description":' || coalesce(to_json(p_description)::text, 'null')
+        || ',"sku_id":' || p_sku_id
+        || ',"sku_code":' || coalesce(to_json(p_sku_code)::text, 'null')
+        || ',"package_size":' || coalesce(to_json(p_package_size)::text, 'null')
+        || ',"unit_type":' || coalesce(to_json(p_unit_type)::text, 'null')
+        || ',"base_price":"' || round(p_base_price, 2) || '",'
+$$;
+CREATE OR REPLACE FUNCTION stockline_catalog_item_stock(
+    p_total_on_hand integer, p_earliest_expiry date, p_low_stock boolean
+) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT '"total_on_hand":' || p_total_on_hand
+        || ',"earliest_expiry":' || coalesce(to_json(p_earliest_expiry)::text, 'null')
+        || ',"low_stock":' || to_json(p_low_stock)
+$$;
+-- The tail: the price for the caller (stockline_price's columns), and the next tier's
+-- effective price, rounded half up to the cent as stockline_price() rounds.
+CREATE OR REPLACE FUNCTION stockline_catalog_item_tail(
+    p_base_price numeric, p_unit_price numeric, p_line_total numeric, p_discount_percentage numeric,
+    p_rule_id integer, p_next_tier_min_quantity integer, p_next_tier_discount numeric
+) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT ',"effective_price":"' || round(p_unit_price, 2)
+        || '","line_total":"' || round(p_line_total, 2)
+        || '","discount_percentage":"' || round(p_discount_percentage, 2)
+        || '","applied_rule_id":' || coalesce(p_rule_id::text, 'null')
+        || ',"next_tier":' || CASE WHEN p_next_tier_min_quantity IS NULL THEN 'null' ELSE
+               '{"min_quantity":' || p_next_tier_min_quantity
+               || ',"discount_percentage":"' || round(p_next_tier_discount, 2)
+               || '","effective_price":"' || round(p_base_price * (100 - p_next_tier_discount) / 100, 2)
+               || '"}' END
+        || '}'
+$$;
+
 -- The pricing rule's SQL form (the Python form is stockline.pricing.rules; a property test
 -- keeps them in agreement). For one SKU, customer (NULL: anonymous), quantity and day: the
 -- best applicable discount (ties: SKU + customer, SKU, customer, global, then lowest
@@ -365,8 +441,8 @@ $$;
 --      first attempt already emptied is the same), else "key_reused";
 --   2. "cart_empty", "no_customer" (direct orders), "no_sku" (sku_ids);
 --   3. each line priced by stockline_price(); the SKUs locked (stockline_lock_skus); their
---      sellable batches (stock > 0, expiry_date > p_sellable_after; none for a SKU no
---      longer on sale) read under the locks;
+--      sellable batches (stockline_sellable; none for a SKU no longer on sale) read under
+--      the locks;
 --   4. first-expiry-first-out allocation: each line takes units from its SKU's batches in
 --      (expiry_date, batch_id) order, splitting across batches. All or nothing: if a line
 --      is short, "short" lists every short line (sku_id, requested, available) and nothing
@@ -466,7 +542,7 @@ BEGIN
             FOR v_batch IN
                 SELECT b.batch_id, b.batch_no, b.expiry_date, b.quantity_on_hand, b.cost_price
                 FROM Inventory_Batches AS b
-                WHERE b.sku_id = v_line.sku_id AND b.quantity_on_hand > 0 AND b.expiry_date > p_sellable_after
+                WHERE b.sku_id = v_line.sku_id AND stockline_sellable(b.quantity_on_hand, b.expiry_date, p_sellable_after)
                 ORDER BY b.expiry_date, b.batch_id
             LOOP
                 EXIT WHEN v_remaining = 0;

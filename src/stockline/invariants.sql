@@ -34,14 +34,14 @@ WHERE o.total_amount <> coalesce(i.items_total, 0)
 ORDER BY o.order_id;
 
 -- name: sold_after_expiry
--- Allocations from a batch that had expired on the order's day (a batch expires at the
--- start of its expiry date; days are UTC calendar days).
+-- Allocations from a batch that had expired on the order's day (stockline_expired; days are
+-- UTC calendar days).
 SELECT oi.order_item_id, oi.order_id, oi.batch_id, b.batch_no, b.expiry_date,
        (o.order_date AT TIME ZONE 'UTC')::date AS order_day
 FROM Order_Items AS oi
 JOIN Orders AS o USING (order_id)
 JOIN Inventory_Batches AS b USING (batch_id)
-WHERE b.expiry_date <= (o.order_date AT TIME ZONE 'UTC')::date
+WHERE stockline_expired(b.expiry_date, (o.order_date AT TIME ZONE 'UTC')::date)
 ORDER BY oi.order_item_id;
 
 -- name: order_ledger_mismatch

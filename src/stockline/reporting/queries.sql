@@ -1,7 +1,7 @@
 -- Queries of reporting: the stock and sales reports and the dashboard figures.
--- "Sellable" batches: stock > 0 and expiry_date > %(sellable_after)s (see kernel/expiry.py).
--- "Expired": stock > 0 and expiry_date <= %(today)s (a batch expires at the start of its
--- expiry date). Days are UTC calendar days; a day's orders are those with
+-- "Sellable", "expired" and "low stock" are stockline_sellable(), stockline_expired() and
+-- stockline_low_stock() in db/schema.sql, with %(sellable_after)s and %(today)s from
+-- stockline.kernel.expiry. Days are UTC calendar days; a day's orders are those with
 -- %(from)s <= order_date < %(until)s, bounds the service computes at UTC midnight.
 -- Sales figures count non-cancelled orders only; revenue = sale_price * quantity_ordered,
 -- cost = unit_cost (the batch cost stored at sale) * quantity_ordered.
@@ -11,12 +11,12 @@
 -- when the page is past the end.
 
 -- name: low_stock
--- Active SKUs whose available (sellable) units are below their reorder level: out of stock
+-- SKUs low on stock (on sale, available units below their reorder level): out of stock
 -- first, then the smallest stock.
 WITH stock AS (
     SELECT b.sku_id, sum(b.quantity_on_hand)::int AS available
     FROM Inventory_Batches AS b
-    WHERE b.quantity_on_hand > 0 AND b.expiry_date > %(sellable_after)s
+    WHERE stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s)
     GROUP BY b.sku_id
 ), matching AS (
     SELECT s.sku_id, s.sku_code, p.product_id, p.name AS product_name, p.manufacturer, s.package_size,
@@ -25,7 +25,7 @@ WITH stock AS (
     FROM Product_SKUs AS s
     JOIN Products AS p USING (product_id)
     LEFT JOIN stock USING (sku_id)
-    WHERE s.is_active AND p.is_active AND coalesce(stock.available, 0) < s.reorder_level
+    WHERE stockline_low_stock(s.is_active AND p.is_active, coalesce(stock.available, 0), s.reorder_level)
 )
 SELECT totals.*, page.*
 FROM (SELECT count(*)::int AS total_items, coalesce(sum(shortfall), 0)::bigint AS total_shortfall
@@ -48,7 +48,7 @@ WITH matching AS (
     FROM Inventory_Batches AS b
     JOIN Product_SKUs AS s USING (sku_id)
     JOIN Products AS p USING (product_id)
-    WHERE b.quantity_on_hand > 0 AND b.expiry_date > %(sellable_after)s
+    WHERE stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s)
       AND b.expiry_date <= %(expiring_until)s
 )
 SELECT totals.*, page.*
@@ -73,7 +73,7 @@ WITH matching AS (
     FROM Inventory_Batches AS b
     JOIN Product_SKUs AS s USING (sku_id)
     JOIN Products AS p USING (product_id)
-    WHERE b.quantity_on_hand > 0 AND b.expiry_date <= %(today)s
+    WHERE b.quantity_on_hand > 0 AND stockline_expired(b.expiry_date, %(today)s)
 )
 SELECT totals.*, page.*
 FROM (SELECT count(*)::int AS total_items, coalesce(sum(quantity_on_hand), 0)::bigint AS total_units,
@@ -101,7 +101,7 @@ WITH sold AS (
     SELECT b.sku_id, sum(b.quantity_on_hand)::int AS available
     FROM Inventory_Batches AS b
     WHERE b.sku_id IN (SELECT sku_id FROM sold)
-      AND b.quantity_on_hand > 0 AND b.expiry_date > %(sellable_after)s
+      AND stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s)
     GROUP BY b.sku_id
 ), matching AS (
     SELECT s.sku_id, s.sku_code, p.product_id, p.name AS product_name, p.manufacturer, s.package_size,
@@ -135,8 +135,8 @@ ORDER BY page.days_of_cover, page.sku_id;
 -- shelf life) unsellable bucket.
 WITH per_bucket AS (
     SELECT b.sku_id,
-           CASE WHEN b.expiry_date > %(sellable_after)s THEN 'sellable'
-                WHEN b.expiry_date <= %(today)s THEN 'expired' ELSE 'unsellable' END AS bucket,
+           CASE WHEN stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s) THEN 'sellable'
+                WHEN stockline_expired(b.expiry_date, %(today)s) THEN 'expired' ELSE 'unsellable' END AS bucket,
            count(*)::int AS batches, sum(b.quantity_on_hand)::bigint AS units,
            sum(b.quantity_on_hand * b.cost_price) AS value
     FROM Inventory_Batches AS b
@@ -260,21 +260,21 @@ WITH per_day AS (
 ), stock AS (
     SELECT b.sku_id, sum(b.quantity_on_hand)::int AS available
     FROM Inventory_Batches AS b
-    WHERE b.quantity_on_hand > 0 AND b.expiry_date > %(sellable_after)s
+    WHERE stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s)
     GROUP BY b.sku_id
 )
 SELECT totals.total_revenue, totals.total_profit,
        (SELECT count(*) FROM Orders WHERE status <> 'cancelled')::bigint AS total_orders,
        (SELECT count(*) FROM Inventory_Batches)::bigint AS total_batches,
        (SELECT count(*) FROM Inventory_Batches AS b
-        WHERE b.quantity_on_hand > 0 AND b.expiry_date > %(sellable_after)s
+        WHERE stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s)
           AND b.expiry_date <= %(expiring_until)s)::int AS expiring_soon,
        (SELECT count(*)
         FROM Product_SKUs AS s
         JOIN Products AS p USING (product_id)
         LEFT JOIN stock USING (sku_id)
-        WHERE s.is_active AND p.is_active AND coalesce(stock.available, 0) < s.reorder_level)::int
-           AS low_stock_count,
+        WHERE stockline_low_stock(s.is_active AND p.is_active, coalesce(stock.available, 0),
+                                  s.reorder_level))::int AS low_stock_count,
        (SELECT json_agg(json_build_object('day', days.day, 'revenue', coalesce(per_day.revenue, 0)::text,
                                           'profit', coalesce(per_day.profit, 0)::text) ORDER BY days.day)
         FROM days LEFT JOIN per_day USING (day)) AS daily,

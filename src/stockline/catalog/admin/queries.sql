@@ -44,7 +44,7 @@ WHERE product_id = %(product_id)s;
 DELETE FROM Products WHERE product_id = %(product_id)s;
 
 -- name: skus_page
--- SKUs with their product and sellable stock, filtered; one row always.
+-- SKUs with their product, sellable stock and low-stock flag, filtered; one row always.
 WITH matching AS (
     SELECT s.*, p.name AS product_name, p.manufacturer, p.is_active AS product_active
     FROM Product_SKUs AS s
@@ -59,13 +59,15 @@ WITH matching AS (
 SELECT (SELECT count(*) FROM matching)::int AS total_items, page.*
 FROM (SELECT 1) AS one
 LEFT JOIN LATERAL (
-    SELECT m.*, coalesce(stock.available, 0) AS available
+    SELECT m.*, coalesce(stock.available, 0) AS available,
+           stockline_low_stock(m.is_active AND m.product_active, coalesce(stock.available, 0),
+                               m.reorder_level) AS low_stock
     FROM (SELECT * FROM matching ORDER BY lower(product_name), product_id, sku_id
           LIMIT %(limit)s OFFSET %(offset)s) AS m
     LEFT JOIN LATERAL (
         SELECT sum(b.quantity_on_hand)::int AS available
         FROM Inventory_Batches AS b
-        WHERE b.sku_id = m.sku_id AND b.quantity_on_hand > 0 AND b.expiry_date > %(sellable_after)s
+        WHERE b.sku_id = m.sku_id AND stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s)
     ) AS stock ON true
 ) AS page ON true
 ORDER BY lower(page.product_name), page.product_id, page.sku_id;
@@ -73,8 +75,8 @@ ORDER BY lower(page.product_name), page.product_id, page.sku_id;
 -- name: sku
 SELECT s.*, p.name AS product_name, p.manufacturer, p.is_active AS product_active,
        coalesce((SELECT sum(b.quantity_on_hand)::int FROM Inventory_Batches AS b
-                 WHERE b.sku_id = s.sku_id AND b.quantity_on_hand > 0
-                   AND b.expiry_date > %(sellable_after)s), 0) AS available
+                 WHERE b.sku_id = s.sku_id
+                   AND stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s)), 0) AS available
 FROM Product_SKUs AS s
 JOIN Products AS p USING (product_id)
 WHERE s.sku_id = %(sku_id)s;

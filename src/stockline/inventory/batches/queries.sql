@@ -1,4 +1,5 @@
--- Queries of batch management (the ledger's own queries are in inventory/queries.sql). "Sellable": stock > 0 and expiry_date > %(sellable_after)s.
+-- Queries of batch management (the ledger's own queries are in inventory/queries.sql).
+-- "Expired": stockline_expired() in db/schema.sql.
 
 -- name: find_sku
 -- A SKU by id or by code (whichever is given).
@@ -57,7 +58,7 @@ DELETE FROM Inventory_Batches WHERE batch_id = %(batch_id)s;
 -- Batches already expired (not sellable) that still hold stock, for the bulk write-off.
 SELECT batch_id, sku_id, batch_no, expiry_date, quantity_on_hand, cost_price
 FROM Inventory_Batches
-WHERE quantity_on_hand > 0 AND expiry_date <= %(today)s
+WHERE quantity_on_hand > 0 AND stockline_expired(expiry_date, %(today)s)
 ORDER BY sku_id, batch_id;
 
 -- name: batch_view
@@ -94,4 +95,4 @@ LIMIT %(limit)s;
 SELECT count(*)::int AS batches, coalesce(sum(quantity_on_hand), 0)::int AS units,
        coalesce(sum(quantity_on_hand * cost_price), 0)::numeric(14, 2) AS value
 FROM Inventory_Batches
-WHERE quantity_on_hand > 0 AND expiry_date <= %(today)s;
+WHERE quantity_on_hand > 0 AND stockline_expired(expiry_date, %(today)s);

@@ -1,20 +1,23 @@
 -- The staff's read-only stock views: batches with their SKU's stock, and the ledger.
 
 -- name: inventory_page
--- Batches with their SKU's available stock, filtered and sorted; one row always (the total,
--- and the page's columns NULL past the end).
--- filter: low_stock (an active SKU's available < reorder level), critical (available below
--- half the reorder level), expiring (sellable, expiring within %(expiring_by)s), expired (expired,
+-- Batches with their SKU's available stock and low-stock flag, filtered and sorted; one row
+-- always (the total, and the page's columns NULL past the end).
+-- filter: low_stock (stockline_low_stock), critical (on sale, available below half the
+-- reorder level), expiring (sellable, expiring within %(expiring_by)s), expired (expired,
 -- stock left), recent (received within 7 days).
 WITH sku_stock AS (
-    SELECT sku_id, coalesce(sum(quantity_on_hand) FILTER (WHERE expiry_date > %(sellable_after)s), 0)::int
+    SELECT sku_id,
+           coalesce(sum(quantity_on_hand)
+                    FILTER (WHERE stockline_sellable(quantity_on_hand, expiry_date, %(sellable_after)s)), 0)::int
            AS available
     FROM Inventory_Batches
     GROUP BY sku_id
 ), matching AS (
     SELECT b.batch_id, b.batch_no, b.expiry_date, b.quantity_on_hand, b.cost_price, b.received_at,
            s.sku_id, s.sku_code, s.package_size, s.unit_type, s.reorder_level, p.product_id,
-           p.name AS product_name, p.manufacturer, st.available
+           p.name AS product_name, p.manufacturer, st.available,
+           stockline_low_stock(s.is_active AND p.is_active, st.available, s.reorder_level) AS low_stock
     FROM Inventory_Batches AS b
     JOIN Product_SKUs AS s USING (sku_id)
     JOIN Products AS p USING (product_id)
@@ -25,11 +28,11 @@ WITH sku_stock AS (
                          OR s.sku_code ILIKE t.pattern) IS NOT TRUE))
       AND (%(sku_id)s::int IS NULL OR b.sku_id = %(sku_id)s::int)
       AND CASE %(filter)s::text
-            WHEN 'low_stock' THEN s.is_active AND p.is_active AND st.available < s.reorder_level
+            WHEN 'low_stock' THEN stockline_low_stock(s.is_active AND p.is_active, st.available, s.reorder_level)
             WHEN 'critical' THEN s.is_active AND p.is_active AND st.available * 2 < s.reorder_level
-            WHEN 'expiring' THEN b.quantity_on_hand > 0 AND b.expiry_date > %(sellable_after)s
+            WHEN 'expiring' THEN stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s)
                                  AND b.expiry_date <= %(expiring_by)s
-            WHEN 'expired' THEN b.quantity_on_hand > 0 AND b.expiry_date <= %(today)s
+            WHEN 'expired' THEN b.quantity_on_hand > 0 AND stockline_expired(b.expiry_date, %(today)s)
             WHEN 'recent' THEN b.received_at >= now() - interval '7 days'
             ELSE true
           END
