@@ -69,7 +69,7 @@ async def test_cart_refuses_more_than_is_available_and_changes_nothing(client, c
     assert response.status_code == 409
     error = response.json()["error"]
     assert error["code"] == "insufficient_stock"
-    assert error["details"] == {"sku_id": 1, "requested": 26, "available": 25}  # expired and today's excluded
+    assert error["details"] == {"lines": [{"sku_id": 1, "requested": 26, "available": 25}]}  # expired, today's out
     cart = (await client.get("/api/cart", headers=cust1)).json()
     assert [(line["sku_id"], line["quantity"]) for line in cart["items"]] == [(1, 2)]
 
@@ -234,7 +234,7 @@ async def test_shelf_life_setting_narrows_what_checkout_may_sell(conn, settings,
     async with serve(settings.with_overrides(min_shelf_life_days=30)) as http:
         headers = await bearer(http, "cust_1")
         response = await http.post("/api/cart", json={"sku_id": 1, "quantity": 21}, headers=headers)
-        assert response.json()["error"]["details"]["available"] == 20  # A-SOON (10 days) is out
+        assert response.json()["error"]["details"]["lines"][0]["available"] == 20  # A-SOON (10 days) is out
         await fill(http, headers, {1: 2})
         order = (await http.post("/api/checkout", headers=headers)).json()
         assert [item["batch_no"] for item in order["items"]] == ["A-LATER"]

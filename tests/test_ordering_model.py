@@ -149,7 +149,7 @@ class Model:
         available = self.available(sku_id)
         if quantity > available:
             return Outcome(409, "insufficient_stock",
-                           {"sku_id": sku_id, "requested": quantity, "available": available})
+                           {"lines": [{"sku_id": sku_id, "requested": quantity, "available": available}]})
         self.carts[user_id][sku_id] = quantity
         return self.cart_view(user_id)
 

@@ -101,11 +101,18 @@ def _hash_all(passwords: list[str], workers: int,
     return hashes
 
 
+def check_username(username: str) -> None:
+    """The one username rule: 3 to 64 letters, digits or _ . @ - (unique ignoring case, which
+    the database enforces)."""
+    if not USERNAME.match(username):
+        raise ValidationFailed("A username has 3 to 64 characters, each a letter, digit or one of _ . @ -",
+                               code="invalid_username", details={"field": "username"})
+
+
 def create_staff_user(conn: psycopg.Connection, username: str, password: str, role: str = "admin",
                       must_change: bool = False) -> int:
     """An admin or staff user (no customer); returns its user_id."""
-    if not USERNAME.match(username):
-        raise ValidationFailed("A username has 3 to 64 letters, digits or _ . @ - characters")
+    check_username(username)
     if role not in STAFF_ROLES:
         raise ValidationFailed(f"The role must be one of {', '.join(STAFF_ROLES)}")
     validate_new_password(password)

@@ -21,7 +21,7 @@ async def _pricing_customer(ctx: Context, user: CurrentUser | None, preview: int
     ignored); staff and admins may preview a customer's; anonymous callers get list prices."""
     if user is None:
         return None
-    if user.role == "customer":
+    if not user.is_staff:
         return user.customer_id
     if preview is not None:
         await service.ensure_customer(ctx, preview)

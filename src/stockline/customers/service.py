@@ -23,7 +23,7 @@ from typing import Any
 import psycopg
 
 from stockline import db
-from stockline.accounts.service import USERNAME
+from stockline.accounts.service import check_username
 from stockline.auth.passwords import hash_password, validate_new_password
 from stockline.errors import Conflict, NotFound, ValidationFailed
 from stockline.kernel.context import Context
@@ -180,9 +180,7 @@ async def _ensure_customer(conn: psycopg.AsyncConnection, customer_id: int | Non
 
 async def create_user(ctx: Context, *, username: str, password: str,
                       role: str, customer_id: int | None, must_change_password: bool) -> dict[str, Any]:
-    if not USERNAME.match(username):
-        raise ValidationFailed("A username has 3 to 64 characters, each a letter, digit or one of _ . @ -",
-                               code="invalid_username", details={"field": "username"})
+    check_username(username)
     _check_role_and_customer(role, customer_id)
     validate_new_password(password)
     password_hash = await asyncio.to_thread(hash_password, password)

@@ -34,10 +34,10 @@ class Shortage:
 class InsufficientStock(Conflict):
     code = "insufficient_stock"
 
-    def __init__(self, shortages: list[Shortage]) -> None:
+    def __init__(self, shortages: list[Shortage], message: str | None = None) -> None:
         self.shortages = shortages
         skus = ", ".join(str(s.sku_id) for s in shortages)
-        super().__init__(f"Not enough sellable stock for SKU {skus}; nothing was ordered",
+        super().__init__(message or f"Not enough sellable stock for SKU {skus}; nothing was ordered",
                          details={"lines": [s.as_dict() for s in shortages]})
 
 

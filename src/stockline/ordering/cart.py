@@ -14,8 +14,9 @@ import psycopg
 
 from stockline import db
 from stockline.config import Settings
-from stockline.errors import Conflict, NotFound
+from stockline.errors import NotFound
 from stockline.inventory import ledger
+from stockline.inventory.allocation import InsufficientStock, Shortage
 from stockline.kernel.context import Context
 from stockline.kernel.expiry import business_day, sellable_after
 from stockline.kernel.identity import CurrentUser
@@ -82,9 +83,8 @@ async def set_line(ctx: Context, user: CurrentUser, *, sku_id: int,
         if stock is None or not stock["is_active"]:
             raise NotFound(f"No SKU {sku_id} is on sale")
         if quantity > stock["available"]:
-            raise Conflict(f"Only {stock['available']} units of SKU {sku_id} are available",
-                           code="insufficient_stock",
-                           details={"sku_id": sku_id, "requested": quantity, "available": stock["available"]})
+            raise InsufficientStock([Shortage(sku_id, quantity, stock["available"])],
+                                    f"Only {stock['available']} units of SKU {sku_id} are available")
         cart = await cart_sent.one()
         await db.send(conn, Q["set_cart_line"], {"cart_id": cart["cart_id"], "sku_id": sku_id,
                                                  "quantity": quantity})

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from stockline.auth.dependencies import StaffUser
 from stockline.kernel.context import Ctx
-from stockline.pagination import Paging
+from stockline.pagination import PageRequest, Paging
 from stockline.reporting import dashboard, service
 from stockline.reporting.export import attachment
 from stockline.reporting.schemas import (
@@ -30,6 +30,14 @@ Format = Annotated[ExportFormat, Query(alias="format", description="csv: every r
 _CSV = {200: {"content": {"text/csv": {}}, "description": "the page as JSON, or every row as CSV"}}
 
 
+def _rows(paging: Paging, export: Format = ExportFormat.json) -> PageRequest | None:
+    """Which rows a report answers: the page asked for, or every row (None) for a CSV."""
+    return None if export is ExportFormat.csv else paging
+
+
+Rows = Annotated[PageRequest | None, Depends(_rows)]
+
+
 def _answer(result: dict[str, Any] | service.CsvExport) -> dict[str, Any] | Response:
     if isinstance(result, service.CsvExport):
         return Response(result.text, media_type="text/csv", headers=attachment(result.filename))
@@ -38,56 +46,46 @@ def _answer(result: dict[str, Any] | service.CsvExport) -> dict[str, Any] | Resp
 
 @router.get("/reports/low-stock", response_model=LowStockPage, responses=_CSV,
             summary="Active SKUs whose available units are below their reorder level")
-async def low_stock_report(ctx: Ctx, user: StaffUser, paging: Paging,
-                           export: Format = ExportFormat.json) -> Any:
-    return _answer(await service.low_stock(ctx,
-                                           None if export is ExportFormat.csv else paging))
+async def low_stock_report(ctx: Ctx, user: StaffUser, rows: Rows) -> Any:
+    return _answer(await service.low_stock(ctx, rows))
 
 
 @router.get("/reports/expiring", response_model=ExpiringPage, responses=_CSV,
             summary="Sellable batches expiring soon, with their value at cost")
 async def expiring_report(
-    ctx: Ctx, user: StaffUser, paging: Paging, export: Format = ExportFormat.json,
+    ctx: Ctx, user: StaffUser, rows: Rows,
     days: Annotated[int | None, Query(ge=1, le=service.MAX_EXPIRING_DAYS,
                                       description="window in days (default EXPIRING_SOON_DAYS)")] = None,
 ) -> Any:
-    return _answer(await service.expiring(ctx,
-                                          None if export is ExportFormat.csv else paging, days))
+    return _answer(await service.expiring(ctx, rows, days))
 
 
 @router.get("/reports/expired", response_model=ExpiredPage, responses=_CSV,
             summary="Expired batches still holding stock (to write off), with their value at cost")
-async def expired_report(ctx: Ctx, user: StaffUser, paging: Paging,
-                         export: Format = ExportFormat.json) -> Any:
-    return _answer(await service.expired(ctx,
-                                         None if export is ExportFormat.csv else paging))
+async def expired_report(ctx: Ctx, user: StaffUser, rows: Rows) -> Any:
+    return _answer(await service.expired(ctx, rows))
 
 
 @router.get("/reports/reorder-suggestions", response_model=ReorderPage, responses=_CSV,
             summary="What to reorder to reach 30 days of cover at the last 30 days' sales rate")
-async def reorder_suggestions_report(ctx: Ctx, user: StaffUser, paging: Paging,
-                                     export: Format = ExportFormat.json) -> Any:
-    return _answer(await service.reorder_suggestions(ctx,
-                                                     None if export is ExportFormat.csv else paging))
+async def reorder_suggestions_report(ctx: Ctx, user: StaffUser, rows: Rows) -> Any:
+    return _answer(await service.reorder_suggestions(ctx, rows))
 
 
 @router.get("/reports/stock-valuation", response_model=ValuationPage, responses=_CSV,
             summary="Stock on hand at cost, per SKU and in total")
-async def stock_valuation_report(ctx: Ctx, user: StaffUser, paging: Paging,
-                                 export: Format = ExportFormat.json) -> Any:
-    return _answer(await service.stock_valuation(ctx,
-                                                 None if export is ExportFormat.csv else paging))
+async def stock_valuation_report(ctx: Ctx, user: StaffUser, rows: Rows) -> Any:
+    return _answer(await service.stock_valuation(ctx, rows))
 
 
 @router.get("/reports/loss-making-sales", response_model=LossPage, responses=_CSV,
             summary="Items of non-cancelled orders sold below their unit cost")
 async def loss_making_sales_report(
-    ctx: Ctx, user: StaffUser, paging: Paging, export: Format = ExportFormat.json,
+    ctx: Ctx, user: StaffUser, rows: Rows,
     date_from: Annotated[date | None, Query(alias="from", description="first UTC day of order_date")] = None,
     date_to: Annotated[date | None, Query(alias="to", description="last UTC day of order_date")] = None,
 ) -> Any:
-    return _answer(await service.loss_making_sales(ctx,
-                                                   None if export is ExportFormat.csv else paging,
+    return _answer(await service.loss_making_sales(ctx, rows,
                                                    date_from, date_to))
 
 

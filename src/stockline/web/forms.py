@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from stockline.errors import DomainError, ValidationFailed
+from stockline.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from stockline.pagination import PageRequest
 from stockline.web.render import form_text
 
@@ -17,6 +17,11 @@ Model = TypeVar("Model", bound=BaseModel)
 PAGE_SIZE = 25
 MAX_PAGE = 100_000
 WHOLE_FORM = ""  # the key of a refusal about the form as a whole
+
+
+# What a form shows beside its fields: a missing record (404) shows the not-found page
+# instead, an outage (503) or throttling (429) the error page.
+REFUSED = (ValidationFailed, Conflict, Forbidden)
 
 
 class FormInvalid(ValidationFailed):

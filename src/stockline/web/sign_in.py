@@ -9,14 +9,15 @@ from stockline.auth import cookies
 from stockline.auth import service as auth_service
 from stockline.errors import DomainError
 from stockline.kernel.context import Ctx
+from stockline.kernel.identity import STAFF_ROLES, Role
 from stockline.web.render import form_text, local_path, redirect, render
 from stockline.web.session import PASSWORD_PAGE, CsrfChecked, OptionalPageUser, PageUser
 
 router = APIRouter(include_in_schema=False)
 
 
-def home_of(role: str) -> str:
-    return "/catalog" if role == "customer" else "/staff"
+def home_of(role: Role) -> str:
+    return "/staff" if role in STAFF_ROLES else "/catalog"
 
 
 @router.get("/")

@@ -79,8 +79,9 @@ async def cart_line(request: Request, ctx: Ctx, user: CustomerPage) -> Response:
         updated = await cart.set_line(ctx, user, sku_id=sku_id, quantity=quantity)
     except DomainError as exc:
         kept = {sku_id: typed}
-        if exc.code == "insufficient_stock":
-            return await _cart_page(request, user, shortages=[exc.details], typed=kept, status_code=409)
+        if isinstance(exc, InsufficientStock):
+            return await _cart_page(request, user, shortages=exc.details["lines"], typed=kept,
+                                    status_code=409)
         return await _cart_page(request, user, error=exc.message, typed=kept, status_code=exc.status)
     line = next((line for line in updated["items"] if line["sku_id"] == sku_id), None)
     if line is None:

@@ -16,7 +16,7 @@ from stockline.catalog.admin import service as admin
 from stockline.catalog.schemas import ProductCreate, ProductUpdate, SkuCreate, SkuUpdate
 from stockline.errors import DomainError
 from stockline.kernel.context import Context, Ctx
-from stockline.web.forms import FormInvalid, field_errors, paging, texts, validated
+from stockline.web.forms import REFUSED, FormInvalid, field_errors, paging, texts, validated
 from stockline.web.render import form_text, redirect, render
 from stockline.web.session import CsrfChecked, StaffPage
 
@@ -137,9 +137,7 @@ async def update_product(request: Request, ctx: Ctx, product_id: ProductId, user
         # every field is sent: a blank manufacturer, category or description clears it
         product = await admin.update_product(ctx, product_id,
                                              _checked(ProductUpdate, values, PRODUCT_LABELS, ("name",)))
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
+    except REFUSED as exc:
         return _product_form(request, values, product_id=product_id, error=exc)
     return redirect(request, f"/staff/products/{product_id}", notice=f"Product {product['name']} saved.")
 
@@ -166,9 +164,7 @@ async def reactivate_product(request: Request, ctx: Ctx, product_id: ProductId, 
 async def delete_product(request: Request, ctx: Ctx, product_id: ProductId, user: StaffPage) -> Response:
     try:
         await admin.delete_product(ctx, product_id)
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
+    except REFUSED as exc:
         return await _detail(request, ctx, product_id, error=exc.message, status_code=exc.status)
     return redirect(request, "/staff/products", notice=f"Product #{product_id} deleted.")
 
@@ -201,9 +197,7 @@ async def create_sku(request: Request, ctx: Ctx, product_id: ProductId, user: St
     try:
         fields = _checked(SkuCreate, values | {"product_id": product_id}, SKU_LABELS)
         sku = await admin.create_sku(ctx, fields)
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
+    except REFUSED as exc:
         product = await admin.get_product(ctx, product_id)
         return _sku_form(request, product, values, error=exc)
     return redirect(request, f"/staff/products/{product_id}",
@@ -225,9 +219,7 @@ async def update_sku(request: Request, ctx: Ctx, sku_id: SkuId, user: StaffPage)
     try:
         fields = _checked(SkuUpdate, values, SKU_LABELS, tuple(SKU_LABELS))
         sku = await admin.update_sku(ctx, sku_id, fields)
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
+    except REFUSED as exc:
         shown = await admin.get_sku(ctx, sku_id)
         return _sku_form(request, _product_of(shown), values, sku=shown, error=exc)
     return redirect(request, f"/staff/products/{sku['product_id']}", notice=f"SKU {sku['sku_code']} saved.")
@@ -256,9 +248,7 @@ async def delete_sku(request: Request, ctx: Ctx, sku_id: SkuId, user: StaffPage)
     sku = await admin.get_sku(ctx, sku_id)
     try:
         await admin.delete_sku(ctx, sku_id)
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
+    except REFUSED as exc:
         return _sku_form(request, _product_of(sku), {name: sku[name] for name in (*SKU_LABELS, "is_active")},
                          sku=sku, error=exc, problems={})
     return redirect(request, f"/staff/products/{sku['product_id']}", notice=f"SKU {sku['sku_code']} deleted.")

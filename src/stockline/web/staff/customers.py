@@ -15,7 +15,7 @@ from stockline.errors import DomainError
 from stockline.kernel.context import Context, Ctx
 from stockline.ordering import orders
 from stockline.pagination import PageRequest
-from stockline.web.forms import field_errors, paging, texts, validated
+from stockline.web.forms import REFUSED, field_errors, paging, texts, validated
 from stockline.web.render import redirect, render
 from stockline.web.session import AdminPage, CsrfChecked
 
@@ -101,9 +101,7 @@ async def update_customer(request: Request, ctx: Ctx, customer_id: CustomerId, u
     try:
         # every field is sent: a blank address, email or phone clears it
         customer = await service.update_customer(ctx, customer_id, _checked(values))
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
+    except REFUSED as exc:
         return _customer_form(request, values, customer_id=customer_id, error=exc)
     return redirect(request, f"/staff/customers/{customer_id}", notice=f"Customer {customer['name']} saved.")
 
@@ -112,8 +110,6 @@ async def update_customer(request: Request, ctx: Ctx, customer_id: CustomerId, u
 async def delete_customer(request: Request, ctx: Ctx, customer_id: CustomerId, user: AdminPage) -> Response:
     try:
         await service.delete_customer(ctx, customer_id)
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
+    except REFUSED as exc:
         return await _detail(request, ctx, customer_id, error=exc.message, status_code=exc.status)
     return redirect(request, "/staff/customers", notice=f"Customer #{customer_id} deleted.")

@@ -16,7 +16,7 @@ from stockline.errors import DomainError, ValidationFailed
 from stockline.kernel.context import Context, Ctx
 from stockline.ordering import orders
 from stockline.ordering.schemas import Status
-from stockline.web.forms import paging, texts, validated
+from stockline.web.forms import REFUSED, paging, texts, validated
 from stockline.web.render import form_text, redirect, render
 from stockline.web.session import CsrfChecked, StaffPage
 
@@ -83,9 +83,7 @@ async def order_status(request: Request, ctx: Ctx, order_id: OrderId, user: Staf
             raise ValidationFailed(f"Choose a status: {', '.join(orders.STATUSES)}")
         order = await orders.change_status(ctx,
                                            order_id=order_id, new_status=new_status, actor=user)
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
+    except REFUSED as exc:
         return await _detail(request, ctx, order_id, error=exc.message, status_code=exc.status)
     notice = f"Order {order_id} is now {new_status}."
     if new_status == "cancelled":

@@ -17,7 +17,7 @@ from stockline.kernel.context import Ctx
 from stockline.kernel.expiry import business_day
 from stockline.pricing.admin import service as admin
 from stockline.pricing.admin.schemas import MAX_ID, RuleCreate
-from stockline.web.forms import field_errors, paging, texts, validated
+from stockline.web.forms import REFUSED, field_errors, paging, texts, validated
 from stockline.web.render import redirect, render
 from stockline.web.session import AdminPage, CsrfChecked, StaffPage
 
@@ -145,9 +145,7 @@ async def update_rule(request: Request, ctx: Ctx, rule_id: RuleId, user: AdminPa
         body = validated(RuleCreate, _given(values), RULE_LABELS)
         rule = await admin.update_rule(ctx, rule_id,
                                        body.model_dump())
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
+    except REFUSED as exc:
         return _rule_form(request, values, rule_id=rule_id, error=exc)
     return redirect(request, _rule_list_url(rule),
                     notice=f"Rule {rule_id} saved: {_rule_summary(rule)}.")

@@ -18,7 +18,7 @@ from stockline.customers.schemas import RoleChange, UserCreate
 from stockline.errors import DomainError, ValidationFailed
 from stockline.kernel.context import Context, Ctx
 from stockline.kernel.identity import Role
-from stockline.web.forms import field_errors, paging, texts, validated
+from stockline.web.forms import REFUSED, field_errors, paging, texts, validated
 from stockline.web.render import form_text, redirect, render
 from stockline.web.session import AdminPage, CsrfChecked
 
@@ -108,9 +108,7 @@ async def user_detail(request: Request, ctx: Ctx, user_id: UserId, user: AdminPa
 async def _set_active(request: Request, ctx: Context, user_id: int, active: bool) -> Response:
     try:
         changed = await service.set_active(ctx, user_id, active)
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
+    except REFUSED as exc:
         return await _detail(request, ctx, user_id, error=exc.message, status_code=exc.status)
     notice = (f"{changed['username']} can sign in again." if active
               else f"{changed['username']} is deactivated and signed out everywhere.")
@@ -137,9 +135,7 @@ async def reset_password(request: Request, ctx: Ctx, user_id: UserId, user: Admi
         if new != repeat:
             raise ValidationFailed("The two passwords differ")
         changed = await service.reset_password(ctx, user_id, new)
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
+    except REFUSED as exc:
         return await _detail(request, ctx, user_id, error=exc.message, status_code=exc.status)
     return redirect(request, f"/staff/users/{user_id}",
                     notice=f"{changed['username']}'s password is reset; they must choose their own at next "
@@ -154,9 +150,7 @@ async def change_role(request: Request, ctx: Ctx, user_id: UserId, user: AdminPa
                          LABELS)
         changed = await service.change_role(ctx, user_id,
                                             role=body.role, customer_id=body.customer_id)
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
+    except REFUSED as exc:
         return await _detail(request, ctx, user_id, error=exc.message, status_code=exc.status,
                              role_values=values, problems=field_errors(exc))
     whose = f" of {changed['customer_name']}" if changed["customer_id"] else ""

@@ -93,7 +93,7 @@
       const skuId = Number(input.dataset.liveCart);
       const { ok, status, data } = await Stockline.api("/api/cart", { method: "POST", body: { sku_id: skuId, quantity } });
       if (!ok) {
-        const d = data && data.error && data.error.details;
+        const d = data && data.error && data.error.details && (data.error.details.lines || [])[0];
         const name = row.querySelector("a").textContent;
         setText(row, "live-status", status === 409 && d
           ? `Not enough stock of ${name}: you asked for ${d.requested}, only ${d.available} available.`
