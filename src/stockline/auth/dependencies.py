@@ -1,10 +1,10 @@
 """Who is calling: one dependency per audience, and every route declares one.
 
-- `optional_user`: public routes (anonymous callers get None).
-- `any_user`: any signed-in user.
-- `customer_user`: a customer's user (role customer).
-- `staff_user`: staff or admin.
-- `admin_user`: admin only.
+- `OptionalUser`: public routes (anonymous callers get None).
+- `AnyUser`: any signed-in user.
+- `CustomerUser`: a customer's user (role customer, tied to a customer).
+- `StaffUser`: staff or admin.
+- `AdminUser`: admin only.
 
 A browser's session cookie (see auth.cookies) is accepted where no Authorization header is
 sent, so the pages' scripts can call the API; an unsafe method must then carry the CSRF
@@ -15,7 +15,9 @@ A user who must change their password may only reach /api/me and /api/me/passwor
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from operator import attrgetter
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -66,26 +68,21 @@ async def any_user(
     return user
 
 
-async def customer_user(user: Annotated[CurrentUser, Depends(any_user)]) -> CurrentUser:
-    if not user.is_customer:
-        raise Forbidden("Only a customer's users may do this")
-    return user
+def requiring(signed_in: Callable[..., Awaitable[CurrentUser]], may: Callable[[CurrentUser], bool],
+              refusal: str) -> Any:
+    """A dependency type: the user `signed_in` gives, if they `may` (a CurrentUser role
+    property); 403 with `refusal` otherwise. The API's and the pages' audiences share it."""
 
+    async def guard(user: CurrentUser = Depends(signed_in)) -> CurrentUser:  # noqa: B008 - FastAPI's idiom
+        if not may(user):
+            raise Forbidden(refusal)
+        return user
 
-async def staff_user(user: Annotated[CurrentUser, Depends(any_user)]) -> CurrentUser:
-    if not user.is_staff:
-        raise Forbidden("Only staff and admins may do this")
-    return user
-
-
-async def admin_user(user: Annotated[CurrentUser, Depends(any_user)]) -> CurrentUser:
-    if not user.is_admin:
-        raise Forbidden("Only admins may do this")
-    return user
+    return Annotated[CurrentUser, Depends(guard)]
 
 
 OptionalUser = Annotated[CurrentUser | None, Depends(optional_user)]
 AnyUser = Annotated[CurrentUser, Depends(any_user)]
-CustomerUser = Annotated[CurrentUser, Depends(customer_user)]
-StaffUser = Annotated[CurrentUser, Depends(staff_user)]
-AdminUser = Annotated[CurrentUser, Depends(admin_user)]
+CustomerUser = requiring(any_user, attrgetter("is_customer"), "Only a customer's users may do this")
+StaffUser = requiring(any_user, attrgetter("is_staff"), "Only staff and admins may do this")
+AdminUser = requiring(any_user, attrgetter("is_admin"), "Only admins may do this")

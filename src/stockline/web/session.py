@@ -7,14 +7,16 @@ Form posts declare `CsrfChecked`: the form's csrf_token must match the browser's
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, Request
 
 from stockline.auth import cookies
+from stockline.auth.dependencies import requiring
 from stockline.auth.service import authenticate
-from stockline.errors import DomainError, Forbidden, Unauthorized
+from stockline.errors import DomainError, Unauthorized
 from stockline.kernel.context import context_of
 from stockline.kernel.identity import CurrentUser
 
@@ -56,24 +58,6 @@ async def page_user(request: Request,
     return user
 
 
-async def customer_page_user(user: Annotated[CurrentUser, Depends(page_user)]) -> CurrentUser:
-    if not user.is_customer:
-        raise Forbidden("These pages are for customers' users; staff work under /staff")
-    return user
-
-
-async def staff_page_user(user: Annotated[CurrentUser, Depends(page_user)]) -> CurrentUser:
-    if not user.is_staff:
-        raise Forbidden("Only the distributor's staff may open this page")
-    return user
-
-
-async def admin_page_user(user: Annotated[CurrentUser, Depends(page_user)]) -> CurrentUser:
-    if not user.is_admin:
-        raise Forbidden("Only admins may open this page")
-    return user
-
-
 class CsrfFailed(DomainError):
     status, code = 403, "csrf_failed"
 
@@ -88,7 +72,8 @@ async def csrf_checked(request: Request) -> None:
 
 PageUser = Annotated[CurrentUser, Depends(page_user)]
 OptionalPageUser = Annotated[CurrentUser | None, Depends(optional_page_user)]
-CustomerPage = Annotated[CurrentUser, Depends(customer_page_user)]
-StaffPage = Annotated[CurrentUser, Depends(staff_page_user)]
-AdminPage = Annotated[CurrentUser, Depends(admin_page_user)]
+CustomerPage = requiring(page_user, attrgetter("is_customer"),
+                         "These pages are for customers' users; staff work under /staff")
+StaffPage = requiring(page_user, attrgetter("is_staff"), "Only the distributor's staff may open this page")
+AdminPage = requiring(page_user, attrgetter("is_admin"), "Only admins may open this page")
 CsrfChecked = Depends(csrf_checked)
