@@ -34,6 +34,7 @@ bench-seed: install
 
 lint: install
 	$(BIN)/ruff check src tests db scripts bench
+	$(BIN)/lint-imports --no-cache
 
 check: install
 	$(BIN)/stockline check
