@@ -38,6 +38,46 @@ def test_schema_applies_twice_and_changes_nothing_the_second_time(empty_database
         assert db.missing_tables(conn) == []
 
 
+RULE_FUNCTIONS = {"stockline_sellable", "stockline_expired", "stockline_low_stock", "stockline_catalog_item_head",
+                  "stockline_catalog_item_stock", "stockline_catalog_item_tail"}
+OBJECTS_SQL = """
+SELECT 'function ' || p.oid::regprocedure::text AS name FROM pg_proc AS p
+WHERE p.pronamespace = 'public'::regnamespace
+UNION ALL
+SELECT 'sequence ' || c.relname FROM pg_class AS c
+WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'S'
+"""
+
+
+def objects(conn: psycopg.Connection) -> set[str]:
+    return {row["name"] for row in conn.execute(OBJECTS_SQL).fetchall()}
+
+
+def test_drop_schema_drops_every_function_and_sequence_the_schema_creates(empty_database):
+    with db.connect(empty_database, row_factory=psycopg.rows.dict_row) as conn:
+        db.apply_schema(conn)
+        created = objects(conn)
+        assert {name.split("(")[0].removeprefix("function ") for name in created} >= RULE_FUNCTIONS
+        db.drop_schema(conn)
+        assert objects(conn) == set()
+        db.apply_schema(conn)
+        assert objects(conn) == created
+
+
+def test_a_database_from_before_the_rule_functions_gains_them_when_the_schema_is_applied(empty_database):
+    with db.connect(empty_database, row_factory=psycopg.rows.dict_row) as conn:
+        db.apply_schema(conn)
+        ids = seed_minimal(conn)
+        for name in RULE_FUNCTIONS:  # as an older database has it
+            conn.execute(f"DROP FUNCTION {name}")
+        db.apply_schema(conn)
+        assert {row["proname"] for row in conn.execute("SELECT proname FROM pg_proc")} >= RULE_FUNCTIONS
+        placed = conn.execute("SELECT stockline_place_order(%s, %s, ARRAY[%s], ARRAY[2], NULL, current_date, "
+                              "current_date)::json ->> 'outcome' AS outcome",
+                              (ids["user_id"], ids["customer_id"], ids["sku_id"])).fetchone()
+        assert placed["outcome"] == "placed"
+
+
 @pytest.mark.parametrize("psql", ["embedded", "system"])
 def test_psql_runs_the_schema_file_twice(empty_database, psql):
     executable = str(db.psql_executable()) if psql == "embedded" else "psql"
