@@ -1,18 +1,29 @@
-"""Database access: which database, the embedded server, schema, pool, queries, transactions.
+"""Database access: which database, the embedded server, the schema, the pool, running
+queries, transactions.
 
 - `resolve_database_url()`: `DATABASE_URL` when set, otherwise the embedded PostgreSQL
   (pgserver) in `<data dir>/pgdata`, started on first use and left running so later CLI
   calls and server processes reuse it (`stockline db stop` stops it).
-- `create_pool()`: the psycopg 3 async pool; autocommit, so a connection is only in a
-  transaction inside `run_transaction()` / `conn.transaction()`. Every connection carries
-  the server-side timeouts (`lock_timeout`, `statement_timeout`,
-  `idle_in_transaction_session_timeout`); every use of one has a watchdog that cuts it when
-  the database stops answering; the first broken connection drains the pool, so a database
-  restart costs each worker about one refused request.
-- `fetch_all` / `fetch_one` / `execute`: the one way queries run. They time themselves
-  (for Server-Timing) and turn constraint violations into domain errors by constraint name.
-- `run_transaction()`: one transaction per use case, retried on serialization failures and
-  deadlocks a bounded number of times, and on a connection found dead before BEGIN.
+- `apply_schema()` / `drop_schema()`: db/schema.sql (tables, sequences and the SQL rule
+  functions) in one transaction, under an advisory lock so concurrent start-ups apply it
+  once; `bootstrap_search_indexes()` adds the optional pg_trgm indexes where it can.
+- `create_pool()`: the app's async pool (`Pool`); autocommit, so a connection is only in a
+  transaction inside `run_transaction()`. Every connection carries the server-side timeouts
+  (`lock_timeout`, `statement_timeout`, `idle_in_transaction_session_timeout`); every use
+  of one has a deadline after which it is cut (the database stopped answering); a connection
+  found dead drains the pool's idle ones, so a database restart costs each worker about one
+  refused request.
+- `send()` / `fetch_all()` / `fetch_one()` / `execute()`: how the app runs a query (usually
+  a named `sqlfile.Query`) on an async connection. `send` queues it and returns a `Pending`
+  whose answer is read when needed; the others read it at once. All count and time
+  themselves (Server-Timing) and turn constraint violations into domain errors by
+  constraint name, and lock and statement timeouts into 503s.
+- `run_transaction()`: one transaction per use case (services reach it through
+  `ctx.transaction`, which applies DB_TX_RETRIES), in pipeline mode: BEGIN travels with the
+  first statements, COMMIT with the last ones and with what `after_commit` sends. Retried
+  whole on serialization failures and deadlocks a bounded number of times, and on a pooled
+  connection found dead before the server answered; never once COMMIT was sent.
+- `connect()`: a plain synchronous connection, for the CLI, the seed and tests.
 """
 
 from __future__ import annotations

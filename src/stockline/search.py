@@ -1,4 +1,7 @@
-"""Free-text search terms as SQL ILIKE patterns (every list with a search box uses this)."""
+"""Free-text search terms as SQL ILIKE patterns, for the lists searched term by term across
+several columns: the catalog (GET /api/products, the back office's products and SKUs) and the
+inventory view. Their queries require every term to match some column. The customer and user
+lists match the whole phrase instead (`customers.service.contains_pattern`)."""
 
 from __future__ import annotations
 

@@ -1,11 +1,18 @@
-"""The pricing rule, as a pure function (the SQL form for listing pages lives beside it).
+"""The pricing rule in Python: `price_line` prices one line from the rules given.
+
+Its SQL form is `stockline_price()` in db/schema.sql, which the queries that price rows use
+(catalog pages, the cart, placing an order, quick order). This form serves where the rules
+are already in Python: the product page's price ladder, the price preview and its reasons,
+and the seed's simulated history. tests/test_pricing.py proves the two agree on random rule
+sets.
 
 A rule applies to (customer, SKU, quantity, date) when its sku_id is NULL or the SKU, its
 customer_id is NULL or the customer, min_quantity <= quantity, and the date lies inside
 [valid_from, valid_to] where given. The best applicable discount wins (they never stack);
 ties go to the most specific rule (SKU + customer, SKU, customer, global), then the lowest
 rule_id. Tiers are all-units. Net unit price = base * (1 - d/100), rounded half-up to the
-cent; line total = net unit price * quantity.
+cent; line total = net unit price * quantity. The next tier is the smallest higher
+min_quantity whose rule would give a bigger discount.
 """
 
 from __future__ import annotations
