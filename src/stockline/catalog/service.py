@@ -36,7 +36,7 @@ from stockline.kernel.catalog_version import CatalogVersion
 from stockline.kernel.context import Context
 from stockline.kernel.expiry import business_day, sellable_after
 from stockline.kernel.money import money
-from stockline.pricing import service as pricing_repo
+from stockline.pricing import service as pricing
 from stockline.pricing.rules import price_line
 from stockline.response_cache import CachedResponse
 from stockline.search import search_patterns
@@ -190,7 +190,7 @@ async def product_detail(ctx: Context, *, sku_id: int, customer_id: int | None,
             raise NotFound(f"No active SKU {sku_id}")
         batches = await db.fetch_all(conn, Q["sellable_batches"], {"sku_id": sku_id,
                                                                     "sellable_after": after})
-        rules = await pricing_repo.applicable_rules(conn, sku_ids=[sku_id], customer_id=customer_id, on=today)
+        rules = await pricing.applicable_rules(conn, sku_ids=[sku_id], customer_id=customer_id, on=today)
     document = json.loads(row["item"]) | {
         "category": row["category"], "reorder_level": row["reorder_level"],
         "assumed_quantity_for_pricing": quantity, "customer_id": customer_id,

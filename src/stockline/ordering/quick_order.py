@@ -21,7 +21,7 @@ from stockline.kernel.context import Context
 from stockline.kernel.expiry import business_day, sellable_after
 from stockline.kernel.identity import CurrentUser
 from stockline.ordering.schemas import MAX_UNITS
-from stockline.pricing import service as pricing_repo
+from stockline.pricing import service as pricing
 from stockline.sqlfile import queries_beside
 
 Q = queries_beside(__file__)
@@ -133,7 +133,7 @@ async def preview(ctx: Context, user: CurrentUser, text: str) -> QuickOrder:
         matched = [(line, _match(line, by_code)) for line in parsed.lines]
         wanted = {row["sku_id"]: line.quantity for line, row in matched
                   if row is not None and row["is_active"] and line.error is None}
-        prices = await pricing_repo.price_lines(conn, lines=wanted, customer_id=user.customer_id, on=today)
+        prices = await pricing.price_lines(conn, lines=wanted, customer_id=user.customer_id, on=today)
     return QuickOrder([_resolved(line, row, prices, by_code) for line, row in matched])
 
 

@@ -2,7 +2,7 @@
 items and the CSV export, so the two can never disagree on names, order or formats.
 
 Cell kinds: `text` (strings from the database: names, codes, batch numbers), `int`, `bool`,
-`money` (Decimal -> "12.50", stockline.pricing.rules.money), `decimal` (a non-money
+`money` (Decimal -> "12.50", stockline.kernel.money.money), `decimal` (a non-money
 Decimal, rendered with the places its query rounded it to), `date` and `timestamp` (ISO 8601,
 timestamps in UTC).
 NULL is JSON null and an empty CSV cell.

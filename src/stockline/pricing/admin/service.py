@@ -8,7 +8,7 @@
 - Every committed change announces a new listing version (and catalog version), so cached
   catalog pages and listing skeletons in every worker show the new prices at once.
 - The preview prices a line with stockline.pricing.rules.price_line on the rules of
-  stockline.pricing.repo.applicable_rules (the one rule; nothing here chooses a winner) and
+  stockline.pricing.service.applicable_rules (the one rule; nothing here chooses a winner) and
   explains the choice: every candidate rule, whether it applies at the quantity, and why the
   winner beat the others (discount, then specificity, then rule_id).
 """
