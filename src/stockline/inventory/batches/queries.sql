@@ -61,18 +61,8 @@ FROM Inventory_Batches
 WHERE quantity_on_hand > 0 AND stockline_expired(expiry_date, %(today)s)
 ORDER BY sku_id, batch_id;
 
--- name: batch_view
--- One batch as the inventory view shows it.
-SELECT b.batch_id, b.batch_no, b.expiry_date, b.quantity_on_hand, b.cost_price, b.received_at,
-       s.sku_id, s.sku_code, s.package_size, s.unit_type, s.reorder_level, p.product_id, p.name AS product_name,
-       p.manufacturer
-FROM Inventory_Batches AS b
-JOIN Product_SKUs AS s USING (sku_id)
-JOIN Products AS p USING (product_id)
-WHERE b.batch_id = %(batch_id)s;
-
 -- name: batch_views
--- Several batches as the inventory view shows them (what receiving several answers).
+-- Batches as the inventory view shows them (a batch page, what a write answers).
 SELECT b.batch_id, b.batch_no, b.expiry_date, b.quantity_on_hand, b.cost_price, b.received_at,
        s.sku_id, s.sku_code, s.package_size, s.unit_type, s.reorder_level, p.product_id, p.name AS product_name,
        p.manufacturer

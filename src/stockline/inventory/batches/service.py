@@ -74,7 +74,7 @@ async def _write(ctx: Context, work) -> dict:
     async def after_commit(conn: psycopg.AsyncConnection, outcome: tuple[int, dict]) -> dict:
         batch_id, extra = outcome
         await ctx.versions.announce_change(conn)
-        row = await db.fetch_one(conn, Q["batch_view"], {"batch_id": batch_id})
+        row = await db.fetch_one(conn, Q["batch_views"], {"batch_ids": [batch_id]})
         return batch_document(row) | extra
 
     return await ctx.transaction(work, after_commit=after_commit)
@@ -427,7 +427,7 @@ async def batch(ctx: Context, batch_id: int) -> dict[str, Any]:
     """One batch as the inventory view shows it (the staff batch page's heading); 404 when
     there is no such batch."""
     async with ctx.pool.connection() as conn:
-        row = await db.fetch_one(conn, Q["batch_view"], {"batch_id": batch_id})
+        row = await db.fetch_one(conn, Q["batch_views"], {"batch_ids": [batch_id]})
     if row is None:
         raise NotFound(f"No batch {batch_id}")
     return batch_document(row)
