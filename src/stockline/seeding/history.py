@@ -132,8 +132,8 @@ class OrderSimulator:
 
     def _allocate(self, sku_id: int, wanted: int, moment: datetime) -> list[tuple[Batch, int]]:
         after = sellable_after(self.settings, moment.date())
-        sellable = [(b, b.remaining) for b in self.by_sku[sku_id] if b.sellable_on(moment, after)]
-        return fefo(sellable, wanted)
+        on_sale = [(b, b.remaining) for b in self.by_sku[sku_id] if b.sellable_on(moment, after)]
+        return fefo(on_sale, wanted)
 
     def simulate(self, order_ids: list[int], dates: list[datetime]) -> OrderBatch:
         out = OrderBatch([], [], [])
