@@ -7,6 +7,7 @@ route calls, with the same arguments; every role is the API's (staff or admin)."
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -18,6 +19,7 @@ from stockline.inventory.batches import service as batches
 from stockline.inventory.stock import service as stock
 from stockline.inventory.stock.schemas import InventoryFilter, InventorySort
 from stockline.kernel.context import Context, Ctx, context_of
+from stockline.kernel.expiry import business_day
 from stockline.pagination import PageRequest
 from stockline.web.render import day, money, redirect, render
 from stockline.web.session import CsrfChecked, StaffPage
@@ -43,12 +45,22 @@ def page_number(request: Request, name: str = "page") -> int:
     return int(text) if text.isdigit() and 1 <= int(text) <= 100_000 else 1
 
 
+def with_expiry_flags(batch: dict[str, Any], soon_days: int) -> dict[str, Any]:
+    """A batch as the pages show it: days left, expiring soon (within EXPIRING_SOON_DAYS and
+    not expired yet), and whether it awaits a write-off (expired, still holding stock)."""
+    left = (date.fromisoformat(batch["expiry_date"]) - business_day()).days
+    return batch | {"days_left": left, "expiring_soon": not batch["expired"] and left <= soon_days,
+                    "write_off_due": batch["expired"] and batch["quantity_on_hand"] > 0}
+
+
 async def _inventory(request: Request, paging: PageRequest, *, filter_: str | None, search: str | None,
                      sku_id: int | None, sort: str) -> dict[str, Any]:
     ctx = context_of(request)
     rendered = await stock.inventory_page(ctx, paging, filter_=filter_, search=search,
                                           sku_id=sku_id, sort=sort, flags=True)
-    return json.loads(rendered.body)
+    data = json.loads(rendered.body)
+    soon = ctx.settings.expiring_soon_days
+    return data | {"items": [with_expiry_flags(item, soon) for item in data["items"]]}
 
 
 @router.get("/staff/inventory")
@@ -64,8 +76,7 @@ async def inventory_list(request: Request, ctx: Ctx, user: StaffPage) -> HTMLRes
     return render(request, "staff/inventory.html", {
         "section": "inventory", "data": data, "filter": filter_, "sort": sort, "search": search,
         "sku_id": sku_id, "filters": FILTERS, "sorts": SORTS,
-        "expired": await batches.expired_stock(ctx),
-        "expiring_soon_days": ctx.settings.expiring_soon_days})
+        "expired": await batches.expired_stock(ctx)})
 
 
 @router.post("/staff/inventory/write-off-expired", dependencies=[CsrfChecked])
@@ -149,7 +160,7 @@ async def _batch_page(request: Request, ctx: Context, batch_id: int, *, adjust: 
                       errors: dict[str, str] | None = None, edit: dict[str, str] | None = None,
                       edit_errors: dict[str, str] | None = None, error: str | None = None,
                       status_code: int = 200) -> HTMLResponse:
-    batch = await batches.batch(ctx, batch_id)
+    batch = with_expiry_flags(await batches.batch(ctx, batch_id), ctx.settings.expiring_soon_days)
     movements = await stock.movements_page(
         ctx, PageRequest(page_number(request), MOVEMENTS_PAGE_SIZE), batch_id=batch_id, sku_id=None,
         order_id=None, reason=None, created_from=None, created_before=None)
@@ -159,8 +170,7 @@ async def _batch_page(request: Request, ctx: Context, batch_id: int, *, adjust: 
         "errors": errors or {}, "error": error, "reasons": forms.REASONS,
         "edit": edit or shown | {f"{name}{forms.SHOWN_SUFFIX}": value for name, value in shown.items()},
         "edit_errors": edit_errors or {}, "edits": await batches.edit_history(ctx, batch_id),
-        "deletion_refusal": await batches.deletion_refusal(ctx, batch_id),
-        "expiring_soon_days": ctx.settings.expiring_soon_days}, status_code=status_code)
+        "deletion_refusal": await batches.deletion_refusal(ctx, batch_id)}, status_code=status_code)
 
 
 @router.get("/staff/batches/{batch_id}")
