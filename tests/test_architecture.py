@@ -36,3 +36,43 @@ def test_a_new_cycle_breaks_the_contracts(tmp_path: Path) -> None:
     result = lint_imports(tmp_path)
     assert result.returncode != 0
     assert "stockline.kernel" in result.stdout and "BROKEN" in result.stdout, result.stdout
+
+
+def test_no_request_waits_for_the_thread_pool() -> None:
+    """Every route and every dependency it declares is a coroutine: FastAPI runs a plain
+    `def` on its thread pool, a hop (and a lock) per request on the hot path."""
+    import inspect
+
+    from fastapi.routing import APIRoute
+
+    from stockline.app import create_app
+    from stockline.config import Settings
+
+    app = create_app(Settings(env="test", secret_key="architecture-test-secret-key-long-enough"))
+
+    def sync_calls(dependant, path: str) -> list[str]:
+        found = []
+        call = dependant.call
+        if call is not None:
+            target = call if inspect.isfunction(call) or inspect.ismethod(call) else type(call).__call__
+            if not inspect.iscoroutinefunction(target):
+                found.append(f"{path}: {getattr(call, '__qualname__', call)}")
+        for sub in dependant.dependencies:
+            found += sync_calls(sub, path)
+        return found
+
+    def api_routes(routes) -> list[APIRoute]:  # through included routers, at any depth
+        found = []
+        for route in routes:
+            if isinstance(route, APIRoute):
+                found.append(route)
+            elif hasattr(route, "original_router"):
+                found += api_routes(route.original_router.routes)
+            elif hasattr(route, "routes"):
+                found += api_routes(route.routes)
+        return found
+
+    routes = api_routes(app.routes)
+    assert len(routes) > 100
+    offenders = [name for route in routes for name in sync_calls(route.dependant, route.path)]
+    assert offenders == []

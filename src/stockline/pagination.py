@@ -27,7 +27,7 @@ class PageRequest:
                 "page_size": self.limit, **extra}
 
 
-def _page_request(page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+async def _page_request(page: Annotated[int, Query(ge=1, le=100_000)] = 1,
                   limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20) -> PageRequest:
     return PageRequest(page, limit)
 

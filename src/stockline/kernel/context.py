@@ -50,4 +50,9 @@ def context_of(request: Request) -> Context:
     return request.app.state.context
 
 
-Ctx = Annotated[Context, Depends(context_of)]
+async def _context(request: Request) -> Context:
+    # async: FastAPI runs a plain `def` dependency on its thread pool, a hop per request
+    return request.app.state.context
+
+
+Ctx = Annotated[Context, Depends(_context)]

@@ -30,7 +30,7 @@ Format = Annotated[ExportFormat, Query(alias="format", description="csv: every r
 _CSV = {200: {"content": {"text/csv": {}}, "description": "the page as JSON, or every row as CSV"}}
 
 
-def _rows(paging: Paging, export: Format = ExportFormat.json) -> PageRequest | None:
+async def _rows(paging: Paging, export: Format = ExportFormat.json) -> PageRequest | None:
     """Which rows a report answers: the page asked for, or every row (None) for a CSV."""
     return None if export is ExportFormat.csv else paging
 
