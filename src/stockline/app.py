@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from stockline import __version__, db, health
 from stockline.auth import routes as auth_routes
 from stockline.auth.service import new_user_state_cache
+from stockline.body_limit import BodyLimitMiddleware
 from stockline.catalog import routes as catalog_routes
 from stockline.catalog.admin import routes as catalog_admin_routes
 from stockline.config import Settings, get_settings
@@ -92,6 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from stockline import bench_routes
 
         app.include_router(bench_routes.router)
+    # inside the observability middleware, so a 413 is counted and carries X-Request-ID
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics,
                        server_timing=settings.log_timing)
     return app

@@ -71,6 +71,7 @@ class Settings:
     token_ttl_seconds: int = 3600
     session_ttl_seconds: int = 8 * 3600
     bench_endpoints: bool = False
+    max_body_bytes: int = 1024 * 1024
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -112,6 +113,7 @@ class Settings:
             token_ttl_seconds=_int(environ, "TOKEN_TTL_SECONDS", 3600, minimum=60),
             session_ttl_seconds=_int(environ, "SESSION_TTL_SECONDS", 8 * 3600, minimum=300),
             bench_endpoints=_flag(environ, "BENCH_ENDPOINTS", False),
+            max_body_bytes=_int(environ, "MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
         )
 
     @property
