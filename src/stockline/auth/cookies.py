@@ -8,10 +8,11 @@ HttpOnly and rotated at sign-in; pages carry its value in a hidden field and a <
 
 from __future__ import annotations
 
-import hmac
 import secrets
 
 from fastapi import Request, Response
+
+from stockline.kernel.inputs import same_secret
 
 SESSION_COOKIE = "stockline_session"
 CSRF_COOKIE = "stockline_csrf"
@@ -60,4 +61,4 @@ def keep_csrf(request: Request, response: Response) -> None:
 
 def csrf_matches(request: Request, submitted: str | None) -> bool:
     expected = request.cookies.get(CSRF_COOKIE)
-    return bool(expected and submitted) and hmac.compare_digest(expected, submitted)
+    return bool(expected and submitted) and same_secret(expected, submitted)

@@ -47,7 +47,8 @@ async def list_products(
     in_stock: bool | None = None,
     low_stock: bool | None = None,
     sort: Sort = Sort.product,
-    customer_id: Annotated[int | None, Query(ge=1, description="staff/admin: preview its prices")] = None,
+    customer_id: Annotated[int | None, Query(ge=1, le=2_147_483_647,
+                                             description="staff/admin: preview its prices")] = None,
 ) -> Response:
     query = service.CatalogQuery(page=page, limit=limit, quantity=quantity,
                                  search=(search or "").strip() or None,
@@ -64,7 +65,7 @@ async def list_products(
 async def product_detail(
     request: Request, ctx: Ctx, user: OptionalUser, sku_id: Annotated[int, Path(ge=1, le=2_147_483_647)],
     quantity: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    customer_id: Annotated[int | None, Query(ge=1)] = None,
+    customer_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
 ) -> Response:
     rendered = await service.product_detail(ctx, sku_id=sku_id, quantity=quantity,
                                             customer_id=await _pricing_customer(ctx, user, customer_id))

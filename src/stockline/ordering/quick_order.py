@@ -20,6 +20,7 @@ from stockline import db
 from stockline.kernel.context import Context
 from stockline.kernel.expiry import business_day, sellable_after
 from stockline.kernel.identity import CurrentUser
+from stockline.kernel.inputs import ascii_digits, read_int
 from stockline.ordering.schemas import MAX_UNITS
 from stockline.pricing import service as pricing
 from stockline.sqlfile import queries_beside
@@ -75,10 +76,10 @@ def _parse_line(number: int, text: str) -> QuickLine:
     if len(parts) > 2:
         return replace(line, error="Write just the SKU code and the quantity, e.g. \"AMOX-1 12\"")
     code, amount = parts
-    if not amount.isdigit():
+    if not ascii_digits(amount):
         return replace(line, code=code, error=f"The quantity \"{amount}\" is not a whole number")
-    quantity = int(amount)
-    if not 1 <= quantity <= MAX_UNITS:
+    quantity = read_int(amount, minimum=1, maximum=MAX_UNITS)
+    if quantity is None:
         return replace(line, code=code, error=f"The quantity must be between 1 and {MAX_UNITS:,}")
     return replace(line, code=code, quantity=quantity)
 

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from stockline.errors import Conflict, DomainError, Forbidden, ValidationFailed
+from stockline.kernel.inputs import ascii_digits, read_int
 from stockline.pagination import PageRequest
 from stockline.web.render import form_text
 
@@ -91,8 +92,10 @@ def texts(source: Any, names: tuple[str, ...]) -> dict[str, str | None]:
 
 def paging(raw_page: str | None) -> PageRequest:
     """The page asked for in the query string; anything unusable is the first page."""
-    page = int(raw_page) if raw_page and raw_page.isdigit() else 1
-    return PageRequest(min(max(page, 1), MAX_PAGE), PAGE_SIZE)
+    page = read_int(raw_page, minimum=1, maximum=MAX_PAGE)
+    if page is None:  # a number past the last page is the last page, anything else the first
+        page = MAX_PAGE if ascii_digits(raw_page) and (raw_page or "").strip("0") else 1
+    return PageRequest(page, PAGE_SIZE)
 
 
 # a service's refusal that is about one field, by its error code (others name it in details)

@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 
 from stockline.auth import cookies
 from stockline.kernel.context import context_of
+from stockline.kernel.inputs import same_secret
 
 FLASH_COOKIE = "stockline_flash"
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
@@ -87,7 +88,7 @@ def _sign(request: Request, payload: str) -> str:
 def _read_flashes(request: Request) -> list[dict[str, str]]:
     raw = request.cookies.get(FLASH_COOKIE, "")
     payload, _, signature = raw.rpartition(".")
-    if not payload or not hmac.compare_digest(signature, _sign(request, payload)):
+    if not payload or not same_secret(signature, _sign(request, payload)):
         return []
     try:
         return json.loads(base64.urlsafe_b64decode(payload.encode()))

@@ -51,7 +51,7 @@ async def stock_movements(
     paging: Paging,
     batch_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     sku_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
-    order_id: Annotated[int | None, Query(ge=1)] = None,
+    order_id: Annotated[int | None, Query(ge=1, le=9_223_372_036_854_775_807)] = None,
     reason: Literal["receipt", "sale", "cancel", "adjustment", "write_off"] | None = None,
     created_from: Annotated[datetime | None, Query(description="ISO 8601, inclusive")] = None,
     created_before: Annotated[datetime | None, Query(description="ISO 8601, exclusive")] = None,

@@ -5,40 +5,36 @@ answers 500 or a bare framework 422."""
 from __future__ import annotations
 
 from stockline.errors import ValidationFailed
+from stockline.kernel.inputs import INT4_MAX, ascii_digits, read_int
 from stockline.ordering.cart import Addition
 from stockline.ordering.schemas import MAX_UNITS
 
-MAX_ID = 2_147_483_647
+MAX_ID = INT4_MAX
 
 
 def read_quantity(text: str, *, minimum: int = 1) -> int:
     """A quantity typed in a form; ValidationFailed with a message a person understands."""
     cleaned = text.strip().replace(",", "").replace("_", "")
-    if not cleaned.isdigit():
+    if not ascii_digits(cleaned):
         raise ValidationFailed(f"Enter the quantity as a whole number (\"{text.strip()}\" is not one)"
                                if text.strip() else "Enter a quantity")
-    value = int(cleaned)
+    value = read_int(cleaned, maximum=MAX_UNITS)
+    if value is None:
+        raise ValidationFailed(f"The quantity must be at most {MAX_UNITS:,}")
     if value < minimum:
         raise ValidationFailed(f"The quantity must be at least {minimum}")
-    if value > MAX_UNITS:
-        raise ValidationFailed(f"The quantity must be at most {MAX_UNITS:,}")
     return value
 
 
 def read_id(text: str, *, maximum: int = MAX_ID) -> int | None:
     """A positive database id from a form or a path; None when it cannot be one."""
-    text = text.strip()
-    if not text.isdigit() or len(text) > 19 or not 1 <= int(text) <= maximum:
-        return None
-    return int(text)
+    return read_int(text.strip(), minimum=1, maximum=maximum)
 
 
 def whole_number(text: str | None, default: int, *, maximum: int) -> int:
     """A query-string number such as `page`, falling back to `default` when absurd."""
-    if text is None or not text.strip().isdigit():
-        return default
-    value = int(text.strip())
-    return value if 1 <= value <= maximum else default
+    value = read_int(text.strip(), minimum=1, maximum=maximum) if text is not None else None
+    return default if value is None else value
 
 
 def refusal(line: Addition) -> str:

@@ -20,6 +20,7 @@ from stockline.inventory.stock import service as stock
 from stockline.inventory.stock.schemas import InventoryFilter, InventorySort
 from stockline.kernel.context import Context, Ctx, context_of
 from stockline.kernel.expiry import business_day
+from stockline.kernel.inputs import INT4_MAX, read_int
 from stockline.pagination import PageRequest
 from stockline.web.render import day, money, redirect, render
 from stockline.web.session import CsrfChecked, StaffPage
@@ -42,7 +43,7 @@ MAX_SEARCH = 200
 def page_number(request: Request, name: str = "page") -> int:
     """The page asked for; anything that is not a page number is page 1."""
     text = request.query_params.get(name, "")
-    return int(text) if text.isdigit() and 1 <= int(text) <= 100_000 else 1
+    return read_int(text, minimum=1, maximum=100_000) or 1
 
 
 def with_expiry_flags(batch: dict[str, Any], soon_days: int) -> dict[str, Any]:
@@ -70,7 +71,7 @@ async def inventory_list(request: Request, ctx: Ctx, user: StaffPage) -> HTMLRes
     sort = query.get("sort", "") if query.get("sort", "") in InventorySort.__members__ else "expiry"
     search = query.get("search", "").strip()[:MAX_SEARCH]
     sku_text = query.get("sku_id", "")
-    sku_id = int(sku_text) if sku_text.isdigit() and 0 < int(sku_text) < 2_147_483_648 else None
+    sku_id = read_int(sku_text, minimum=1, maximum=INT4_MAX)
     data = await _inventory(request, PageRequest(page_number(request), PAGE_SIZE), filter_=filter_ or None,
                             search=search or None, sku_id=sku_id, sort=sort)
     return render(request, "staff/inventory.html", {

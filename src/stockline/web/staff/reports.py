@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 
 from stockline.errors import DomainError, NotFound, ValidationFailed
 from stockline.kernel.context import Ctx, context_of
+from stockline.kernel.inputs import read_int
 from stockline.pagination import PageRequest
 from stockline.reporting import service
 from stockline.web.render import day, render
@@ -96,9 +97,9 @@ def _runner(tab: Tab, request: Request) -> tuple[Callable[[PageRequest], Awaitab
     ctx, query = context_of(request), request.query_params
     if tab.name == "expiring":
         typed = query.get("days", "").strip()
-        if typed and not (typed.isdigit() and 1 <= int(typed) <= service.MAX_EXPIRING_DAYS):
+        days = read_int(typed, minimum=1, maximum=service.MAX_EXPIRING_DAYS) if typed else None
+        if typed and days is None:
             raise ValidationFailed(f"Days must be a whole number from 1 to {service.MAX_EXPIRING_DAYS}")
-        days = int(typed) if typed else None
         return (lambda paging: service.expiring(ctx, paging, days)), \
             ({"days": typed} if typed else {})
     if tab.name == "loss-making-sales":

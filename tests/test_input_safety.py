@@ -1,0 +1,165 @@
+"""No 500 from any input (issue 15, item 4): numbers typed into pages and query strings are
+read as ASCII digits of bounded length, secrets compare as bytes, every integer parameter is
+bounded by its column, and the plain-words stock-entry parser runs in linear time."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from stockline.kernel.inputs import INT8_MAX, ascii_digits, read_int, same_secret
+from stockline.ordering import quick_order
+from stockline.web.customer.forms import read_id, read_quantity, whole_number
+from stockline.web.forms import MAX_PAGE, paging
+from tests.ordering_world import PASSWORD, bearer
+
+HTML = {"Accept": "text/html"}
+HUGE = "9" * 5000  # more digits than int() converts (4,300), far past any column
+PAST_BIGINT = "136286455882892844422135808"
+# text that str.isdigit() accepts but int() refuses, or that is no ASCII number at all
+NOT_ASCII_NUMBERS = ["²", "1²", "①", "٣", "１２", " 7", "+7", "-7", "7.0", "", HUGE]
+
+
+# --- reading numbers ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", NOT_ASCII_NUMBERS)
+def test_read_int_takes_only_ascii_digits_and_never_raises(text):
+    assert read_int(text, maximum=INT8_MAX) is None
+    assert not ascii_digits(text) or text == HUGE
+
+
+def test_read_int_reads_valid_numbers_as_before():
+    assert read_int("42") == 42 and read_int("0") == 0 and read_int("007", minimum=1) == 7
+    assert read_int("0" * 40 + "5") == 5  # leading zeros do not count against the length
+    assert read_int(str(INT8_MAX), maximum=INT8_MAX) == INT8_MAX
+    assert read_int(str(INT8_MAX + 1), maximum=INT8_MAX) is None
+    assert read_int("0", minimum=1) is None and read_int("11", maximum=10) is None
+    assert read_int(None) is None
+
+
+@pytest.mark.parametrize("text", ["²", "1²", "①", "٣", HUGE, "12" * 50_000])
+def test_form_readers_answer_in_words_for_any_text(text):
+    assert read_id(text) is None
+    assert whole_number(text, 3, maximum=100) == 3
+    with pytest.raises(Exception) as refused:
+        read_quantity(text)
+    assert type(refused.value).__name__ == "ValidationFailed"
+    assert paging(text).page in (1, MAX_PAGE)
+
+
+def test_form_readers_keep_their_answers_for_valid_text():
+    assert read_quantity(" 1,200 ") == 1200 and read_quantity("0", minimum=0) == 0
+    assert read_id(" 17 ") == 17 and whole_number("4", 1, maximum=10) == 4
+    assert paging("3").page == 3 and paging("0").page == 1 and paging(None).page == 1
+    assert paging(str(MAX_PAGE + 1)).page == MAX_PAGE and paging("9" * 30).page == MAX_PAGE
+
+
+@pytest.mark.parametrize("amount", ["²", "1²", HUGE])
+def test_quick_order_lines_refuse_odd_quantities_in_words(amount):
+    parsed = quick_order.parse(f"AMOX-1 {amount}")
+    assert parsed.lines[0].quantity is None and parsed.lines[0].error
+
+
+def test_quick_order_lines_read_valid_quantities():
+    parsed = quick_order.parse("AMOX-1 12\nPARA-3 0")
+    assert parsed.lines[0].quantity == 12 and parsed.lines[0].error is None
+    assert parsed.lines[1].quantity is None and "between 1" in parsed.lines[1].error
+
+
+# --- pages and query strings ----------------------------------------------------------------
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+async def _signed_in(client, username: str) -> str:
+    login = await client.get("/login", headers=HTML)
+    response = await client.post("/login", data={"username": username, "password": PASSWORD,
+                                                 "csrf_token": _csrf(login.text)})
+    assert response.status_code == 303, response.text
+    return _csrf((await client.get("/account/password", headers=HTML)).text)
+
+
+@pytest.mark.parametrize("number", ["²", HUGE])
+async def test_customer_pages_answer_odd_numbers_without_a_server_error(client, world, number):
+    csrf = await _signed_in(client, "cust_1")
+    for path in (f"/catalog?page={number}", f"/catalog?quantity={number}", f"/catalog/1?quantity={number}",
+                 f"/catalog/{number}", f"/orders?page={number}", f"/orders/{number}"):
+        response = await client.get(path, headers=HTML)
+        assert response.status_code < 500, path
+    for form in ({"sku_id": "1", "quantity": number, "mode": "add"}, {"sku_id": number, "quantity": "1"},
+                 {"sku_id": "1", "quantity": number}):
+        response = await client.post("/cart/lines", data=form | {"csrf_token": csrf}, headers=HTML)
+        assert response.status_code < 500, form
+    response = await client.post("/quick-order", data={"lines": f"AMOX-1 {number}", "csrf_token": csrf},
+                                 headers=HTML)
+    assert response.status_code == 422
+    assert "not a whole number" in response.text or "between 1 and" in response.text
+
+
+@pytest.mark.parametrize("number", ["²", HUGE])
+async def test_staff_pages_answer_odd_numbers_without_a_server_error(client, world, number):
+    await _signed_in(client, "staffer")
+    for path in (f"/staff/inventory?page={number}", f"/staff/inventory?sku_id={number}",
+                 f"/staff/reports/expiring?days={number}", f"/staff/reports/low-stock?page={number}",
+                 f"/staff/orders?page={number}", f"/staff/batches/{world['a_soon']}?page={number}"):
+        response = await client.get(path, headers=HTML)
+        assert response.status_code < 500, path
+    expiring = await client.get(f"/staff/reports/expiring?days={number}", headers=HTML)
+    assert expiring.status_code == 422 and "Days must be a whole number" in expiring.text
+
+
+async def test_staff_pages_read_valid_numbers_as_before(client, world):
+    await _signed_in(client, "staffer")
+    assert (await client.get("/staff/inventory?sku_id=1&page=1", headers=HTML)).status_code == 200
+    assert (await client.get("/staff/reports/expiring?days=30", headers=HTML)).status_code == 200
+
+
+@pytest.mark.parametrize("path", [
+    f"/api/admin/stock-movements?order_id={PAST_BIGINT}",
+    f"/api/admin/stock-movements?order_id={INT8_MAX + 1}",
+    f"/api/products?customer_id={PAST_BIGINT}",
+    "/api/products?customer_id=2147483648",
+    f"/api/products/1?customer_id={PAST_BIGINT}",
+])
+async def test_integer_parameters_past_their_column_are_422_in_the_one_shape(client, world, path):
+    response = await client.get(path, headers=await bearer(client, "boss"))
+    assert response.status_code == 422, response.text
+    assert "error" in response.json()
+
+
+async def test_the_largest_order_id_is_a_plain_empty_answer(client, world):
+    response = await client.get(f"/api/admin/stock-movements?order_id={INT8_MAX}",
+                                headers=await bearer(client, "boss"))
+    assert response.status_code == 200 and response.json()["items"] == []
+
+
+# --- comparing secrets ----------------------------------------------------------------------
+
+def test_same_secret_compares_any_characters():
+    assert same_secret("abc", "abc") and same_secret("é", "é") and same_secret(b"x", "x")
+    assert not same_secret("abc", "é") and not same_secret("abc", "abd") and not same_secret("", "\udcff")
+
+
+@pytest.mark.parametrize("token", ["é", "ñandú-☃", "\u0000", "a" * 10_000])
+async def test_a_non_ascii_csrf_field_is_refused_not_a_server_error(client, world, token):
+    login = await client.get("/login", headers=HTML)
+    assert login.status_code == 200
+    response = await client.post("/login", data={"username": "cust_1", "password": PASSWORD,
+                                                 "csrf_token": token})
+    assert response.status_code == 403 and response.json()["error"]["code"] == "csrf_failed"
+
+
+async def test_a_non_ascii_csrf_header_is_refused_not_a_server_error(client, world):
+    csrf = await _signed_in(client, "cust_1")
+    assert csrf
+    response = await client.post("/api/cart", json={"sku_id": 3, "quantity": 1},
+                                 headers={"X-CSRF-Token": "é".encode("latin-1")})
+    assert response.status_code == 403 and response.json()["error"]["code"] == "csrf_failed"
+
+
+async def test_a_non_ascii_flash_cookie_is_ignored(client, world):
+    response = await client.get("/login", headers={"Accept": "text/html",
+                                                   "Cookie": "stockline_flash=e30.\xe9\xe9".encode("latin-1")})
+    assert response.status_code == 200
