@@ -5,9 +5,11 @@ bounded by its column, and the plain-words stock-entry parser runs in linear tim
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
+from stockline.inventory.entry.parser import parse_line
 from stockline.kernel.inputs import INT8_MAX, ascii_digits, read_int, same_secret
 from stockline.ordering import quick_order
 from stockline.web.customer.forms import read_id, read_quantity, whole_number
@@ -163,3 +165,63 @@ async def test_a_non_ascii_flash_cookie_is_ignored(client, world):
     response = await client.get("/login", headers={"Accept": "text/html",
                                                    "Cookie": "stockline_flash=e30.\xe9\xe9".encode("latin-1")})
     assert response.status_code == 200
+
+
+# --- the stock-entry parser's regexes -------------------------------------------------------
+
+def _seconds(text: str) -> float:
+    start = time.perf_counter()
+    parse_line(1, text)
+    return time.perf_counter() - start
+
+
+LONG_SHAPES = {
+    "spaces after a number": "abc 5" + " " * 100_000,
+    "spaces after qty": "qty" + " " * 100_000 + "x",
+    "spaces after cost": "cost" + " " * 100_000 + "x",
+    "spaces after a verb": "add" + " " * 100_000 + "x",
+    "spaces after batch": "batch" + " " * 100_000 + "!",
+    "spaces after exp": "exp" + " " * 100_000 + "x",
+    "spaces after a currency": "£" + " " * 100_000 + "x",
+    "spaces after b": "b" + " " * 100_000 + "x",
+    "tabs and dashes": "5" + " \t-" * 33_000 + "x",
+    "repeated numbers and spaces": "5     " * 16_000,
+    "repeated dates": "1 jan" * 20_000,
+    "a long number": "Add 5 units batch B1 exp 2030-01-31 " + "1" * 100_000,
+    "a long amount": "@ " + "1" * 100_000 + ".5",
+    "grouped digits": "@ 1" + ",111" * 25_000 + ".1.1",
+    "long dots": "1 jan" + "." * 100_000 + "x",
+    "long code": "a" + "-" * 100_000,
+    "strengths": "1 / " * 25_000 + "x",
+    "packs": "2x" * 50_000,
+    "pack sizes apart": "3" + " " * 40_000 + "x" + " " * 40_000 + "10" + " " * 20_000 + "z",
+    "a strength apart": "500" + " " * 40_000 + "/" + " " * 40_000 + "5" + " " * 20_000 + "x",
+    "words": "paracetamol " * 8_000,
+}
+
+
+@pytest.mark.parametrize("shape", LONG_SHAPES)
+def test_a_100000_character_line_parses_fast(shape):
+    text = LONG_SHAPES[shape]
+    assert len(text) >= 95_000
+    parse_line(1, text[:1000])  # warm up
+    elapsed = min(_seconds(text) for _ in range(2))
+    assert elapsed < 1.0, f"{shape}: {elapsed:.3f} s"  # was minutes: quadratic in runs of spaces
+
+
+def test_the_parser_time_grows_linearly():
+    """10 times the text takes well under 20 times as long (quadratic would be 100 times)."""
+    def best(text: str) -> float:
+        return min(_seconds(text) for _ in range(3))
+    for shape in ("abc 5{}x", "qty{}x", "cost{}x", "add{}x", "500{}/{}5{}x"):
+        short, long = best(shape.replace("{}", " " * 10_000)), best(shape.replace("{}", " " * 100_000))
+        assert long < 1.0 and long < 20 * max(short, 0.002), (shape, short, long)
+
+
+@pytest.mark.parametrize("text", ["Add ٥ units of Paracetamol batch B1 exp 2030-01-31",
+                                  "Add 5 units batch B1 exp 2030-01-31 @ " + HUGE,
+                                  "Add " + HUGE + " units batch B1 exp ²/2030",
+                                  "qty ² batch ² exp ² ² mg ²x²"])
+def test_odd_numbers_in_an_entry_line_never_raise(text):
+    line = parse_line(1, text)
+    assert line.errors or line.quantity is not None

@@ -234,7 +234,7 @@ _CURRENCY = r"(?:[$€£]|(?:eur|usd|gbp|chf)(?![a-z]))"
 _PER_UNIT = r"(?:each|ea|apiece|per\s+(?:unit|pack|box|item|piece)|/\s*(?:unit|pack|ea|each|pc))(?![a-z])"
 _COSTS = (
     re.compile(rf"(?:(?<![a-z])(?:unit\s+cost|cost\s+per\s+unit|cost\s*price|unit\s+price|cost|price|at)"
-               rf"(?![a-z])\s*[:=]?|@)\s*(?:{_CURRENCY}\s*)?{_AMOUNT}(?:\s*{_CURRENCY})?"
+               rf"(?![a-z])(?:\s*[:=])?|@)\s*(?:{_CURRENCY}\s*)?{_AMOUNT}(?:\s*{_CURRENCY})?"
                rf"(?:\s*{_PER_UNIT})?", _I),
     re.compile(rf"(?<![\w.,]){_CURRENCY}\s*{_AMOUNT}(?:\s*{_PER_UNIT})?", _I),
     re.compile(rf"(?<![\w.,])(?P<amount>\d+[.,]\d{{2}})(?!\d)\s*(?:{_CURRENCY}\s*)?{_PER_UNIT}", _I),
@@ -410,7 +410,7 @@ _NOT_STRENGTH = r"(?!\s*(?:mg|mcg|µg|ug|g|ml|l|iu|%|mmol)(?![a-z]))"
 _OUTER = r"(?:boxes|box|cartons?|cases?|packs?|packets?|outers?|bundles?)"
 _FORM_AFTER = r"\s*(?:" + "|".join(sorted(FORMS, key=len, reverse=True)) + r")(?![a-z])"
 _QUANTITIES = tuple((kind, re.compile(pattern, _I)) for kind, pattern in (
-    ("keyword", rf"(?<![a-z])(?:qty|qnty|quantity)(?![a-z])\.?\s*[:=]?\s*{_NUM}"),
+    ("keyword", rf"(?<![a-z])(?:qty|qnty|quantity)(?![a-z])\.?(?:\s*[:=])?\s*{_NUM}"),
     ("boxes_of", rf"(?<![\w.,/-]){_NUM_BEFORE_WORD}\s*(?P<outer>{_OUTER})\s+of\s+(?P<m>\d{{1,9}})"
                  rf"(?![\w-]|[.,/]\d){_NOT_STRENGTH}(?!{_FORM_AFTER})"),
     ("times", r"(?<![\w.,/-])(?P<n>\d{1,9})\s*[x×](?![a-z\d])(?!\s*\d)"),
@@ -420,7 +420,7 @@ _QUANTITIES = tuple((kind, re.compile(pattern, _I)) for kind, pattern in (
     ("containers", rf"(?<![\w.,/-]){_NUM_BEFORE_WORD}\s+(?:bottles?|vials?|tubes?|ampoules?|amps|inhalers?|"
                    rf"sachets?|strips?|bags?|tubs?|jars?|blisters?)(?![a-z])"),
     ("verb", rf"^\W*(?:please\s+)?(?:add|added|receive|received|receiving|got|in|book(?:ed)?\s+in|restock|"
-             rf"stock|delivery\s+of|delivered)(?![a-z])\s*[:-]?\s*{_NUM}{_NOT_STRENGTH}"),
+             rf"stock|delivery\s+of|delivered)(?![a-z])(?:\s*[:-])?\s*{_NUM}{_NOT_STRENGTH}"),
     ("leading", rf"^\W*{_NUM}{_NOT_STRENGTH}(?!\s*[x×]\s*\d)"),
 ))
 
@@ -460,7 +460,7 @@ _PACK_MULTI = re.compile(r"(?<![\w.])(?P<chain>\d+(?:\s*[x×]\s*\d+(?:[.,]\d+)?)
                          r"(?:\s*(?P<unit>ml|g|mg)(?![a-z]))?", _I)
 _PACK_NUMBERS = (
     re.compile(r"(?<![a-z])(?:pack|box|strip|blister)s?\s+of\s+(?P<n>\d{1,9})(?![\w.])", _I),
-    re.compile(r"(?<![\w.])(?P<n>\d{1,9})\s*-?\s*(?:s|ct|count|strips?|packs?|tabs?|tablets?|caps?|capsules?|pcs|"
+    re.compile(r"(?<![\w.])(?P<n>\d{1,9})\s*(?:-\s*)?(?:s|ct|count|strips?|packs?|tabs?|tablets?|caps?|capsules?|pcs|"
                r"pieces|vials?|doses?|sachets?|patch(?:es)?|suppositories|amps?|ampoules?)(?![a-z])", _I),
     re.compile(r"(?<![\w.])[x×]\s*(?P<n>\d{1,9})(?![\w.])", _I),
     re.compile(r"(?<![\w.,/-])(?P<n>\d{1,9})(?![\w.,/])"),
