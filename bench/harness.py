@@ -53,13 +53,6 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-# A load generator is one address signing in hundreds of users at once: sign-in throttling
-# per address (and the queue for password hashing) would hold it back as it should hold back
-# an attacker, so benchmark servers lift those limits.
-ONE_ADDRESS_MANY_USERS = {"LOGIN_CLIENT_LIMIT": "1000000", "LOGIN_GLOBAL_LIMIT": "1000000",
-                          "HASH_WAIT_SECONDS": "300"}
-
-
 def start_server(url: str, workers: int, log_path: Path,
                  settings: dict[str, str]) -> tuple[subprocess.Popen, str]:
     """`stockline serve --workers N` on `url` with `settings` in its environment and its output
@@ -67,8 +60,7 @@ def start_server(url: str, workers: int, log_path: Path,
     a process group of its own (its id is the process's): stop_server() reaches its workers
     through it, and process_cpu() tells their CPU apart."""
     port = _free_port()
-    env = (os.environ | {"DATABASE_URL": url, "SECRET_KEY": secrets.token_urlsafe(48)}
-           | ONE_ADDRESS_MANY_USERS | settings)
+    env = os.environ | {"DATABASE_URL": url, "SECRET_KEY": secrets.token_urlsafe(48)} | settings
     with open(log_path, "wb") as log:
         server = subprocess.Popen(
             [STOCKLINE, "serve", "--port", str(port), "--workers", str(workers), "--no-access-log",

@@ -44,10 +44,7 @@ class ServerProcess:
 
     def start(self, ready_within: float = 60.0) -> ServerProcess:
         env = os.environ | {"DATABASE_URL": self.database_url, "SECRET_KEY": self.secret_key,
-                            "STOCKLINE_ENV": "test", "STOCKLINE_DATA_DIR": str(self.data_dir),
-                            # the tests' clients are one address playing many users at once
-                            "LOGIN_CLIENT_LIMIT": "1000000", "LOGIN_GLOBAL_LIMIT": "1000000",
-                            "HASH_WAIT_SECONDS": "300"} | self.env
+                            "STOCKLINE_ENV": "test", "STOCKLINE_DATA_DIR": str(self.data_dir)} | self.env
         with open(self.log_path, "ab") as out:
             self.process = subprocess.Popen(
                 [STOCKLINE, "serve", "--workers", str(self.workers), "--port", str(self.port), "--no-access-log"],
