@@ -6,7 +6,6 @@ import time, so tests build their own `Settings` without touching the environmen
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -31,15 +30,6 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}")
     return value
-
-
-def _networks(env: Mapping[str, str], name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    """A comma-separated list of addresses or CIDR ranges."""
-    try:
-        return tuple(ipaddress.ip_network(part.strip(), strict=False)
-                     for part in env.get(name, "").split(",") if part.strip())
-    except ValueError as exc:
-        raise ConfigError(f"{name} must list IP addresses or CIDR ranges, comma-separated: {exc}") from None
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -81,13 +71,6 @@ class Settings:
     token_ttl_seconds: int = 3600
     session_ttl_seconds: int = 8 * 3600
     bench_endpoints: bool = False
-    login_window_seconds: int = 15 * 60
-    login_user_limit: int = 5  # failed sign-ins per username and client, per window
-    login_client_limit: int = 30  # per client across usernames
-    login_global_limit: int = 5000  # everyone's together
-    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
-    hash_concurrency: int = 2  # password hashes at once per worker (each ~19 MiB and a core)
-    hash_wait_seconds: float = 2.0  # how long a sign-in waits for a hashing slot before 503
     max_body_bytes: int = 1024 * 1024
 
     @classmethod
@@ -130,13 +113,6 @@ class Settings:
             token_ttl_seconds=_int(environ, "TOKEN_TTL_SECONDS", 3600, minimum=60),
             session_ttl_seconds=_int(environ, "SESSION_TTL_SECONDS", 8 * 3600, minimum=300),
             bench_endpoints=_flag(environ, "BENCH_ENDPOINTS", False),
-            login_window_seconds=_int(environ, "LOGIN_WINDOW_SECONDS", 15 * 60, minimum=1),
-            login_user_limit=_int(environ, "LOGIN_USER_LIMIT", 5, minimum=1),
-            login_client_limit=_int(environ, "LOGIN_CLIENT_LIMIT", 30, minimum=1),
-            login_global_limit=_int(environ, "LOGIN_GLOBAL_LIMIT", 5000, minimum=1),
-            trusted_proxies=_networks(environ, "TRUSTED_PROXIES"),
-            hash_concurrency=_int(environ, "HASH_CONCURRENCY", 2, minimum=1),
-            hash_wait_seconds=float(_int(environ, "HASH_WAIT_SECONDS", 2, minimum=0)),
             max_body_bytes=_int(environ, "MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
         )
 

@@ -6,33 +6,22 @@ SELECT user_id, username, password_hash, role, customer_id, is_active, must_chan
 FROM Users
 WHERE lower(username) = lower(%(username)s);
 
--- name: count_attempt
--- One attempt counted against each key BEFORE the password is checked, in one statement:
--- concurrent attempts on a key queue on its row and each sees the count before it, so none
--- goes uncounted (rows are taken in key order: no deadlock). A key whose window has passed
--- starts a new one. Answers each key's attempts in its window and when that window ends.
-INSERT INTO Sign_In_Attempts AS a (throttle_key, window_start, attempts)
-SELECT k.throttle_key, now(), 1
-FROM unnest(%(keys)s::text[]) AS k (throttle_key)
-ORDER BY k.throttle_key
-ON CONFLICT (throttle_key) DO UPDATE
-SET attempts = CASE WHEN a.window_start <= now() - make_interval(secs => %(window_seconds)s)
-                    THEN 1 ELSE a.attempts + 1 END,
-    window_start = CASE WHEN a.window_start <= now() - make_interval(secs => %(window_seconds)s)
-                        THEN now() ELSE a.window_start END
-RETURNING throttle_key, attempts, window_start + make_interval(secs => %(window_seconds)s) AS window_ends;
+-- name: recent_failures
+-- Failed logins of a username inside the lockout window, and when the oldest one leaves it.
+SELECT count(*)::int AS failures,
+       min(failed_at) + make_interval(secs => %(window_seconds)s) AS window_ends
+FROM Login_Failures
+WHERE username = lower(%(username)s)
+  AND failed_at > now() - make_interval(secs => %(window_seconds)s);
 
--- name: refund_attempt
--- A sign-in that succeeded: the (username, client) count starts afresh and the attempt it
--- counted against the client and everyone is given back (so they count failures); rows of
--- windows long past go, so the table stays small.
-WITH stale AS (
-    DELETE FROM Sign_In_Attempts
-    WHERE window_start < now() - make_interval(secs => 2 * %(window_seconds)s)
-)
-UPDATE Sign_In_Attempts
-SET attempts = CASE WHEN throttle_key = %(user_key)s THEN 0 ELSE greatest(attempts - 1, 0) END
-WHERE throttle_key = ANY(%(keys)s::text[]);
+-- name: record_failure
+INSERT INTO Login_Failures (username) VALUES (lower(%(username)s));
+
+-- name: clear_failures
+-- After a successful login; old rows of every username go too, so the table stays small.
+DELETE FROM Login_Failures
+WHERE username = lower(%(username)s)
+   OR failed_at < now() - make_interval(secs => %(window_seconds)s);
 
 -- name: mark_login
 UPDATE Users SET last_login_at = now() WHERE user_id = %(user_id)s;

@@ -7,7 +7,6 @@ from fastapi import APIRouter, Response
 from stockline.auth import service
 from stockline.auth.dependencies import AnyUser
 from stockline.auth.schemas import LoginRequest, LoginResponse, MeResponse, PasswordChange
-from stockline.auth.throttle import ClientAddress
 from stockline.kernel.context import Ctx
 
 router = APIRouter(prefix="/api", tags=["auth"])
@@ -16,8 +15,8 @@ router = APIRouter(prefix="/api", tags=["auth"])
 @router.post("/login", summary="Sign in; returns a bearer token",
              responses={401: {"description": "wrong username or password"},
                         429: {"description": "too many failures for this username"}})
-async def login(body: LoginRequest, ctx: Ctx, client: ClientAddress) -> LoginResponse:
-    return await service.login(ctx, username=body.username, password=body.password, client=client,
+async def login(body: LoginRequest, ctx: Ctx) -> LoginResponse:
+    return await service.login(ctx, username=body.username, password=body.password,
                                ttl_seconds=ctx.settings.token_ttl_seconds)
 
 
@@ -28,6 +27,6 @@ async def me(user: AnyUser) -> MeResponse:
 
 
 @router.post("/me/password", status_code=204, summary="Change your password (signs out other tokens)")
-async def change_password(body: PasswordChange, user: AnyUser, ctx: Ctx, client: ClientAddress) -> Response:
-    await service.change_password(ctx, user, body.old_password, body.new_password, client=client)
+async def change_password(body: PasswordChange, user: AnyUser, ctx: Ctx) -> Response:
+    await service.change_password(ctx, user, body.old_password, body.new_password)
     return Response(status_code=204)

@@ -1,11 +1,10 @@
 """Sign-in, the per-request user check and password changes.
 
-- Every sign-in attempt and every password change is counted before its password is
-  checked (auth.throttle: per username and client, per client, everyone), so neither a race
-  nor a stranger's failures can get around the limits or lock the real user out.
-- Passwords are verified off the event loop, at most HASH_CONCURRENCY at once per worker
-  (ctx.hashing); an unknown username is verified against a dummy hash, so it costs what a
-  wrong password costs.
+- Passwords are verified off the event loop; an unknown username is verified against a
+  dummy hash, so it costs what a wrong password costs.
+- After LOCKOUT_FAILURES failed attempts for a username inside LOCKOUT_WINDOW, further
+  attempts get 429 until the oldest failure leaves the window. Failures live in the
+  database, so every worker sees them.
 - A token names the user's token_version; deactivation and password changes bump it. The
   per-request check caches the user's row for USER_STATE_TTL seconds, so a revoked token
   stops working within that time in every worker.
@@ -13,17 +12,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import math
+from datetime import UTC, datetime
+
 from stockline import db
-from stockline.auth import passwords, throttle, tokens
+from stockline.auth import passwords, tokens
 from stockline.auth.schemas import LoginResponse
 from stockline.cache import TtlCache
-from stockline.errors import Forbidden, Unauthorized, ValidationFailed
+from stockline.errors import Forbidden, TooManyRequests, Unauthorized, ValidationFailed
 from stockline.kernel.context import Context
 from stockline.kernel.identity import CurrentUser
 from stockline.sqlfile import queries_beside
 
 Q = queries_beside(__file__)
 
+LOCKOUT_FAILURES = 5
+LOCKOUT_WINDOW_SECONDS = 15 * 60
 USER_STATE_TTL_SECONDS = 30.0
 _BEARER = {"WWW-Authenticate": "Bearer"}
 
@@ -32,26 +37,31 @@ def new_user_state_cache() -> TtlCache[dict]:
     return TtlCache(USER_STATE_TTL_SECONDS)
 
 
-async def login(ctx: Context, *, username: str, password: str, client: str,
-                ttl_seconds: int) -> LoginResponse:
-    """A token for these credentials, valid ttl_seconds (the API's and the pages' sessions
-    differ); `client` is the caller's address (auth.throttle.client_address)."""
-    attempt = throttle.Attempt.of(username, client)
-    await throttle.count(ctx, attempt)
+async def login(ctx: Context, *, username: str, password: str, ttl_seconds: int) -> LoginResponse:
+    """A token for these credentials, valid ttl_seconds (the API's and the pages' sessions differ)."""
+    window = {"username": username, "window_seconds": LOCKOUT_WINDOW_SECONDS}
     async with ctx.pool.connection() as conn:
+        recent = await db.fetch_one(conn, Q["recent_failures"], window)
+        if recent["failures"] >= LOCKOUT_FAILURES:
+            retry_after = max(1, math.ceil((recent["window_ends"] - datetime.now(UTC)).total_seconds()))
+            raise TooManyRequests(
+                "Too many failed sign-ins for this username; try again later",
+                details={"retry_after_seconds": retry_after}, headers={"Retry-After": str(retry_after)})
         user = await db.fetch_one(conn, Q["user_for_login"], {"username": username})
     if user is None:
-        await ctx.hashing.run(passwords.verify_against_dummy, password)
+        await asyncio.to_thread(passwords.verify_against_dummy, password)
         verified = False
     else:
-        verified = await ctx.hashing.run(passwords.verify_password, user["password_hash"], password)
+        verified = await asyncio.to_thread(passwords.verify_password, user["password_hash"], password)
     if not verified or not user["is_active"]:
+        async with ctx.pool.connection() as conn:
+            await db.execute(conn, Q["record_failure"], window)
         raise Unauthorized("Invalid username or password", code="invalid_credentials")
-    await throttle.settle(ctx, attempt)
     async with ctx.pool.connection() as conn:
+        await db.execute(conn, Q["clear_failures"], window)
         await db.execute(conn, Q["mark_login"], {"user_id": user["user_id"]})
         if passwords.needs_rehash(user["password_hash"]):
-            new_hash = await ctx.hashing.run(passwords.hash_password, password)
+            new_hash = await asyncio.to_thread(passwords.hash_password, password)
             await db.execute(conn, Q["rehash_password"],
                              {"user_id": user["user_id"], "password_hash": new_hash})
     token = tokens.issue_token(ctx.secret_key, user_id=user["user_id"], role=user["role"],
@@ -78,24 +88,19 @@ async def authenticate(ctx: Context, token: str) -> CurrentUser:
                        state["must_change_password"])
 
 
-async def change_password(ctx: Context, user: CurrentUser, old_password: str, new_password: str, *,
-                          client: str) -> None:
-    """Wrong old passwords count like failed sign-ins (per user and client, per client)."""
+async def change_password(ctx: Context, user: CurrentUser, old_password: str, new_password: str) -> None:
     passwords.validate_new_password(new_password)
     if new_password == old_password:
         raise ValidationFailed("The new password must differ from the old one")
-    attempt = throttle.Attempt.of(user.username, client, scope="password")
-    await throttle.count(ctx, attempt)
-    new_hash = await ctx.hashing.run(passwords.hash_password, new_password)
+    new_hash = await asyncio.to_thread(passwords.hash_password, new_password)
 
     async def work(conn) -> None:
         row = await db.fetch_one(conn, Q["password_hash_of"], {"user_id": user.user_id})
         if row is None:
             raise Forbidden("This account is not active")
-        if not await ctx.hashing.run(passwords.verify_password, row["password_hash"], old_password):
+        if not await asyncio.to_thread(passwords.verify_password, row["password_hash"], old_password):
             raise Forbidden("The old password is wrong", code="wrong_password")
         await db.execute(conn, Q["change_password"], {"user_id": user.user_id, "password_hash": new_hash})
 
     await ctx.transaction(work)
-    await throttle.settle(ctx, attempt)
     ctx.user_cache.discard(user.user_id)  # this worker sees the change at once; others within the TTL

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -182,7 +183,7 @@ async def create_user(ctx: Context, *, username: str, password: str,
     check_username(username)
     _check_role_and_customer(role, customer_id)
     validate_new_password(password)
-    password_hash = await ctx.hashing.run(hash_password, password)
+    password_hash = await asyncio.to_thread(hash_password, password)
 
     async def work(conn: psycopg.AsyncConnection) -> int:
         await _ensure_customer(conn, customer_id)
@@ -237,7 +238,7 @@ async def _change_user(ctx: Context, user_id: int,
 async def reset_password(ctx: Context, user_id: int,
                          new_password: str) -> dict[str, Any]:
     validate_new_password(new_password)
-    password_hash = await ctx.hashing.run(hash_password, new_password)
+    password_hash = await asyncio.to_thread(hash_password, new_password)
 
     async def work(conn: psycopg.AsyncConnection) -> None:
         await _lock_target(conn, user_id, guard_admins=False)

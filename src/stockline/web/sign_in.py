@@ -7,7 +7,6 @@ from fastapi.responses import Response
 
 from stockline.auth import cookies
 from stockline.auth import service as auth_service
-from stockline.auth.throttle import ClientAddress
 from stockline.errors import DomainError
 from stockline.kernel.context import Ctx
 from stockline.kernel.identity import STAFF_ROLES, Role
@@ -34,7 +33,7 @@ async def login_page(request: Request, user: OptionalPageUser, next: str | None 
 
 
 @router.post("/login", dependencies=[CsrfChecked])
-async def sign_in(request: Request, ctx: Ctx, client: ClientAddress) -> Response:
+async def sign_in(request: Request, ctx: Ctx) -> Response:
     form = await request.form()
     username, password = form_text(form, "username"), form.get("password")
     target = local_path(form_text(form, "next"), "")
@@ -42,7 +41,7 @@ async def sign_in(request: Request, ctx: Ctx, client: ClientAddress) -> Response
         if not username or not isinstance(password, str) or not password:
             raise DomainError("Enter your username and password")
         signed_in = await auth_service.login(
-            ctx, username=username, password=password, client=client,
+            ctx, username=username, password=password,
             ttl_seconds=ctx.settings.session_ttl_seconds)
     except DomainError as exc:
         status = exc.status if exc.status in (401, 429) else 400
@@ -71,7 +70,7 @@ async def password_page(request: Request, user: PageUser) -> Response:
 
 
 @router.post(PASSWORD_PAGE, dependencies=[CsrfChecked])
-async def change_password(request: Request, ctx: Ctx, client: ClientAddress, user: PageUser) -> Response:
+async def change_password(request: Request, ctx: Ctx, user: PageUser) -> Response:
     form = await request.form()
     old, new, repeat = (form.get(name) for name in ("old_password", "new_password", "repeat_password"))
     if not all(isinstance(value, str) for value in (old, new, repeat)):
@@ -80,10 +79,10 @@ async def change_password(request: Request, ctx: Ctx, client: ClientAddress, use
     try:
         if new != repeat:
             raise DomainError("The two new passwords differ")
-        await auth_service.change_password(ctx, user, old, new, client=client)
+        await auth_service.change_password(ctx, user, old, new)
         # the change revoked every token of this user, this browser's too: sign in afresh
         signed_in = await auth_service.login(
-            ctx, username=user.username, password=new, client=client,
+            ctx, username=user.username, password=new,
             ttl_seconds=ctx.settings.session_ttl_seconds)
     except DomainError as exc:
         return render(request, "password.html", {"forced": user.must_change_password, "error": exc.message},
