@@ -5,7 +5,6 @@ body is chunked or longer than it says, and nothing done with a body that was cu
 from __future__ import annotations
 
 import json
-import re
 
 import httpx
 import pytest
@@ -15,10 +14,9 @@ from stockline.errors import ConfigError
 from tests.conftest import serve
 from tests.ordering_world import PASSWORD, bearer
 from tests.test_http_basics import assert_error_shape
-from tests.web_support import live_server
+from tests.web_support import HTML, csrf_of, live_server
 
 LIMIT = 4096
-HTML = {"Accept": "text/html"}
 
 
 def assert_too_large(response: httpx.Response, limit: int = LIMIT) -> None:
@@ -104,7 +102,7 @@ async def test_the_default_limit_holds_for_the_stock_entry_parser(client, world)
 
 async def test_a_form_over_the_limit_is_413_and_signs_nobody_in(small, conn, world):
     page = await small.get("/login", headers=HTML)
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    csrf = csrf_of(page.text)
     fields = {"username": "cust_1", "password": PASSWORD, "csrf_token": csrf}
     response = await small.post("/login", headers=HTML, data={**fields, "next": "/" + "a" * LIMIT})
     assert_too_large(response)  # a browser gets the JSON shape too

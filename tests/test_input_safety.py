@@ -4,7 +4,6 @@ bounded by its column, and the plain-words stock-entry parser runs in linear tim
 
 from __future__ import annotations
 
-import re
 import time
 
 import pytest
@@ -15,8 +14,8 @@ from stockline.ordering import quick_order
 from stockline.web.customer.forms import read_id, read_quantity, whole_number
 from stockline.web.forms import MAX_PAGE, paging
 from tests.ordering_world import PASSWORD, bearer
+from tests.web_support import HTML, sign_in_by_form
 
-HTML = {"Accept": "text/html"}
 HUGE = "9" * 5000  # more digits than int() converts (4,300), far past any column
 PAST_BIGINT = "136286455882892844422135808"
 # text that str.isdigit() accepts but int() refuses, or that is no ASCII number at all
@@ -71,21 +70,9 @@ def test_quick_order_lines_read_valid_quantities():
 
 # --- pages and query strings ----------------------------------------------------------------
 
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-async def _signed_in(client, username: str) -> str:
-    login = await client.get("/login", headers=HTML)
-    response = await client.post("/login", data={"username": username, "password": PASSWORD,
-                                                 "csrf_token": _csrf(login.text)})
-    assert response.status_code == 303, response.text
-    return _csrf((await client.get("/account/password", headers=HTML)).text)
-
-
 @pytest.mark.parametrize("number", ["²", HUGE])
 async def test_customer_pages_answer_odd_numbers_without_a_server_error(client, world, number):
-    csrf = await _signed_in(client, "cust_1")
+    csrf = await sign_in_by_form(client, "cust_1", PASSWORD)
     for path in (f"/catalog?page={number}", f"/catalog?quantity={number}", f"/catalog/1?quantity={number}",
                  f"/catalog/{number}", f"/orders?page={number}", f"/orders/{number}"):
         response = await client.get(path, headers=HTML)
@@ -102,7 +89,7 @@ async def test_customer_pages_answer_odd_numbers_without_a_server_error(client, 
 
 @pytest.mark.parametrize("number", ["²", HUGE])
 async def test_staff_pages_answer_odd_numbers_without_a_server_error(client, world, number):
-    await _signed_in(client, "staffer")
+    await sign_in_by_form(client, "staffer", PASSWORD)
     for path in (f"/staff/inventory?page={number}", f"/staff/inventory?sku_id={number}",
                  f"/staff/reports/expiring?days={number}", f"/staff/reports/low-stock?page={number}",
                  f"/staff/orders?page={number}", f"/staff/batches/{world['a_soon']}?page={number}"):
@@ -113,7 +100,7 @@ async def test_staff_pages_answer_odd_numbers_without_a_server_error(client, wor
 
 
 async def test_staff_pages_read_valid_numbers_as_before(client, world):
-    await _signed_in(client, "staffer")
+    await sign_in_by_form(client, "staffer", PASSWORD)
     assert (await client.get("/staff/inventory?sku_id=1&page=1", headers=HTML)).status_code == 200
     assert (await client.get("/staff/reports/expiring?days=30", headers=HTML)).status_code == 200
 
@@ -154,7 +141,7 @@ async def test_a_non_ascii_csrf_field_is_refused_not_a_server_error(client, worl
 
 
 async def test_a_non_ascii_csrf_header_is_refused_not_a_server_error(client, world):
-    csrf = await _signed_in(client, "cust_1")
+    csrf = await sign_in_by_form(client, "cust_1", PASSWORD)
     assert csrf
     response = await client.post("/api/cart", json={"sku_id": 3, "quantity": 1},
                                  headers={"X-CSRF-Token": "é".encode("latin-1")})

@@ -3,26 +3,8 @@ sign-in page in a real browser."""
 
 from __future__ import annotations
 
-import re
-
 from tests.ordering_world import PASSWORD
-from tests.web_support import screenshot, sign_in
-
-HTML = {"Accept": "text/html"}
-
-
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-async def _signed_in(client, username: str) -> str:
-    """Sign `client` in through the form; returns the CSRF token of its session."""
-    login = await client.get("/login", headers=HTML)
-    response = await client.post("/login", data={"username": username, "password": PASSWORD,
-                                                 "csrf_token": _csrf(login.text)})
-    assert response.status_code == 303, response.text
-    page = await client.get("/account/password", headers=HTML)
-    return _csrf(page.text)
+from tests.web_support import HTML, csrf_of, screenshot, sign_in, sign_in_by_form
 
 
 async def test_anonymous_pages_redirect_to_sign_in_and_back(client, world):
@@ -36,7 +18,7 @@ async def test_sign_in_sets_an_httponly_lax_cookie_and_goes_home(client, world):
     login = await client.get("/login", headers=HTML)
     assert login.status_code == 200 and 'name="csrf_token"' in login.text
     response = await client.post("/login", data={"username": "cust_1", "password": PASSWORD,
-                                                 "csrf_token": _csrf(login.text), "next": "/orders"})
+                                                 "csrf_token": csrf_of(login.text), "next": "/orders"})
     assert response.status_code == 303 and response.headers["location"] == "/orders"
     session = next(h for h in response.headers.get_list("set-cookie") if h.startswith("stockline_session="))
     assert "HttpOnly" in session and "SameSite=lax" in session and "Secure" not in session
@@ -46,7 +28,7 @@ async def test_sign_in_sets_an_httponly_lax_cookie_and_goes_home(client, world):
 async def test_sign_in_refuses_a_foreign_next_target(client, world):
     login = await client.get("/login", headers=HTML)
     response = await client.post("/login", data={"username": "staffer", "password": PASSWORD,
-                                                 "csrf_token": _csrf(login.text),
+                                                 "csrf_token": csrf_of(login.text),
                                                  "next": "//evil.example/steal"})
     assert response.headers["location"] == "/staff"
 
@@ -54,7 +36,7 @@ async def test_sign_in_refuses_a_foreign_next_target(client, world):
 async def test_wrong_password_shows_the_form_again_with_a_message(client, world):
     login = await client.get("/login", headers=HTML)
     response = await client.post("/login", data={"username": "cust_1", "password": "nope",
-                                                 "csrf_token": _csrf(login.text)})
+                                                 "csrf_token": csrf_of(login.text)})
     assert response.status_code == 401
     assert "Invalid username or password" in response.text and 'value="cust_1"' in response.text
     assert "stockline_session" not in response.headers.get("set-cookie", "")
@@ -72,13 +54,13 @@ async def test_a_form_without_the_csrf_token_is_refused_and_changes_nothing(clie
 
 async def test_csrf_token_is_rotated_at_sign_in(client, world):
     login = await client.get("/login", headers=HTML)
-    before = _csrf(login.text)
-    after = await _signed_in(client, "cust_1")
+    before = csrf_of(login.text)
+    after = await sign_in_by_form(client, "cust_1", PASSWORD)
     assert before != after
 
 
 async def test_the_api_accepts_the_session_cookie_but_unsafe_calls_need_the_csrf_header(client, world):
-    csrf = await _signed_in(client, "cust_1")
+    csrf = await sign_in_by_form(client, "cust_1", PASSWORD)
     assert (await client.get("/api/me")).json()["username"] == "cust_1"
     refused = await client.post("/api/cart", json={"sku_id": 3, "quantity": 1})
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "csrf_failed"
@@ -88,7 +70,7 @@ async def test_the_api_accepts_the_session_cookie_but_unsafe_calls_need_the_csrf
 
 
 async def test_sign_out_ends_the_session(client, world):
-    csrf = await _signed_in(client, "cust_1")
+    csrf = await sign_in_by_form(client, "cust_1", PASSWORD)
     response = await client.post("/logout", data={"csrf_token": csrf})
     assert response.status_code == 303 and response.headers["location"] == "/login"
     assert (await client.get("/orders", headers=HTML)).status_code == 303
@@ -96,7 +78,7 @@ async def test_sign_out_ends_the_session(client, world):
 
 
 async def test_a_revoked_session_is_sent_back_to_sign_in(client, world, conn):
-    await _signed_in(client, "cust_1")
+    await sign_in_by_form(client, "cust_1", PASSWORD)
     conn.execute("UPDATE Users SET token_version = token_version + 1 WHERE username = 'cust_1'")
     client._transport.app.state.context.user_cache.discard(1)
     response = await client.get("/catalog", headers=HTML)
@@ -108,11 +90,11 @@ async def test_forced_password_change(client, world, conn):
     conn.execute("UPDATE Users SET must_change_password = true WHERE username = 'cust_2'")
     login = await client.get("/login", headers=HTML)
     response = await client.post("/login", data={"username": "cust_2", "password": PASSWORD,
-                                                 "csrf_token": _csrf(login.text)})
+                                                 "csrf_token": csrf_of(login.text)})
     assert response.headers["location"] == "/account/password"
     assert (await client.get("/orders", headers=HTML)).headers["location"] == "/account/password"
     page = await client.get("/account/password", headers=HTML)
-    csrf = _csrf(page.text)
+    csrf = csrf_of(page.text)
     mismatch = await client.post("/account/password", data={
         "csrf_token": csrf, "old_password": PASSWORD, "new_password": "a-new-secret-1",
         "repeat_password": "another-one-2"})
@@ -127,7 +109,7 @@ async def test_forced_password_change(client, world, conn):
 
 
 async def test_pages_answer_html_errors_and_the_api_keeps_json(client, world):
-    await _signed_in(client, "cust_1")
+    await sign_in_by_form(client, "cust_1", PASSWORD)
     forbidden = await client.get("/staff", headers=HTML)
     assert forbidden.status_code == 403 and "text/html" in forbidden.headers["content-type"]
     assert "Not allowed" in forbidden.text
@@ -157,7 +139,7 @@ async def test_the_cookies_are_secure_when_served_over_https(settings, world):
         login = await client.get("/login", headers=HTML)
         assert "Secure" in login.headers["set-cookie"]  # the CSRF cookie
         response = await client.post("/login", data={"username": "cust_1", "password": PASSWORD,
-                                                     "csrf_token": _csrf(login.text)})
+                                                     "csrf_token": csrf_of(login.text)})
         cookies = response.headers.get_list("set-cookie")
         session = next(c for c in cookies if c.startswith("stockline_session="))
         assert "Secure" in session and "HttpOnly" in session
@@ -165,7 +147,7 @@ async def test_the_cookies_are_secure_when_served_over_https(settings, world):
 
 async def test_repeated_failures_lock_the_sign_in_form_too(client, world):
     login = await client.get("/login", headers=HTML)
-    form = {"username": "cust_1", "password": "wrong", "csrf_token": _csrf(login.text)}
+    form = {"username": "cust_1", "password": "wrong", "csrf_token": csrf_of(login.text)}
     for _ in range(5):
         assert (await client.post("/login", data=form)).status_code == 401
     locked = await client.post("/login", data=form | {"password": PASSWORD})
