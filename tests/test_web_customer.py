@@ -17,8 +17,7 @@ from stockline.kernel.catalog_version import Q as CATALOG_Q
 from stockline.ordering import quick_order
 from tests.conftest import serve
 from tests.ordering_world import PASSWORD, ledger_rows, receive, stock
-from tests.test_web_auth import HTML, _csrf, _signed_in
-from tests.web_support import screenshot, sign_in
+from tests.web_support import HTML, csrf_of, screenshot, sign_in, sign_in_by_form
 
 
 def _cart(conn, username: str) -> dict[int, int]:
@@ -57,7 +56,7 @@ def _text(html: str) -> str:
 # --- catalog and product page -------------------------------------------------------------------
 
 async def test_catalog_shows_the_customers_prices_availability_and_hides_skus_not_on_sale(client, world):
-    await _signed_in(client, "cust_1")
+    await sign_in_by_form(client, "cust_1", PASSWORD)
     page = await client.get("/catalog", headers=HTML)
     assert page.status_code == 200
     text = _text(page.text)
@@ -70,7 +69,7 @@ async def test_catalog_shows_the_customers_prices_availability_and_hides_skus_no
 
 
 async def test_catalog_quantity_reprices_and_shows_the_next_tier(client, world):
-    await _signed_in(client, "cust_2")
+    await sign_in_by_form(client, "cust_2", PASSWORD)
     one = _text(re.search(r'<tr data-sku="2">.*?</tr>', (await client.get("/catalog", headers=HTML)).text,
                           re.S).group(0))
     assert "30.00" in one and "Buy 10 or more: 28.50 each (5% off)" in one
@@ -80,7 +79,7 @@ async def test_catalog_quantity_reprices_and_shows_the_next_tier(client, world):
 
 
 async def test_catalog_search_filters_and_empty_state(client, world):
-    await _signed_in(client, "cust_1")
+    await sign_in_by_form(client, "cust_1", PASSWORD)
     found = _text((await client.get("/catalog?q=para", headers=HTML)).text)
     assert "PARA-3" in found and "AMOX-1" not in found and "1 product matching “para”" in found
     by_maker = _text((await client.get("/catalog?manufacturer=Sandoz&sort=price", headers=HTML)).text)
@@ -91,7 +90,7 @@ async def test_catalog_search_filters_and_empty_state(client, world):
 
 
 async def test_catalog_with_a_bad_quantity_says_so_and_prices_one_unit(client, world):
-    await _signed_in(client, "cust_1")
+    await sign_in_by_form(client, "cust_1", PASSWORD)
     for bad in ("abc", "0", "2.5"):
         page = await client.get(f"/catalog?quantity={bad}", headers=HTML)
         assert page.status_code == 422 and "Prices are shown for 1 unit" in page.text
@@ -99,7 +98,7 @@ async def test_catalog_with_a_bad_quantity_says_so_and_prices_one_unit(client, w
 
 
 async def test_product_page_shows_ladder_batches_and_prices_for_a_quantity(client, world):
-    await _signed_in(client, "cust_2")
+    await sign_in_by_form(client, "cust_2", PASSWORD)
     page = await client.get("/catalog/1?quantity=12", headers=HTML)
     assert page.status_code == 200
     text = _text(page.text)
@@ -111,7 +110,7 @@ async def test_product_page_shows_ladder_batches_and_prices_for_a_quantity(clien
 
 
 async def test_product_page_is_404_for_unknown_inactive_or_malformed_skus(client, world):
-    await _signed_in(client, "cust_1")
+    await sign_in_by_form(client, "cust_1", PASSWORD)
     for path in ("/catalog/4", "/catalog/999", "/catalog/abc", "/catalog/99999999999999999999"):
         page = await client.get(path, headers=HTML)
         assert page.status_code == 404, path
@@ -121,7 +120,7 @@ async def test_product_page_is_404_for_unknown_inactive_or_malformed_skus(client
 async def test_customer_pages_need_a_customer(client, world):
     response = await client.get("/cart", headers=HTML)
     assert response.status_code == 303 and response.headers["location"] == "/login?next=%2Fcart"
-    await _signed_in(client, "staffer")
+    await sign_in_by_form(client, "staffer", PASSWORD)
     for path in ("/cart", "/catalog", "/orders", "/quick-order", "/catalog/1"):
         page = await client.get(path, headers=HTML)
         assert page.status_code == 403 and "for customers" in page.text, path
@@ -130,7 +129,7 @@ async def test_customer_pages_need_a_customer(client, world):
 # --- cart ----------------------------------------------------------------------------------
 
 async def test_add_to_cart_adds_to_the_line(client, world, conn):
-    csrf = await _signed_in(client, "cust_1")
+    csrf = await sign_in_by_form(client, "cust_1", PASSWORD)
     first = await _add(client, csrf, 1, 3, next_url="/catalog?q=amox")
     assert first.headers["location"] == "/catalog?q=amox"
     assert _cart(conn, "cust_1") == {1: 3}
@@ -141,7 +140,7 @@ async def test_add_to_cart_adds_to_the_line(client, world, conn):
 
 
 async def test_add_to_cart_refuses_more_than_available_naming_product_and_quantities(client, world, conn):
-    csrf = await _signed_in(client, "cust_1")
+    csrf = await sign_in_by_form(client, "cust_1", PASSWORD)
     await _add(client, csrf, 1, 5)
     page = await _follow(client, await _add(client, csrf, 1, 21))
     assert ("Not enough stock of Amoxicillin 500 mg capsules (AMOX-1): you asked for 26 in all "
@@ -151,7 +150,7 @@ async def test_add_to_cart_refuses_more_than_available_naming_product_and_quanti
 
 
 async def test_adds_at_the_same_time_all_count(client, world, conn):
-    csrf = await _signed_in(client, "cust_1")
+    csrf = await sign_in_by_form(client, "cust_1", PASSWORD)
     answers = await asyncio.gather(*(_add(client, csrf, 2, 1) for _ in range(6)))
     assert [answer.status_code for answer in answers] == [303] * 6
     assert _cart(conn, "cust_1") == {2: 6}
@@ -169,14 +168,14 @@ async def test_adds_at_the_same_time_all_count(client, world, conn):
 ])
 async def test_add_to_cart_bad_input_is_explained_and_changes_nothing(client, world, conn, sku_id, quantity,
                                                                       message):
-    csrf = await _signed_in(client, "cust_1")
+    csrf = await sign_in_by_form(client, "cust_1", PASSWORD)
     page = await _follow(client, await _add(client, csrf, sku_id, quantity))
     assert page.status_code == 200 and message in page.text
     assert _cart(conn, "cust_1") == {}
 
 
 async def test_cart_forms_need_the_csrf_token(client, world, conn):
-    await _signed_in(client, "cust_1")
+    await sign_in_by_form(client, "cust_1", PASSWORD)
     for path, data in (("/cart/lines", {"sku_id": "1", "quantity": "1", "mode": "add"}),
                        ("/cart/clear", {}), ("/checkout", {"idempotency_key": "k1"}),
                        ("/quick-order", {"lines": "AMOX-1 1", "action": "add"})):
@@ -186,7 +185,7 @@ async def test_cart_forms_need_the_csrf_token(client, world, conn):
 
 
 async def test_cart_page_shows_lines_prices_and_totals(client, world):
-    csrf = await _signed_in(client, "cust_2")
+    csrf = await sign_in_by_form(client, "cust_2", PASSWORD)
     empty = await client.get("/cart", headers=HTML)
     assert "Your cart is empty" in empty.text and 'href="/catalog"' in empty.text
     await _add(client, csrf, 2, 10)
@@ -201,7 +200,7 @@ async def test_cart_page_shows_lines_prices_and_totals(client, world):
 
 
 async def test_cart_set_remove_and_clear(client, world, conn):
-    csrf = await _signed_in(client, "cust_1")
+    csrf = await sign_in_by_form(client, "cust_1", PASSWORD)
     await _add(client, csrf, 1, 3)
     await _add(client, csrf, 2, 1)
     updated = await _follow(client, await _add(client, csrf, 1, 7, mode="set"))
@@ -228,7 +227,7 @@ async def test_cart_set_remove_and_clear(client, world, conn):
 # --- checkout --------------------------------------------------------------------------------
 
 async def test_checkout_places_the_order_fefo_and_a_second_submit_gets_the_same_order(client, world, conn):
-    csrf = await _signed_in(client, "cust_1")
+    csrf = await sign_in_by_form(client, "cust_1", PASSWORD)
     await _add(client, csrf, 1, 8)
     await _add(client, csrf, 3, 1)
     response, key = await _checkout(client, csrf)
@@ -252,7 +251,7 @@ async def test_checkout_places_the_order_fefo_and_a_second_submit_gets_the_same_
 
 
 async def test_checkout_shortage_names_each_short_line_and_keeps_the_cart(client, world, conn):
-    csrf = await _signed_in(client, "cust_1")
+    csrf = await sign_in_by_form(client, "cust_1", PASSWORD)
     await _add(client, csrf, 3, 4)
     await _add(client, csrf, 2, 1)
     conn.execute("UPDATE Inventory_Batches SET quantity_on_hand = 1 WHERE batch_id = %s", (world["c"],))
@@ -266,7 +265,7 @@ async def test_checkout_shortage_names_each_short_line_and_keeps_the_cart(client
 
 
 async def test_checkout_of_an_empty_cart_or_without_a_key_is_explained(client, world, conn):
-    csrf = await _signed_in(client, "cust_1")
+    csrf = await sign_in_by_form(client, "cust_1", PASSWORD)
     empty = await _follow(client, await client.post("/checkout", data={"csrf_token": csrf,
                                                                         "idempotency_key": "k-1"}))
     assert "Your cart is empty" in empty.text
@@ -278,7 +277,7 @@ async def test_checkout_of_an_empty_cart_or_without_a_key_is_explained(client, w
 # --- my orders -------------------------------------------------------------------------------
 
 async def test_orders_list_newest_first_with_status_and_empty_state(client, world, conn):
-    csrf = await _signed_in(client, "cust_1")
+    csrf = await sign_in_by_form(client, "cust_1", PASSWORD)
     empty = await client.get("/orders", headers=HTML)
     assert "You have not ordered anything yet" in empty.text
     ids = []
@@ -298,7 +297,7 @@ async def test_orders_list_newest_first_with_status_and_empty_state(client, worl
 
 
 async def test_order_detail_shows_batches_and_expiry_and_is_404_for_others(client, world, conn):
-    csrf = await _signed_in(client, "cust_1")
+    csrf = await sign_in_by_form(client, "cust_1", PASSWORD)
     await _add(client, csrf, 1, 7)
     order_id = int((await _checkout(client, csrf))[0].headers["location"].rsplit("/", 1)[1])
     page = await client.get(f"/orders/{order_id}", headers=HTML)
@@ -310,19 +309,19 @@ async def test_order_detail_shows_batches_and_expiry_and_is_404_for_others(clien
     assert f"A-LATER · expires {expiries['A-LATER']:%d %b %Y} · 2 units" in text
     assert "Order total 56.00" in text and "Cancel order" in text
     await client.post("/logout", data={"csrf_token": csrf})
-    await _signed_in(client, "cust_1b")  # another user of the same customer sees it
+    await sign_in_by_form(client, "cust_1b", PASSWORD)  # another user of the same customer sees it
     assert (await client.get(f"/orders/{order_id}", headers=HTML)).status_code == 200
-    await client.post("/logout", data={"csrf_token": _csrf((await client.get("/cart", headers=HTML)).text)})
-    await _signed_in(client, "cust_2")
+    await client.post("/logout", data={"csrf_token": csrf_of((await client.get("/cart", headers=HTML)).text)})
+    await sign_in_by_form(client, "cust_2", PASSWORD)
     for path in (f"/orders/{order_id}", "/orders/999999", "/orders/abc"):
         assert (await client.get(path, headers=HTML)).status_code == 404, path
-    csrf2 = _csrf((await client.get("/cart", headers=HTML)).text)
+    csrf2 = csrf_of((await client.get("/cart", headers=HTML)).text)
     refused = await client.post(f"/orders/{order_id}/cancel", data={"csrf_token": csrf2}, headers=HTML)
     assert refused.status_code == 404 and _orders(conn, 1)[0]["status"] == "pending"
 
 
 async def test_cancel_restores_stock_and_a_second_cancel_is_explained(client, world, conn):
-    csrf = await _signed_in(client, "cust_1")
+    csrf = await sign_in_by_form(client, "cust_1", PASSWORD)
     await _add(client, csrf, 1, 7)
     order_id = int((await _checkout(client, csrf))[0].headers["location"].rsplit("/", 1)[1])
     assert stock(conn, world["a_soon"]) == 0
@@ -338,7 +337,7 @@ async def test_cancel_restores_stock_and_a_second_cancel_is_explained(client, wo
 
 
 async def test_a_processed_order_cannot_be_cancelled_by_the_customer(client, world, conn):
-    csrf = await _signed_in(client, "cust_1")
+    csrf = await sign_in_by_form(client, "cust_1", PASSWORD)
     await _add(client, csrf, 2, 2)
     order_id = int((await _checkout(client, csrf))[0].headers["location"].rsplit("/", 1)[1])
     conn.execute("UPDATE Orders SET status = 'processed' WHERE order_id = %s", (order_id,))
@@ -348,7 +347,7 @@ async def test_a_processed_order_cannot_be_cancelled_by_the_customer(client, wor
 
 
 async def test_reorder_adds_the_lines_and_names_those_it_cannot(client, world, conn):
-    csrf = await _signed_in(client, "cust_1")
+    csrf = await sign_in_by_form(client, "cust_1", PASSWORD)
     await _add(client, csrf, 1, 3)
     await _add(client, csrf, 2, 2)
     await _add(client, csrf, 3, 3)
@@ -389,7 +388,7 @@ def test_quick_order_refuses_too_many_lines_and_duplicates_in_any_case():
 
 
 async def test_quick_order_preview_reports_errors_by_line_and_adds_nothing(client, world, conn):
-    csrf = await _signed_in(client, "cust_1")
+    csrf = await sign_in_by_form(client, "cust_1", PASSWORD)
     page = await client.get("/quick-order", headers=HTML)
     assert page.status_code == 200 and 'aria-current="page">Quick order' in page.text
     text = "amox-1\t3\n\nAMOX-2, 2\nNOPE-9 1\nAMOX-2 x\nAMOX-2 0\nPARA-4 1\nAMOX-1;1\nPARA-3 99\nAMOX-2\n"
@@ -410,7 +409,7 @@ async def test_quick_order_preview_reports_errors_by_line_and_adds_nothing(clien
 
 
 async def test_quick_order_adds_every_line_or_none(client, world, conn):
-    csrf = await _signed_in(client, "cust_1")
+    csrf = await sign_in_by_form(client, "cust_1", PASSWORD)
     text = "amox-1\t12\n  PARA-3 ,  2  \n\nAmox-2   10\n"
     preview = await client.post("/quick-order", data={"csrf_token": csrf, "lines": text, "action": "preview"})
     assert preview.status_code == 200
@@ -433,7 +432,7 @@ async def test_quick_order_adds_every_line_or_none(client, world, conn):
 
 
 async def test_quick_order_with_nothing_pasted(client, world):
-    csrf = await _signed_in(client, "cust_1")
+    csrf = await sign_in_by_form(client, "cust_1", PASSWORD)
     page = await client.post("/quick-order", data={"csrf_token": csrf, "lines": " \n\n", "action": "preview"})
     assert page.status_code == 422 and "Paste at least one line" in page.text
 
@@ -447,7 +446,7 @@ def _queries(response) -> int:
 
 async def test_pages_run_a_fixed_number_of_queries_whatever_their_rows(world, settings, conn):
     async with serve(dataclasses.replace(settings, log_timing=True)) as client:
-        csrf = await _signed_in(client, "cust_1")
+        csrf = await sign_in_by_form(client, "cust_1", PASSWORD)
 
         async def costs(order_id: int, quick: str) -> dict[str, int]:
             pages = {"catalog": "/catalog", "search": "/catalog?q=amox&quantity=3",

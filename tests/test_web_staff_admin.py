@@ -13,8 +13,7 @@ import pytest
 
 from tests.conftest import serve
 from tests.ordering_world import PASSWORD, bearer, ledger_rows, stock
-from tests.test_web_auth import HTML, _signed_in
-from tests.web_support import screenshot, sign_in
+from tests.web_support import HTML, screenshot, sign_in, sign_in_by_form
 
 
 async def _order(client, quantity: int = 8, sku_id: int = 1, customer: str = "cust_1") -> int:
@@ -75,7 +74,7 @@ def _snapshot(conn) -> tuple:
 
 async def test_a_customer_gets_403_on_every_staff_admin_page_and_form(client, world, conn):
     order_id = await _order(client)
-    csrf = await _signed_in(client, "cust_1")
+    csrf = await sign_in_by_form(client, "cust_1", PASSWORD)
     for page, _ in PAGES:
         response = await client.get(page.format(o=order_id), headers=HTML)
         assert response.status_code == 403, page
@@ -90,7 +89,7 @@ async def test_a_customer_gets_403_on_every_staff_admin_page_and_form(client, wo
 
 async def test_staff_may_open_exactly_what_the_api_lets_staff_do(client, world, conn):
     order_id = await _order(client)
-    csrf = await _signed_in(client, "staffer")
+    csrf = await sign_in_by_form(client, "staffer", PASSWORD)
     for page, api in PAGES:
         shown = await client.get(page.format(o=order_id), headers=HTML)
         answered = await client.get(api.format(o=order_id))
@@ -110,7 +109,7 @@ async def test_staff_may_open_exactly_what_the_api_lets_staff_do(client, world, 
 
 async def test_admins_may_open_every_page(client, world):
     order_id = await _order(client)
-    await _signed_in(client, "boss")
+    await sign_in_by_form(client, "boss", PASSWORD)
     for page, _ in [*PAGES, ("/staff/pricing", None)]:
         response = await client.get(page.format(o=order_id), headers=HTML)
         assert response.status_code == 200, page
@@ -125,7 +124,7 @@ async def test_anonymous_visitors_are_sent_to_sign_in(client, world):
 
 async def test_every_form_without_the_csrf_token_is_refused_and_writes_nothing(client, world, conn):
     order_id = await _order(client)
-    await _signed_in(client, "boss")
+    await sign_in_by_form(client, "boss", PASSWORD)
     before = _snapshot(conn)
     for form in FORMS:
         response = await client.post(form.format(o=order_id), headers=HTML, data=FORM_BODIES.get(form, {}))
@@ -139,7 +138,7 @@ async def test_every_form_without_the_csrf_token_is_refused_and_writes_nothing(c
 async def test_order_list_shows_every_customers_orders_with_filters(client, world, conn):
     first = await _order(client, 2, customer="cust_1")
     second = await _order(client, 1, sku_id=2, customer="cust_2")
-    await _signed_in(client, "staffer")
+    await sign_in_by_form(client, "staffer", PASSWORD)
     page = await client.get("/staff/orders", headers=HTML)
     assert page.status_code == 200
     assert f'href="/staff/orders/{first}"' in page.text and f'href="/staff/orders/{second}"' in page.text
@@ -156,7 +155,7 @@ async def test_order_list_shows_every_customers_orders_with_filters(client, worl
 
 
 async def test_order_list_explains_bad_filters_instead_of_failing(client, world):
-    await _signed_in(client, "staffer")
+    await sign_in_by_form(client, "staffer", PASSWORD)
     for query, message in (("customer_id=abc", "Customer number must be a whole number"),
                            ("status=lost", "Status must be one of"),
                            ("date_from=2026-02-31", "From must be a date"),
@@ -169,7 +168,7 @@ async def test_order_list_explains_bad_filters_instead_of_failing(client, world)
 async def test_order_list_pages(client, world, conn):
     for _ in range(27):
         await _order(client, 1, sku_id=2)
-    await _signed_in(client, "staffer")
+    await sign_in_by_form(client, "staffer", PASSWORD)
     first = await client.get("/staff/orders", headers=HTML)
     assert first.text.count('href="/staff/orders/') == 25 and "Page 1 of 2" in first.text
     second = await client.get("/staff/orders?page=2", headers=HTML)
@@ -179,7 +178,7 @@ async def test_order_list_pages(client, world, conn):
 
 async def test_order_detail_shows_batches_costs_and_only_the_allowed_moves(client, world, conn):
     order_id = await _order(client, 8)  # FEFO: 5 from A-SOON (cost 6.00), 3 from A-LATER (7.00)
-    await _signed_in(client, "staffer")
+    await sign_in_by_form(client, "staffer", PASSWORD)
     page = await client.get(f"/staff/orders/{order_id}", headers=HTML)
     assert page.status_code == 200
     for text in ("A-SOON", "A-LATER", "AMOX-1", "First Pharmacy", "cust_1", "64.00",  # 8 x 8.00 (20 % off)
@@ -199,7 +198,7 @@ async def test_order_detail_shows_batches_costs_and_only_the_allowed_moves(clien
 
 async def test_status_buttons_move_an_order_through_its_lifecycle(client, world, conn):
     order_id = await _order(client, 8)
-    csrf = await _signed_in(client, "staffer")
+    csrf = await sign_in_by_form(client, "staffer", PASSWORD)
     for status in ("processed", "shipped"):
         response = await client.post(f"/staff/orders/{order_id}/status", data={"csrf_token": csrf, "status": status})
         assert response.status_code == 303 and response.headers["location"] == f"/staff/orders/{order_id}"
@@ -211,7 +210,7 @@ async def test_status_buttons_move_an_order_through_its_lifecycle(client, world,
 async def test_an_illegal_move_is_refused_with_a_clear_message_and_changes_nothing(client, world, conn):
     order_id = await _order(client, 8)
     conn.execute("UPDATE Orders SET status = 'shipped' WHERE order_id = %s", (order_id,))
-    csrf = await _signed_in(client, "staffer")
+    csrf = await sign_in_by_form(client, "staffer", PASSWORD)
     batches_before = [stock(conn, batch) for batch in (world["a_soon"], world["a_later"])]
     response = await client.post(f"/staff/orders/{order_id}/status", headers=HTML,
                                  data={"csrf_token": csrf, "status": "cancelled"})
@@ -229,7 +228,7 @@ async def test_an_illegal_move_is_refused_with_a_clear_message_and_changes_nothi
 async def test_cancelling_gives_the_units_back_to_their_batches_through_the_ledger(client, world, conn):
     order_id = await _order(client, 8)
     assert (stock(conn, world["a_soon"]), stock(conn, world["a_later"])) == (0, 17)
-    csrf = await _signed_in(client, "staffer")
+    csrf = await sign_in_by_form(client, "staffer", PASSWORD)
     response = await client.post(f"/staff/orders/{order_id}/status", data={"csrf_token": csrf, "status": "cancelled"})
     assert response.status_code == 303
     assert _status(conn, order_id) == "cancelled"
@@ -252,7 +251,7 @@ def _rules(conn) -> list[dict]:
 
 
 async def test_rule_list_with_filters(client, world):
-    await _signed_in(client, "boss")
+    await sign_in_by_form(client, "boss", PASSWORD)
     page = await client.get("/staff/pricing", headers=HTML)
     assert page.status_code == 200
     assert "#1<" in page.text and "#2<" in page.text and "AMOX-1" in page.text and "First Pharmacy" in page.text
@@ -263,7 +262,7 @@ async def test_rule_list_with_filters(client, world):
 
 
 async def test_adding_a_rule_writes_the_row_and_shows_it(client, world, conn):
-    csrf = await _signed_in(client, "boss")
+    csrf = await sign_in_by_form(client, "boss", PASSWORD)
     response = await client.post("/staff/pricing", data={
         "csrf_token": csrf, "sku_id": "3", "customer_id": "2", "min_quantity": "4", "discount_percentage": "12.5",
         "valid_from": "2020-01-01", "valid_to": ""})
@@ -291,7 +290,7 @@ async def test_adding_a_rule_writes_the_row_and_shows_it(client, world, conn):
 ])
 async def test_a_refused_rule_shows_why_keeps_the_input_and_writes_nothing(client, world, conn, fields, status,
                                                                           message):
-    csrf = await _signed_in(client, "boss")
+    csrf = await sign_in_by_form(client, "boss", PASSWORD)
     before = _rules(conn)
     body = {"sku_id": "", "customer_id": "", "min_quantity": "3", "discount_percentage": "10"} | fields
     response = await client.post("/staff/pricing", headers=HTML, data={"csrf_token": csrf, **body})
@@ -304,7 +303,7 @@ async def test_a_refused_rule_shows_why_keeps_the_input_and_writes_nothing(clien
 
 
 async def test_editing_and_deleting_a_rule(client, world, conn):
-    csrf = await _signed_in(client, "boss")
+    csrf = await sign_in_by_form(client, "boss", PASSWORD)
     form = await client.get("/staff/pricing/1/edit", headers=HTML)
     assert 'name="min_quantity"' in form.text and 'value="10"' in form.text
     response = await client.post("/staff/pricing/1", data={
@@ -321,7 +320,7 @@ async def test_editing_and_deleting_a_rule(client, world, conn):
 
 
 async def test_price_preview_shows_what_the_pricing_module_says(client, world):
-    await _signed_in(client, "staffer")
+    await sign_in_by_form(client, "staffer", PASSWORD)
     page = await client.get("/staff/pricing/preview?sku_id=1&customer_id=1&quantity=3", headers=HTML)
     assert page.status_code == 200
     api = (await client.get("/api/admin/pricing/preview?sku_id=1&customer_id=1&quantity=3")).json()
@@ -336,7 +335,7 @@ async def test_price_preview_shows_what_the_pricing_module_says(client, world):
 
 
 async def test_price_preview_explains_bad_input(client, world):
-    await _signed_in(client, "staffer")
+    await sign_in_by_form(client, "staffer", PASSWORD)
     empty = await client.get("/staff/pricing/preview", headers=HTML)
     assert empty.status_code == 200 and "Choose a SKU to see its price" in empty.text
     for query, status, message in (("sku_id=999", 404, "No SKU 999"),
@@ -351,7 +350,7 @@ async def test_price_preview_explains_bad_input(client, world):
 
 async def test_customer_list_search_and_detail(client, world, conn):
     order_id = await _order(client, 2)
-    await _signed_in(client, "boss")
+    await sign_in_by_form(client, "boss", PASSWORD)
     page = await client.get("/staff/customers", headers=HTML)
     assert "First Pharmacy" in page.text and "Second Pharmacy" in page.text
     found = await client.get("/staff/customers?search=second", headers=HTML)
@@ -367,7 +366,7 @@ async def test_customer_list_search_and_detail(client, world, conn):
 
 async def test_customer_list_pages(client, world, conn):
     conn.execute("INSERT INTO Customers (name) SELECT 'Bulk ' || lpad(n::text, 2, '0') FROM generate_series(1, 30) n")
-    await _signed_in(client, "boss")
+    await sign_in_by_form(client, "boss", PASSWORD)
     first = await client.get("/staff/customers", headers=HTML)
     assert "Page 1 of 2" in first.text and "Bulk 01" in first.text and "Second Pharmacy" not in first.text
     second = await client.get("/staff/customers?page=2", headers=HTML)
@@ -375,7 +374,7 @@ async def test_customer_list_pages(client, world, conn):
 
 
 async def test_adding_and_editing_a_customer(client, world, conn):
-    csrf = await _signed_in(client, "boss")
+    csrf = await sign_in_by_form(client, "boss", PASSWORD)
     response = await client.post("/staff/customers", data={
         "csrf_token": csrf, "name": "  City Hospital ", "customer_type": "hospital", "email": "buy@city.example",
         "phone": "+44 20 7946 0000", "address": "1 High Street\nLondon"})
@@ -404,7 +403,7 @@ async def test_adding_and_editing_a_customer(client, world, conn):
     ({"name": "x" * 201}, "Name is too long (at most 200 characters)"),
 ])
 async def test_a_refused_customer_shows_why_and_writes_nothing(client, world, conn, fields, message):
-    csrf = await _signed_in(client, "boss")
+    csrf = await sign_in_by_form(client, "boss", PASSWORD)
     body = {"name": "Valid Name", "customer_type": "clinic", "email": "a@b.example"} | fields
     before = _count(conn, "Customers")
     response = await client.post("/staff/customers", headers=HTML, data={"csrf_token": csrf, **body})
@@ -417,7 +416,7 @@ async def test_a_refused_customer_shows_why_and_writes_nothing(client, world, co
 
 
 async def test_a_customer_in_use_cannot_be_deleted(client, world, conn):
-    csrf = await _signed_in(client, "boss")
+    csrf = await sign_in_by_form(client, "boss", PASSWORD)
     response = await client.post("/staff/customers/2/delete", headers=HTML, data={"csrf_token": csrf})
     assert response.status_code == 409 and "still has 1 user" in response.text
     assert _count(conn, "Customers") == 2
@@ -431,7 +430,7 @@ def _user(conn, username: str) -> dict | None:
 
 
 async def test_user_list_with_filters(client, world):
-    await _signed_in(client, "boss")
+    await sign_in_by_form(client, "boss", PASSWORD)
     page = await client.get("/staff/users", headers=HTML)
     assert all(name in page.text for name in ("cust_1", "cust_1b", "cust_2", "staffer", "boss"))
     staff = await client.get("/staff/users?role=staff", headers=HTML)
@@ -445,7 +444,7 @@ async def test_user_list_with_filters(client, world):
 
 
 async def test_adding_a_customer_user(client, world, conn):
-    csrf = await _signed_in(client, "boss")
+    csrf = await sign_in_by_form(client, "boss", PASSWORD)
     form = await client.get("/staff/users/new?customer_id=2", headers=HTML)
     assert 'name="customer_id"' in form.text and 'value="2"' in form.text
     response = await client.post("/staff/users", data={
@@ -474,7 +473,7 @@ async def test_adding_a_customer_user(client, world, conn):
     ({"role": "owner"}, 422, "Role must be one of", "role"),
 ])
 async def test_a_refused_user_shows_why_and_writes_nothing(client, world, conn, fields, status, message, marked):
-    csrf = await _signed_in(client, "boss")
+    csrf = await sign_in_by_form(client, "boss", PASSWORD)
     before = conn.execute("SELECT * FROM Users ORDER BY user_id").fetchall()
     body = {"username": "newbie", "password": "Fresh@12345", "role": "customer", "customer_id": "1"} | fields
     response = await client.post("/staff/users", headers=HTML, data={"csrf_token": csrf, **body})
@@ -488,7 +487,7 @@ async def test_a_refused_user_shows_why_and_writes_nothing(client, world, conn, 
 
 
 async def test_deactivating_reactivating_and_resetting_a_password(client, world, conn):
-    csrf = await _signed_in(client, "boss")
+    csrf = await sign_in_by_form(client, "boss", PASSWORD)
     old_hash = _user(conn, "cust_2")["password_hash"]
     page = await client.get("/staff/users/3", headers=HTML)
     assert "cust_2" in page.text and "Deactivate" in page.text
@@ -512,14 +511,14 @@ async def test_deactivating_reactivating_and_resetting_a_password(client, world,
 
 
 async def test_the_last_admin_cannot_be_deactivated(client, world, conn):
-    csrf = await _signed_in(client, "boss")
+    csrf = await sign_in_by_form(client, "boss", PASSWORD)
     response = await client.post("/staff/users/5/deactivate", headers=HTML, data={"csrf_token": csrf})
     assert response.status_code == 409 and "the last active admin" in response.text
     assert _user(conn, "boss")["is_active"] is True
 
 
 async def test_changing_a_users_role_ends_their_sessions(client, world, conn):
-    csrf = await _signed_in(client, "boss")
+    csrf = await sign_in_by_form(client, "boss", PASSWORD)
     old_token = await bearer(client, "cust_2")
     page = await client.get("/staff/users/3", headers=HTML)
     assert re.search(r'<option value="customer" selected>', page.text) and 'id="customer_id"' in page.text
@@ -547,7 +546,7 @@ async def test_changing_a_users_role_ends_their_sessions(client, world, conn):
 ])
 async def test_a_refused_role_change_shows_why_keeps_the_input_and_writes_nothing(client, world, conn, fields,
                                                                                  status, message, marked):
-    csrf = await _signed_in(client, "boss")
+    csrf = await sign_in_by_form(client, "boss", PASSWORD)
     before = _snapshot(conn)
     response = await client.post("/staff/users/4/role", headers=HTML, data={"csrf_token": csrf, **fields})
     assert response.status_code == status and message in response.text
@@ -558,7 +557,7 @@ async def test_a_refused_role_change_shows_why_keeps_the_input_and_writes_nothin
 
 
 async def test_the_last_admin_cannot_be_demoted_but_one_of_two_may_demote_themselves(client, world, conn):
-    csrf = await _signed_in(client, "boss")
+    csrf = await sign_in_by_form(client, "boss", PASSWORD)
     before = _snapshot(conn)
     refused = await client.post("/staff/users/5/role", headers=HTML, data={"csrf_token": csrf, "role": "staff"})
     assert refused.status_code == 409
@@ -587,7 +586,7 @@ async def test_list_and_detail_pages_run_a_fixed_number_of_queries(world, settin
              "/staff/customers/1", "/staff/users", "/staff/pricing/preview?sku_id=1&customer_id=1"]
     async with serve(dataclasses.replace(settings, log_timing=True)) as client:
         first = await _order(client, 8)
-        await _signed_in(client, "boss")
+        await sign_in_by_form(client, "boss", PASSWORD)
         few = {page: _queries(await client.get(page, headers=HTML)) for page in [*pages, f"/staff/orders/{first}"]}
         for n in range(12):
             await _order(client, 1, sku_id=2, customer="cust_1" if n % 2 else "cust_2")

@@ -13,8 +13,7 @@ import pytest
 
 from tests.conftest import serve
 from tests.ordering_world import PASSWORD, TODAY, bearer
-from tests.test_web_auth import HTML, _signed_in
-from tests.web_support import screenshot, sign_in
+from tests.web_support import HTML, screenshot, sign_in, sign_in_by_form
 
 
 def _products(conn) -> list[dict]:
@@ -75,7 +74,7 @@ FORM_BODIES = {
 
 
 async def test_a_customer_gets_403_on_every_page_and_form(client, world, conn):
-    csrf = await _signed_in(client, "cust_1")
+    csrf = await sign_in_by_form(client, "cust_1", PASSWORD)
     for page, api in PAGES:
         response = await client.get(page, headers=HTML)
         assert response.status_code == 403, page
@@ -90,7 +89,7 @@ async def test_a_customer_gets_403_on_every_page_and_form(client, world, conn):
 
 @pytest.mark.parametrize("username", ["staffer", "boss"])
 async def test_staff_and_admins_may_open_every_page_as_the_api_lets_them(client, world, username):
-    await _signed_in(client, username)
+    await sign_in_by_form(client, username, PASSWORD)
     for page, api in PAGES:
         shown = await client.get(page, headers=HTML)
         assert (await client.get(api)).status_code == 200, api
@@ -107,7 +106,7 @@ async def test_anonymous_visitors_are_sent_to_sign_in(client, world):
 
 
 async def test_every_form_without_the_csrf_token_is_refused_and_writes_nothing(client, world, conn):
-    await _signed_in(client, "staffer")
+    await sign_in_by_form(client, "staffer", PASSWORD)
     before = _snapshot(conn)
     for form, body in FORM_BODIES.items():
         response = await client.post(form, headers=HTML, data=body)
@@ -121,7 +120,7 @@ async def test_every_form_without_the_csrf_token_is_refused_and_writes_nothing(c
 async def test_product_list_shows_sku_counts_and_filters(client, world, conn):
     conn.execute("INSERT INTO Products (name, manufacturer, category, is_active) VALUES "
                  "('Zinc tablets', 'Cipla', 'Supplements', false)")
-    await _signed_in(client, "staffer")
+    await sign_in_by_form(client, "staffer", PASSWORD)
     page = await client.get("/staff/products", headers=HTML)
     assert page.status_code == 200
     rows = re.findall(r'<tr>\s*<th scope="row"><a href="/staff/products/(\d+)">([^<]+)</a>.*?</tr>', page.text, re.S)
@@ -145,7 +144,7 @@ async def test_product_list_shows_sku_counts_and_filters(client, world, conn):
 
 async def test_product_list_pages(client, world, conn):
     conn.execute("INSERT INTO Products (name) SELECT 'Bulk ' || lpad(n::text, 2, '0') FROM generate_series(1, 30) n")
-    await _signed_in(client, "staffer")
+    await sign_in_by_form(client, "staffer", PASSWORD)
     first = await client.get("/staff/products", headers=HTML)
     assert first.text.count('<th scope="row"><a href="/staff/products/') == 25 and "Page 1 of 2" in first.text
     assert "Amoxicillin" in first.text and "Paracetamol" not in first.text
@@ -158,7 +157,7 @@ async def test_product_list_pages(client, world, conn):
 
 async def test_product_page_shows_its_fields_and_skus_with_price_reorder_level_stock_and_state(client, world, conn):
     conn.execute("UPDATE Products SET category = 'Antibiotics', description = 'Broad spectrum' WHERE product_id = 1")
-    await _signed_in(client, "staffer")
+    await sign_in_by_form(client, "staffer", PASSWORD)
     page = await client.get("/staff/products/1", headers=HTML)
     assert page.status_code == 200
     for text in ("Amoxicillin 500 mg capsules", "Sandoz", "Antibiotics", "Broad spectrum", "SKUs (2)"):
@@ -183,7 +182,7 @@ async def test_product_page_shows_its_fields_and_skus_with_price_reorder_level_s
 # --- adding and editing products ------------------------------------------------------------
 
 async def test_adding_and_editing_a_product(client, world, conn):
-    csrf = await _signed_in(client, "staffer")
+    csrf = await sign_in_by_form(client, "staffer", PASSWORD)
     response = await client.post("/staff/products", data={
         "csrf_token": csrf, "name": "  Cetirizine 10 mg tablets ", "manufacturer": "Cipla", "category": "",
         "description": "Antihistamine"})
@@ -213,7 +212,7 @@ async def test_adding_and_editing_a_product(client, world, conn):
 ])
 async def test_a_refused_product_shows_why_keeps_the_input_and_writes_nothing(client, world, conn, fields, message,
                                                                              marked):
-    csrf = await _signed_in(client, "staffer")
+    csrf = await sign_in_by_form(client, "staffer", PASSWORD)
     body = {"name": "Valid", "manufacturer": "Kept Maker", "category": "", "description": ""} | fields
     before = _snapshot(conn)
     response = await client.post("/staff/products", headers=HTML, data={"csrf_token": csrf, **body})
@@ -225,7 +224,7 @@ async def test_a_refused_product_shows_why_keeps_the_input_and_writes_nothing(cl
 
 
 async def test_deactivating_a_product_hides_its_skus_from_customers(client, world, conn):
-    csrf = await _signed_in(client, "staffer")
+    csrf = await sign_in_by_form(client, "staffer", PASSWORD)
     assert await _catalog_codes(client, "amox") == ["AMOX-1", "AMOX-2"]
     response = await client.post("/staff/products/1/deactivate", data={"csrf_token": csrf})
     assert response.status_code == 303 and response.headers["location"] == "/staff/products/1"
@@ -239,7 +238,7 @@ async def test_deactivating_a_product_hides_its_skus_from_customers(client, worl
 
 
 async def test_a_product_with_skus_cannot_be_deleted_an_empty_one_can(client, world, conn):
-    csrf = await _signed_in(client, "staffer")
+    csrf = await sign_in_by_form(client, "staffer", PASSWORD)
     refused = await client.post("/staff/products/1/delete", headers=HTML, data={"csrf_token": csrf})
     assert refused.status_code == 409
     assert "Product 1 has SKUs; deactivate it instead" in refused.text
@@ -260,7 +259,7 @@ SKU_BODY = {"sku_code": "CET-10", "package_size": "30", "unit_type": "tablet", "
 
 
 async def test_adding_a_sku_puts_it_on_sale(client, world, conn):
-    csrf = await _signed_in(client, "staffer")
+    csrf = await sign_in_by_form(client, "staffer", PASSWORD)
     form = await client.get("/staff/products/2/skus/new", headers=HTML)
     assert "Paracetamol 500 mg tablets" in form.text and 'value="10"' in form.text  # the default reorder level
     response = await client.post("/staff/products/2/skus", data={"csrf_token": csrf, **SKU_BODY})
@@ -292,7 +291,7 @@ async def test_adding_a_sku_puts_it_on_sale(client, world, conn):
 ])
 async def test_a_refused_sku_shows_why_keeps_the_input_and_writes_nothing(client, world, conn, fields, status,
                                                                          message, marked):
-    csrf = await _signed_in(client, "staffer")
+    csrf = await sign_in_by_form(client, "staffer", PASSWORD)
     conn.execute("UPDATE Product_SKUs SET sku_code = 'amox-1' WHERE sku_id = 2")  # codes are unique as written
     before = _snapshot(conn)
     body = SKU_BODY | fields
@@ -308,14 +307,14 @@ async def test_a_refused_sku_shows_why_keeps_the_input_and_writes_nothing(client
 
 
 async def test_adding_a_sku_to_a_missing_product_is_404(client, world, conn):
-    csrf = await _signed_in(client, "staffer")
+    csrf = await sign_in_by_form(client, "staffer", PASSWORD)
     response = await client.post("/staff/products/999/skus", headers=HTML, data={"csrf_token": csrf, **SKU_BODY})
     assert response.status_code == 404 and "No product 999" in response.text
     assert len(_skus(conn)) == 4
 
 
 async def test_editing_a_sku(client, world, conn):
-    csrf = await _signed_in(client, "staffer")
+    csrf = await sign_in_by_form(client, "staffer", PASSWORD)
     form = await client.get("/staff/skus/3/edit", headers=HTML)
     for value in ("PARA-3", "10", "tablet", "2.50"):
         assert f'value="{value}"' in form.text, value
@@ -334,7 +333,7 @@ async def test_editing_a_sku(client, world, conn):
 
 
 async def test_deactivating_and_reactivating_a_sku_changes_the_customer_catalog(client, world, conn):
-    csrf = await _signed_in(client, "staffer")
+    csrf = await sign_in_by_form(client, "staffer", PASSWORD)
     assert await _catalog_codes(client, "PARA") == ["PARA-3"]
     response = await client.post("/staff/skus/3/deactivate", data={"csrf_token": csrf})
     assert response.status_code == 303 and response.headers["location"] == "/staff/products/2"
@@ -350,7 +349,7 @@ async def test_deactivating_and_reactivating_a_sku_changes_the_customer_catalog(
 
 
 async def test_a_sku_in_use_cannot_be_deleted_an_unused_one_can(client, world, conn):
-    csrf = await _signed_in(client, "staffer")
+    csrf = await sign_in_by_form(client, "staffer", PASSWORD)
     refused = await client.post("/staff/skus/1/delete", headers=HTML, data={"csrf_token": csrf})
     assert refused.status_code == 409
     assert "SKU 1 has batches, orders, pricing rules or cart lines; deactivate it instead" in refused.text
@@ -376,7 +375,7 @@ async def test_list_and_detail_pages_run_a_fixed_number_of_queries(world, settin
     pages = ["/staff/products", "/staff/products?search=a&active=true", "/staff/products/1",
              "/staff/skus/1/edit", "/staff/products/1/edit", "/staff/products/1/skus/new"]
     async with serve(dataclasses.replace(settings, log_timing=True)) as client:
-        await _signed_in(client, "staffer")
+        await sign_in_by_form(client, "staffer", PASSWORD)
         few = {page: _queries(await client.get(page, headers=HTML)) for page in pages}
         conn.execute("INSERT INTO Products (name) SELECT 'Amox extra ' || n FROM generate_series(1, 30) n")
         conn.execute("INSERT INTO Product_SKUs (product_id, sku_code, base_price) "

@@ -14,8 +14,7 @@ import httpx
 import pytest
 
 from tests.ordering_world import PASSWORD, TODAY, bearer
-from tests.test_web_auth import HTML, _signed_in
-from tests.web_support import screenshot, sign_in
+from tests.web_support import HTML, screenshot, sign_in, sign_in_by_form
 
 FUTURE = (TODAY + timedelta(days=400)).isoformat()
 
@@ -71,7 +70,7 @@ async def test_anonymous_visitors_are_sent_to_sign_in(client, world):
 
 
 async def test_a_customer_is_refused_every_staff_stock_page_and_form(client, world, conn):
-    csrf = await _signed_in(client, "cust_1")
+    csrf = await sign_in_by_form(client, "cust_1", PASSWORD)
     for path in STAFF_PAGES:
         response = await client.get(path, headers=HTML)
         assert response.status_code == 403 and "Not allowed" in response.text, path
@@ -83,12 +82,12 @@ async def test_a_customer_is_refused_every_staff_stock_page_and_form(client, wor
 
 
 async def test_admins_may_use_the_staff_pages(client, world):
-    await _signed_in(client, "boss")
+    await sign_in_by_form(client, "boss", PASSWORD)
     assert (await client.get("/staff/inventory", headers=HTML)).status_code == 200
 
 
 async def test_forms_without_the_csrf_token_are_refused_and_change_nothing(client, world, conn):
-    await _signed_in(client, "staffer")
+    await sign_in_by_form(client, "staffer", PASSWORD)
     before = _counts(conn)
     for path, form in (("/staff/inventory/receive", _receipt()), *_batch_forms(world),
                        ("/staff/inventory/entry", {"text": "5 x AMOX-1 batch Z-1 exp Jan 2031 at 1.00"}),
@@ -120,7 +119,7 @@ async def _loss_making_order(client, conn, csrf: str) -> int:
 
 
 async def test_dashboard_shows_the_figures_and_both_charts_with_a_loss_day(client, world, conn):
-    csrf = await _signed_in(client, "staffer")
+    csrf = await sign_in_by_form(client, "staffer", PASSWORD)
     await _loss_making_order(client, conn, csrf)
     response = await client.get("/staff", headers=HTML)
     assert response.status_code == 200
@@ -144,7 +143,7 @@ async def test_dashboard_shows_the_figures_and_both_charts_with_a_loss_day(clien
 
 
 async def test_dashboard_without_any_sales_says_so(client, world):
-    await _signed_in(client, "staffer")
+    await sign_in_by_form(client, "staffer", PASSWORD)
     html = (await client.get("/staff", headers=HTML)).text
     assert html.count("No sales in this period") == 2
     assert "No sales in the last 30 days" in html and "No orders in the last 30 days" in html
@@ -153,7 +152,7 @@ async def test_dashboard_without_any_sales_says_so(client, world):
 # ---------------------------------------------------------------- inventory list
 
 async def test_inventory_lists_batches_with_search_filters_and_badges(client, world):
-    await _signed_in(client, "staffer")
+    await sign_in_by_form(client, "staffer", PASSWORD)
     everything = await client.get("/staff/inventory", headers=HTML)
     assert everything.status_code == 200
     for batch_no in ("A-SOON", "A-LATER", "A-EXPIRED", "B-1", "C-1", "D-1"):
@@ -182,7 +181,7 @@ async def test_inventory_lists_batches_with_search_filters_and_badges(client, wo
 # ---------------------------------------------------------------- receiving
 
 async def test_receiving_a_batch_writes_the_batch_and_its_receipt(client, world, conn):
-    csrf = await _signed_in(client, "staffer")
+    csrf = await sign_in_by_form(client, "staffer", PASSWORD)
     response = await client.post("/staff/inventory/receive", data=_receipt(csrf_token=csrf))
     assert response.status_code == 303 and response.headers["location"] == "/staff/inventory/receive"
     batch = conn.execute("SELECT * FROM Inventory_Batches WHERE batch_no = 'NEW-1'").fetchone()
@@ -225,7 +224,7 @@ async def test_receiving_a_batch_writes_the_batch_and_its_receipt(client, world,
 ])
 async def test_a_refused_receipt_shows_the_form_again_and_writes_nothing(client, world, conn, changes, status,
                                                                          message):
-    csrf = await _signed_in(client, "staffer")
+    csrf = await sign_in_by_form(client, "staffer", PASSWORD)
     before = _counts(conn)
     form = _receipt(**changes)
     response = await client.post("/staff/inventory/receive", data=form | {"csrf_token": csrf})
@@ -239,7 +238,7 @@ async def test_a_refused_receipt_shows_the_form_again_and_writes_nothing(client,
 
 
 async def test_an_unknown_sku_code_suggests_near_ones(client, world, conn):
-    csrf = await _signed_in(client, "staffer")
+    csrf = await sign_in_by_form(client, "staffer", PASSWORD)
     response = await client.post("/staff/inventory/receive", data=_receipt(sku_code="amox", csrf_token=csrf))
     assert response.status_code == 404
     assert "Did you mean" in response.text and "<strong>AMOX-1</strong>" in response.text
@@ -253,7 +252,7 @@ async def test_an_unknown_sku_code_suggests_near_ones(client, world, conn):
 # ---------------------------------------------------------------- batch page: adjust, write off
 
 async def test_batch_page_shows_the_batch_and_its_movements(client, world, conn):
-    csrf = await _signed_in(client, "staffer")
+    csrf = await sign_in_by_form(client, "staffer", PASSWORD)
     await client.post(f"/staff/batches/{world['a_later']}/adjust", data={
         "delta": "-1", "reason": "other", "note": "<b>counted</b>", "csrf_token": csrf})
     response = await client.get(f"/staff/batches/{world['a_later']}", headers=HTML)
@@ -268,7 +267,7 @@ async def test_batch_page_shows_the_batch_and_its_movements(client, world, conn)
 
 
 async def test_adjusting_a_batch_writes_an_adjustment_movement(client, world, conn):
-    csrf = await _signed_in(client, "staffer")
+    csrf = await sign_in_by_form(client, "staffer", PASSWORD)
     batch_id = world["a_later"]
     response = await client.post(f"/staff/batches/{batch_id}/adjust", data={
         "delta": "-3", "reason": "damaged", "note": "crushed box", "csrf_token": csrf})
@@ -297,7 +296,7 @@ async def test_adjusting_a_batch_writes_an_adjustment_movement(client, world, co
     ({"new_quantity": "20", "reason": "count_correction"}, 409, "already holds 20 units"),
 ])
 async def test_a_refused_adjustment_changes_nothing(client, world, conn, form, status, message):
-    csrf = await _signed_in(client, "staffer")
+    csrf = await sign_in_by_form(client, "staffer", PASSWORD)
     before = _counts(conn)
     response = await client.post(f"/staff/batches/{world['a_later']}/adjust", data=form | {"csrf_token": csrf})
     assert response.status_code == status and message in _text(response.text)
@@ -308,7 +307,7 @@ async def test_a_refused_adjustment_changes_nothing(client, world, conn, form, s
 
 
 async def test_writing_off_an_expired_batch(client, world, conn):
-    csrf = await _signed_in(client, "staffer")
+    csrf = await sign_in_by_form(client, "staffer", PASSWORD)
     batch_id = world["a_expired"]
     page = await client.get(f"/staff/batches/{batch_id}", headers=HTML)
     assert "Write off 50 units" in page.text and 'data-confirm="Write off all 50 units' in page.text
@@ -326,7 +325,7 @@ async def test_writing_off_an_expired_batch(client, world, conn):
 
 
 async def test_a_batch_that_has_not_expired_is_not_written_off(client, world, conn):
-    csrf = await _signed_in(client, "staffer")
+    csrf = await sign_in_by_form(client, "staffer", PASSWORD)
     before = _counts(conn)
     response = await client.post(f"/staff/batches/{world['a_later']}/write-off", data={"csrf_token": csrf})
     assert response.status_code == 409 and "has not expired" in response.text
@@ -353,7 +352,7 @@ def _edit_form(html: str) -> dict[str, str]:
 
 
 async def test_correcting_cost_and_expiry_is_recorded_and_shown(client, world, conn):
-    await _signed_in(client, "staffer")  # the form carries the session's CSRF token
+    await sign_in_by_form(client, "staffer", PASSWORD)  # the form carries the session's CSRF token
     batch_id, new_expiry = world["a_later"], TODAY + timedelta(days=120)
     page = await client.get(f"/staff/batches/{batch_id}", headers=HTML)
     form = _edit_form(page.text)  # filled in with what the batch holds now
@@ -385,7 +384,7 @@ async def test_correcting_cost_and_expiry_is_recorded_and_shown(client, world, c
 async def test_a_correction_changes_only_what_the_form_changed(client, world, conn):
     """A clerk corrects the cost on a page drawn before someone else moved the expiry: the
     other person's expiry stays."""
-    csrf = await _signed_in(client, "staffer")
+    csrf = await sign_in_by_form(client, "staffer", PASSWORD)
     batch_id = world["b"]
     form = _edit_form((await client.get(f"/staff/batches/{batch_id}", headers=HTML)).text)
     moved = (TODAY + timedelta(days=222)).isoformat()
@@ -411,7 +410,7 @@ async def test_a_correction_changes_only_what_the_form_changed(client, world, co
     ({"cost_price": "", "expiry_date": ""}, "Give a new cost price or expiry date"),
 ])
 async def test_a_refused_correction_changes_nothing(client, world, conn, changes, message):
-    csrf = await _signed_in(client, "staffer")
+    csrf = await sign_in_by_form(client, "staffer", PASSWORD)
     batch_id = world["a_later"]
     form = _edit_form((await client.get(f"/staff/batches/{batch_id}", headers=HTML)).text) | changes
     before = _counts(conn)
@@ -425,7 +424,7 @@ async def test_a_refused_correction_changes_nothing(client, world, conn, changes
 
 
 async def test_an_expiry_cannot_move_to_a_day_the_batch_was_sold(client, world, conn):
-    csrf = await _signed_in(client, "staffer")
+    csrf = await sign_in_by_form(client, "staffer", PASSWORD)
     sale = await client.post("/api/orders", json={"sku_id": 2, "quantity": 1},
                              headers=await bearer(client, "cust_2") | {"Idempotency-Key": uuid.uuid4().hex})
     assert sale.status_code == 201
@@ -441,7 +440,7 @@ async def test_an_expiry_cannot_move_to_a_day_the_batch_was_sold(client, world, 
 
 
 async def test_deleting_a_batch_entered_by_mistake(client, world, conn):
-    csrf = await _signed_in(client, "staffer")
+    csrf = await sign_in_by_form(client, "staffer", PASSWORD)
     assert (await client.post("/staff/inventory/receive", data=_receipt(csrf_token=csrf))).status_code == 303
     batch_id = conn.execute("SELECT batch_id FROM Inventory_Batches WHERE batch_no = 'NEW-1'").fetchone()["batch_id"]
     page = await client.get(f"/staff/batches/{batch_id}", headers=HTML)
@@ -461,7 +460,7 @@ async def test_deleting_a_batch_entered_by_mistake(client, world, conn):
 
 
 async def test_a_sold_or_moved_batch_cannot_be_deleted(client, world, conn):
-    csrf = await _signed_in(client, "staffer")
+    csrf = await sign_in_by_form(client, "staffer", PASSWORD)
     sale = await client.post("/api/orders", json={"sku_id": 2, "quantity": 1},
                              headers=await bearer(client, "cust_2") | {"Idempotency-Key": uuid.uuid4().hex})
     assert sale.status_code == 201
@@ -484,7 +483,7 @@ async def test_a_sold_or_moved_batch_cannot_be_deleted(client, world, conn):
 # ---------------------------------------------------------------- inventory: write off every expired batch
 
 async def test_writing_off_every_expired_batch_from_the_inventory_page(client, world, conn):
-    csrf = await _signed_in(client, "boss")  # the API lets staff and admins do it; so do the pages
+    csrf = await sign_in_by_form(client, "boss", PASSWORD)  # the API lets staff and admins do it; so do the pages
     page = await client.get("/staff/inventory", headers=HTML)
     # A-EXPIRED (50 units at 1.00) and A-TODAY (7: it expires at the start of today)
     assert "2 expired batches still hold 57 units (57.00 at cost)" in _text(page.text)
@@ -534,7 +533,7 @@ def _confirm_form(html: str) -> dict[str, str]:
 
 
 async def test_plain_words_entry_reads_lines_and_writes_only_on_confirm(client, world, conn):
-    csrf = await _signed_in(client, "staffer")
+    csrf = await sign_in_by_form(client, "staffer", PASSWORD)
     before = _counts(conn)
     read = await client.post("/staff/inventory/entry", data={"text": ENTRY, "csrf_token": csrf})
     assert read.status_code == 200 and _counts(conn) == before
@@ -570,7 +569,7 @@ async def test_plain_words_entry_reads_lines_and_writes_only_on_confirm(client, 
 
 
 async def test_entry_receives_nothing_when_one_line_is_refused_and_keeps_every_line_editable(client, world, conn):
-    csrf = await _signed_in(client, "staffer")
+    csrf = await sign_in_by_form(client, "staffer", PASSWORD)
     text = ("5 x AMOX-1 batch E-7 exp Jan 2031 at 1.00\n"
             "4 x AMOX-1 batch A-SOON exp Feb 2031 at 1.00\n"
             "2 x AMOX-2 batch E-8 exp Mar 2031 at 1.00")
@@ -601,7 +600,7 @@ async def test_entry_receives_nothing_when_one_line_is_refused_and_keeps_every_l
 
 
 async def test_entry_refuses_empty_text_past_expiry_and_nothing_ticked(client, world, conn):
-    csrf = await _signed_in(client, "staffer")
+    csrf = await sign_in_by_form(client, "staffer", PASSWORD)
     empty = await client.post("/staff/inventory/entry", data={"text": "  \n ", "csrf_token": csrf})
     assert empty.status_code == 422 and "no lines to read" in empty.text
     text = "5 x AMOX-1 batch E-9 exp Jan 2021 at 1.00"
@@ -621,7 +620,7 @@ async def test_entry_refuses_empty_text_past_expiry_and_nothing_ticked(client, w
 # ---------------------------------------------------------------- reports
 
 async def test_reports_show_each_report_with_a_csv_link(client, world, conn):
-    csrf = await _signed_in(client, "staffer")
+    csrf = await sign_in_by_form(client, "staffer", PASSWORD)
     first = await client.get("/staff/reports", headers=HTML)  # low stock: PARA-3 holds 4, its level is 10
     assert first.status_code == 200 and 'aria-current="page">Low stock</a>' in first.text
     assert ">PARA-3</a>" in first.text and "Total shortfall: 6" in _text(first.text)
@@ -645,7 +644,7 @@ async def test_reports_show_each_report_with_a_csv_link(client, world, conn):
 
 
 async def test_report_parameters_and_empty_states(client, world):
-    await _signed_in(client, "staffer")
+    await sign_in_by_form(client, "staffer", PASSWORD)
     narrow = await client.get("/staff/reports/expiring?days=5", headers=HTML)
     assert "No sellable stock expires within this window." in narrow.text
     assert 'href="/api/admin/reports/expiring?days=5&amp;format=csv"' in narrow.text
