@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 
 import psycopg
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from stockline import __version__, db, health
 from stockline.auth import routes as auth_routes
@@ -97,4 +98,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics,
                        server_timing=settings.log_timing)
+    if settings.trusted_proxies:  # outermost: everything after sees the real client and scheme
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
     return app

@@ -6,6 +6,7 @@ import time, so tests build their own `Settings` without touching the environmen
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -30,6 +31,17 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list of IP addresses or CIDR ranges, checked here so a typo fails at start."""
+    parts = tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
+    for part in parts:
+        try:
+            ipaddress.ip_network(part, strict=False)
+        except ValueError as exc:
+            raise ConfigError(f"{name} must list IP addresses or CIDR ranges: {exc}") from None
+    return parts
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -72,6 +84,13 @@ class Settings:
     session_ttl_seconds: int = 8 * 3600
     bench_endpoints: bool = False
     max_body_bytes: int = 1024 * 1024
+    trusted_proxies: tuple[str, ...] = ()  # peers whose X-Forwarded-For/-Proto are believed
+    login_window_seconds: int = 15 * 60
+    login_user_limit: int = 5  # attempts per username from one client, per window
+    login_client_limit: int = 30  # failures per client across usernames, per window
+    login_global_limit: int = 5000  # everyone's failures together, per window
+    hash_concurrency: int = 2  # password hashes at once per worker (each ~19 MiB and a core)
+    hash_wait_seconds: int = 5  # how long a sign-in waits for a hashing slot before 503
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -114,6 +133,13 @@ class Settings:
             session_ttl_seconds=_int(environ, "SESSION_TTL_SECONDS", 8 * 3600, minimum=300),
             bench_endpoints=_flag(environ, "BENCH_ENDPOINTS", False),
             max_body_bytes=_int(environ, "MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
+            trusted_proxies=_networks(environ, "TRUSTED_PROXIES"),
+            login_window_seconds=_int(environ, "LOGIN_WINDOW_SECONDS", 15 * 60, minimum=1),
+            login_user_limit=_int(environ, "LOGIN_USER_LIMIT", 5, minimum=1),
+            login_client_limit=_int(environ, "LOGIN_CLIENT_LIMIT", 30, minimum=1),
+            login_global_limit=_int(environ, "LOGIN_GLOBAL_LIMIT", 5000, minimum=1),
+            hash_concurrency=_int(environ, "HASH_CONCURRENCY", 2, minimum=1),
+            hash_wait_seconds=_int(environ, "HASH_WAIT_SECONDS", 5, minimum=0),
         )
 
     @property

@@ -62,7 +62,8 @@ def server_config(settings: Settings, *, host: str, port: int, workers: int,
                   access_log: bool) -> uvicorn.Config:
     return uvicorn.Config(
         APP, factory=True, host=host, port=port, workers=workers, access_log=access_log,
-        log_level="info", log_config=log_config(), proxy_headers=True,
+        log_level="info", log_config=log_config(),
+        proxy_headers=False,  # the app believes forwarded headers only from TRUSTED_PROXIES
         timeout_keep_alive=settings.keep_alive_seconds,
         timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
     )
