@@ -86,7 +86,7 @@ async def test_five_failures_lock_the_username_for_the_window(client, accounts, 
     assert 890 <= int(locked.headers["Retry-After"]) <= 900
     assert locked.json()["error"]["code"] == "too_many_requests"
     assert (await sign_in(client, "staffer")).status_code == 200  # other usernames unaffected
-    conn.execute("UPDATE Login_Failures SET failed_at = failed_at - interval '16 minutes'")
+    conn.execute("UPDATE Sign_In_Attempts SET window_start = window_start - interval '16 minutes'")
     assert (await sign_in(client, "cust_1")).status_code == 200  # the window has passed
 
 
@@ -234,6 +234,26 @@ async def test_must_change_password_blocks_everything_but_the_change(settings, a
         assert blocked.status_code == 403
         assert blocked.json()["error"]["code"] == "password_change_required"
         assert (await http.get("/api/me", headers=headers)).status_code == 200
+
+
+async def test_a_user_who_must_change_their_password_gets_no_customer_prices(client, accounts, conn):
+    conn.execute("UPDATE Users SET must_change_password = true WHERE username = 'cust_1'")
+    headers = await token_of(client, "cust_1")
+    for path in ("/api/products", "/api/products/1"):
+        refused = await client.get(path, headers=headers)
+        assert refused.status_code == 403, path
+        assert refused.json()["error"]["code"] == "password_change_required"
+    assert (await client.get("/api/products")).status_code == 200  # anonymous callers: list prices
+
+
+async def test_sign_out_revokes_just_that_token(client, accounts):
+    first, second = await token_of(client, "cust_1"), await token_of(client, "cust_1")
+    assert (await client.post("/api/logout", headers=first)).status_code == 204
+    revoked = await client.get("/api/me", headers=first)
+    assert revoked.status_code == 401 and revoked.json()["error"]["code"] == "token_revoked"
+    assert (await client.post("/api/logout", headers=first)).status_code == 401
+    assert (await client.get("/api/me", headers=second)).status_code == 200  # the other session goes on
+    assert (await client.post("/api/logout")).status_code == 401
 
 
 async def test_an_admin_made_on_the_command_line_can_sign_in(client, clean_db, monkeypatch):

@@ -77,6 +77,17 @@ async def test_sign_out_ends_the_session(client, world):
     assert (await client.get("/api/me")).status_code == 401
 
 
+async def test_sign_out_revokes_the_token_the_cookie_carried(client, world):
+    """A copy of the cookie (a shared computer's browser profile, a stolen cookie) is dead too."""
+    csrf = await sign_in_by_form(client, "cust_1", PASSWORD)
+    token = next(cookie.value for cookie in client.cookies.jar if cookie.name.endswith("stockline_session"))
+    copied = {"Authorization": f"Bearer {token}"}
+    assert (await client.get("/api/me", headers=copied)).status_code == 200
+    await client.post("/logout", data={"csrf_token": csrf})
+    after = await client.get("/api/me", headers=copied)
+    assert after.status_code == 401 and after.json()["error"]["code"] == "token_revoked"
+
+
 async def test_a_revoked_session_is_sent_back_to_sign_in(client, world, conn):
     await sign_in_by_form(client, "cust_1", PASSWORD)
     conn.execute("UPDATE Users SET token_version = token_version + 1 WHERE username = 'cust_1'")
@@ -151,6 +162,6 @@ async def test_repeated_failures_lock_the_sign_in_form_too(client, world):
     for _ in range(5):
         assert (await client.post("/login", data=form)).status_code == 401
     locked = await client.post("/login", data=form | {"password": PASSWORD})
-    assert locked.status_code == 429 and "Too many failed sign-ins" in locked.text
+    assert locked.status_code == 429 and "Too many failed attempts" in locked.text
     assert int(locked.headers["retry-after"]) > 0
     assert "stockline_session" not in locked.headers.get("set-cookie", "")

@@ -29,6 +29,7 @@ from stockline.inventory.entry import routes as stock_entry_routes
 from stockline.inventory.stock import routes as stock_routes
 from stockline.kernel.catalog_version import CatalogVersion
 from stockline.kernel.context import Context
+from stockline.kernel.limits import ConcurrencyLimit
 from stockline.observability import Metrics, ObservabilityMiddleware
 from stockline.ordering import routes as ordering_routes
 from stockline.ordering.admin import routes as ordering_admin_routes
@@ -65,7 +66,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ctx = app.state.context = Context(
             settings=settings, pool=pool, versions=CatalogVersion(url, settings.db_connect_timeout),
             secret_key=secret_key, catalog_cache=create_response_cache(settings),
-            user_cache=new_user_state_cache(), dashboard_cache=dashboard.new_cache())
+            user_cache=new_user_state_cache(), dashboard_cache=dashboard.new_cache(),
+            hashing=ConcurrencyLimit(settings.hash_concurrency, settings.hash_wait_seconds,
+                                     "password checks"))
         await ctx.versions.start()
         try:
             yield

@@ -1,6 +1,7 @@
 """Access tokens: JWT, HS256, with sub, role, customer_id, ver (the user's token_version),
-iat and exp. The signature and expiry are checked here; whether the user still holds that
-version is checked per request by the dependencies (with a short cache).
+jti (the token's own id, so sign-out can revoke just it), iat and exp. The signature and
+expiry are checked here; whether the user still holds that version, and the token was not
+signed out, is checked per request by the dependencies (with a short cache).
 
 A token whose signature checked out is remembered (this process, keyed by the signing key
 and the exact token text, for at most VERIFIED_TTL_SECONDS), so a client sending the same
@@ -10,6 +11,7 @@ checked on every request, exactly as PyJWT checks it."""
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass
 
@@ -30,13 +32,15 @@ class TokenClaims:
     customer_id: int | None
     version: int
     issued_at: int
+    token_id: str | None  # None for tokens issued before tokens had ids
+    expires_at: int
 
 
 def issue_token(secret: str, *, user_id: int, role: str, customer_id: int | None, version: int,
                 ttl_seconds: int, now: float | None = None) -> str:
     issued = int(now if now is not None else time.time())
     claims = {"sub": str(user_id), "role": role, "customer_id": customer_id, "ver": version,
-              "iat": issued, "exp": issued + ttl_seconds}
+              "jti": secrets.token_urlsafe(16), "iat": issued, "exp": issued + ttl_seconds}
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -60,9 +64,11 @@ def decode_token(secret: str, token: str) -> TokenClaims:
     try:
         payload = jwt.decode(token, secret, algorithms=[ALGORITHM],
                              options={"require": ["sub", "exp", "iat"]})
-        claims = TokenClaims(int(payload["sub"]), str(payload["role"]), payload.get("customer_id"),
-                             int(payload.get("ver", 0)), int(payload["iat"]))
         expires = int(payload["exp"])
+        token_id = payload.get("jti")
+        claims = TokenClaims(int(payload["sub"]), str(payload["role"]), payload.get("customer_id"),
+                             int(payload.get("ver", 0)), int(payload["iat"]),
+                             token_id if isinstance(token_id, str) else None, expires)
     except jwt.ExpiredSignatureError:
         raise _expired() from None
     except (jwt.InvalidTokenError, KeyError, TypeError, ValueError):

@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,7 +23,8 @@ import psycopg
 
 from stockline import db
 from stockline.accounts.service import check_username
-from stockline.auth.passwords import hash_password, validate_new_password
+from stockline.auth.passwords import validate_new_password
+from stockline.auth.service import hash_new_password
 from stockline.errors import Conflict, NotFound, ValidationFailed
 from stockline.kernel.context import Context
 from stockline.kernel.identity import STAFF_ROLES
@@ -183,7 +183,7 @@ async def create_user(ctx: Context, *, username: str, password: str,
     check_username(username)
     _check_role_and_customer(role, customer_id)
     validate_new_password(password)
-    password_hash = await asyncio.to_thread(hash_password, password)
+    password_hash = await hash_new_password(ctx, password)
 
     async def work(conn: psycopg.AsyncConnection) -> int:
         await _ensure_customer(conn, customer_id)
@@ -238,7 +238,7 @@ async def _change_user(ctx: Context, user_id: int,
 async def reset_password(ctx: Context, user_id: int,
                          new_password: str) -> dict[str, Any]:
     validate_new_password(new_password)
-    password_hash = await asyncio.to_thread(hash_password, new_password)
+    password_hash = await hash_new_password(ctx, new_password)
 
     async def work(conn: psycopg.AsyncConnection) -> None:
         await _lock_target(conn, user_id, guard_admins=False)

@@ -20,6 +20,7 @@ from stockline import db
 from stockline.cache import TtlCache
 from stockline.config import Settings
 from stockline.kernel.catalog_version import CatalogVersion
+from stockline.kernel.limits import ConcurrencyLimit
 from stockline.response_cache import ResponseCache
 
 T = TypeVar("T")
@@ -34,6 +35,7 @@ class Context:
     catalog_cache: ResponseCache  # whole rendered catalog answers
     user_cache: TtlCache[dict]  # users' rows by id, for the per-request token check
     dashboard_cache: TtlCache[dict[str, Any]]  # the dashboard's figures
+    hashing: ConcurrencyLimit  # password hashes at once in this worker (HASH_CONCURRENCY)
 
     async def transaction(
         self,

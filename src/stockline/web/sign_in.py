@@ -7,6 +7,7 @@ from fastapi.responses import Response
 
 from stockline.auth import cookies
 from stockline.auth import service as auth_service
+from stockline.auth.throttle import ClientAddress
 from stockline.errors import DomainError
 from stockline.kernel.context import Ctx
 from stockline.kernel.identity import STAFF_ROLES, Role
@@ -33,7 +34,7 @@ async def login_page(request: Request, user: OptionalPageUser, next: str | None 
 
 
 @router.post("/login", dependencies=[CsrfChecked])
-async def sign_in(request: Request, ctx: Ctx) -> Response:
+async def sign_in(request: Request, ctx: Ctx, client: ClientAddress) -> Response:
     form = await request.form()
     username, password = form_text(form, "username"), form.get("password")
     target = local_path(form_text(form, "next"), "")
@@ -41,7 +42,7 @@ async def sign_in(request: Request, ctx: Ctx) -> Response:
         if not username or not isinstance(password, str) or not password:
             raise DomainError("Enter your username and password")
         signed_in = await auth_service.login(
-            ctx, username=username, password=password,
+            ctx, username=username, password=password, client=client,
             ttl_seconds=ctx.settings.session_ttl_seconds)
     except DomainError as exc:
         status = exc.status if exc.status in (401, 429) else 400
@@ -58,7 +59,10 @@ async def sign_in(request: Request, ctx: Ctx) -> Response:
 
 
 @router.post("/logout", dependencies=[CsrfChecked])
-async def sign_out(request: Request) -> Response:
+async def sign_out(request: Request, ctx: Ctx) -> Response:
+    token = cookies.session_token(request)
+    if token is not None:
+        await auth_service.sign_out(ctx, token)
     response = redirect(request, "/login", notice="You are signed out.")
     cookies.clear_session(response)
     return response
@@ -70,7 +74,7 @@ async def password_page(request: Request, user: PageUser) -> Response:
 
 
 @router.post(PASSWORD_PAGE, dependencies=[CsrfChecked])
-async def change_password(request: Request, ctx: Ctx, user: PageUser) -> Response:
+async def change_password(request: Request, ctx: Ctx, client: ClientAddress, user: PageUser) -> Response:
     form = await request.form()
     old, new, repeat = (form.get(name) for name in ("old_password", "new_password", "repeat_password"))
     if not all(isinstance(value, str) for value in (old, new, repeat)):
@@ -79,10 +83,10 @@ async def change_password(request: Request, ctx: Ctx, user: PageUser) -> Respons
     try:
         if new != repeat:
             raise DomainError("The two new passwords differ")
-        await auth_service.change_password(ctx, user, old, new)
+        await auth_service.change_password(ctx, user, old, new, client=client)
         # the change revoked every token of this user, this browser's too: sign in afresh
         signed_in = await auth_service.login(
-            ctx, username=user.username, password=new,
+            ctx, username=user.username, password=new, client=client,
             ttl_seconds=ctx.settings.session_ttl_seconds)
     except DomainError as exc:
         return render(request, "password.html", {"forced": user.must_change_password, "error": exc.message},
