@@ -43,7 +43,8 @@ are pack-size hints ("qty 5 Paracetamol x10": pack 10).
 Product: the remaining words (name and manufacturer), strengths ("500mg", "500 mg", "1 g",
 "120 mg/5 ml"; masses compare in mg, volumes in ml), pack sizes ("10-strip", "10s",
 "pack of 10", "3x10", "x10", a bare number) and dosage forms ("tabs", "caps", "syrup"...).
-List bullets ("- ", "* ", "1. ", "2) ") opening a line are ignored.
+List bullets ("- ", "* ", "1. ", "2) ") opening a line are ignored. A line of more than
+MAX_LINE_CHARS characters is refused whole.
 """
 
 from __future__ import annotations
@@ -59,6 +60,10 @@ from stockline.kernel.expiry import expired
 
 MAX_TEXT_CHARS = 20_000
 MAX_LINES = 200
+# A receipt fits in a few dozen words; a longer line is refused before any pattern runs, so
+# no line can hold a worker (the patterns are linear, but 30 scans of 100,000 characters
+# still take a third of a second of GIL).
+MAX_LINE_CHARS = 500
 MAX_UNITS = 1_000_000
 MAX_BATCH_NO_CHARS = 64
 MAX_COST = Decimal("9999999999.99")
@@ -117,7 +122,7 @@ STOP_WORDS = frozenset({
 
 @dataclass(frozen=True)
 class LineError:
-    field: str  # quantity | batch_no | expiry_date | cost_price | sku
+    field: str  # quantity | batch_no | expiry_date | cost_price | sku | line
     code: str
     message: str
 
@@ -188,6 +193,14 @@ class _Text:
 def parse_line(line_no: int, text: str, today: date | None = None) -> ParsedLine:
     """Read one line. Every problem becomes a LineError; nothing raises."""
     line = ParsedLine(line_no, text)
+    if len(text) > MAX_LINE_CHARS:
+        line.fail("line", "line_too_long", f"The line has more than {MAX_LINE_CHARS} characters; "
+                  "write one receipt per line")
+        return line
+    return _read_parts(line, text, today)
+
+
+def _read_parts(line: ParsedLine, text: str, today: date | None) -> ParsedLine:
     work = _Text(_BULLET.sub(lambda m: " " * len(m.group(0)), text, count=1))
     _read_batch(work, line)
     code_source = work.rest
