@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from stockline.auth.dependencies import StaffUser
 from stockline.inventory.entry import service as entry_service
-from stockline.inventory.entry.parser import MAX_LINES, MAX_TEXT_CHARS
+from stockline.inventory.entry.parser import MAX_LINE_CHARS, MAX_LINES, MAX_TEXT_CHARS
 from stockline.kernel.context import Ctx
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -23,7 +23,8 @@ class EntryText(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(
         min_length=1, max_length=MAX_TEXT_CHARS,
-        description=f"one receipt per line, at most {MAX_LINES} non-empty lines, e.g. 'Add 5 units of "
+        description=f"one receipt per line, at most {MAX_LINES} non-empty lines (a line of more than "
+                    f"{MAX_LINE_CHARS} characters gets the error line_too_long), e.g. 'Add 5 units of "
                     "Paracetamol 500mg 10-strip Batch #P500-ZZ1 expiring January 2029'")
 
 
