@@ -65,6 +65,7 @@ TABLES = (
     "customers", "users", "products", "product_skus", "inventory_batches", "pricing_rules",
     "carts", "cart_items", "orders", "order_items", "stock_movements", "sign_in_attempts",
     "sign_in_failures", "revoked_tokens", "batch_edits",
+    "audit_log",
 )
 
 _SCHEMA_LOCK_KEY = 0x5704C1  # advisory lock so concurrent start-ups apply the schema once
@@ -560,6 +561,7 @@ def drop_schema(conn: psycopg.Connection) -> None:
         for table in reversed(TABLES):
             conn.execute(pgsql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(pgsql.Identifier(table)))
         conn.execute("DROP FUNCTION IF EXISTS product_skus_fill_code() CASCADE")
+        conn.execute("DROP FUNCTION IF EXISTS audit_log_append_only() CASCADE")
         conn.execute("DROP FUNCTION IF EXISTS stockline_price(integer, integer, integer, date, numeric)")
         conn.execute("DROP FUNCTION IF EXISTS stockline_sellable(integer, date, date)")
         conn.execute("DROP FUNCTION IF EXISTS stockline_expired(date, date)")

@@ -1,4 +1,5 @@
 -- Queries of the customer and user back office. No query here ever returns password_hash.
+-- The writes return the columns of the row the audit log records, as they became.
 
 -- name: customers_page
 -- Customers whose name or email contains the search pattern (NULL: all), by name, with how
@@ -40,7 +41,14 @@ ORDER BY u.user_id;
 -- name: insert_customer
 INSERT INTO Customers (name, address, customer_type, email, phone)
 VALUES (%(name)s, %(address)s, %(customer_type)s, %(email)s, %(phone)s)
-RETURNING customer_id;
+RETURNING customer_id, name, address, customer_type, email, phone;
+
+-- name: lock_customer
+-- A customer about to be edited, locked, as it was.
+SELECT customer_id, name, address, customer_type, email, phone
+FROM Customers
+WHERE customer_id = %(customer_id)s
+FOR UPDATE;
 
 -- name: update_customer
 -- Changes only the fields whose set_<field> flag is true (so null can clear a field).
@@ -51,7 +59,7 @@ SET name = CASE WHEN %(set_name)s::bool THEN %(name)s::text ELSE name END,
     email = CASE WHEN %(set_email)s::bool THEN %(email)s::text ELSE email END,
     phone = CASE WHEN %(set_phone)s::bool THEN %(phone)s::text ELSE phone END
 WHERE customer_id = %(customer_id)s
-RETURNING customer_id;
+RETURNING customer_id, name, address, customer_type, email, phone;
 
 -- name: lock_customer_for_delete
 -- Locks the customer (a user or order being added for it meanwhile waits, through its foreign
@@ -65,10 +73,12 @@ FOR UPDATE OF c;
 
 -- name: delete_customer_rules
 -- A customer's own pricing rules go with it (no order can name them: it has no orders).
-DELETE FROM Pricing_Rules WHERE customer_id = %(customer_id)s;
+DELETE FROM Pricing_Rules WHERE customer_id = %(customer_id)s
+RETURNING rule_id, sku_id, customer_id, min_quantity, discount_percentage, valid_from, valid_to;
 
 -- name: delete_customer
-DELETE FROM Customers WHERE customer_id = %(customer_id)s;
+DELETE FROM Customers WHERE customer_id = %(customer_id)s
+RETURNING customer_id, name, address, customer_type, email, phone;
 
 -- name: customer_exists
 SELECT EXISTS (SELECT 1 FROM Customers WHERE customer_id = %(customer_id)s) AS found;
@@ -106,7 +116,7 @@ WHERE u.user_id = %(user_id)s;
 -- name: insert_user
 INSERT INTO Users (customer_id, username, password_hash, role, must_change_password)
 VALUES (%(customer_id)s, %(username)s, %(password_hash)s, %(role)s, %(must_change_password)s)
-RETURNING user_id;
+RETURNING user_id, username, role, customer_id, is_active, must_change_password;
 
 -- name: lock_active_admins
 -- Every active admin, locked in user_id order, before anything that could remove one: two
@@ -119,7 +129,7 @@ ORDER BY user_id
 FOR UPDATE;
 
 -- name: lock_user
-SELECT user_id, role, customer_id, is_active
+SELECT user_id, username, role, customer_id, is_active, must_change_password
 FROM Users
 WHERE user_id = %(user_id)s
 FOR UPDATE;
@@ -132,7 +142,8 @@ SET password_hash = %(password_hash)s,
     password_changed_at = now(),
     must_change_password = true,
     token_version = token_version + 1
-WHERE user_id = %(user_id)s;
+WHERE user_id = %(user_id)s
+RETURNING user_id, username, role, customer_id, is_active, must_change_password;
 
 -- name: set_user_active
 -- Deactivation also revokes every token (token_version); reactivation needs a new sign-in
@@ -140,7 +151,8 @@ WHERE user_id = %(user_id)s;
 UPDATE Users
 SET is_active = %(active)s::bool,
     token_version = token_version + CASE WHEN is_active AND NOT %(active)s::bool THEN 1 ELSE 0 END
-WHERE user_id = %(user_id)s;
+WHERE user_id = %(user_id)s
+RETURNING user_id, username, role, customer_id, is_active, must_change_password;
 
 -- name: set_user_role
 -- A new role (and customer, for role customer); tokens issued under the old role stop working.
@@ -150,4 +162,5 @@ SET role = %(role)s::text,
     token_version = token_version
         + CASE WHEN role IS DISTINCT FROM %(role)s::text OR customer_id IS DISTINCT FROM %(customer_id)s::int
                THEN 1 ELSE 0 END
-WHERE user_id = %(user_id)s;
+WHERE user_id = %(user_id)s
+RETURNING user_id, username, role, customer_id, is_active, must_change_password;

@@ -44,7 +44,7 @@ async def list_customers(ctx: Ctx, user: AdminUser, paging: Paging,
 
 @router.post("/customers", status_code=201, summary="Add a customer")
 async def create_customer(body: CustomerCreate, ctx: Ctx, user: AdminUser) -> CustomerDetail:
-    return await service.create_customer(ctx, body.model_dump())
+    return await service.create_customer(ctx, user, body.model_dump())
 
 
 @router.get("/customers/{customer_id}", summary="One customer with its users", responses=_NO_CUSTOMER)
@@ -56,7 +56,7 @@ async def get_customer(customer_id: CustomerId, ctx: Ctx, user: AdminUser) -> Cu
               summary="Change the fields sent (null clears address, email, phone)")
 async def update_customer(customer_id: CustomerId, body: CustomerUpdate, ctx: Ctx,
                           user: AdminUser) -> CustomerDetail:
-    return await service.update_customer(ctx, customer_id,
+    return await service.update_customer(ctx, user, customer_id,
                                          body.model_dump(include=body.model_fields_set))
 
 
@@ -64,7 +64,7 @@ async def update_customer(customer_id: CustomerId, body: CustomerUpdate, ctx: Ct
                summary="Delete a customer that has no orders and no users (its own pricing rules go too)",
                responses=_NO_CUSTOMER | _IN_USE)
 async def delete_customer(customer_id: CustomerId, ctx: Ctx, user: AdminUser) -> Response:
-    await service.delete_customer(ctx, customer_id)
+    await service.delete_customer(ctx, user, customer_id)
     return Response(status_code=204)
 
 
@@ -83,7 +83,7 @@ async def list_users(ctx: Ctx, user: AdminUser, paging: Paging,
 @router.post("/users", status_code=201, summary="Add a user: a customer's (role customer) or staff/admin",
              responses={409: {"description": "the username is taken (code username_taken)"}})
 async def create_user(body: UserCreate, ctx: Ctx, user: AdminUser) -> UserRead:
-    return await service.create_user(ctx, username=body.username,
+    return await service.create_user(ctx, user, username=body.username,
                                      password=body.password, role=body.role, customer_id=body.customer_id,
                                      must_change_password=body.must_change_password)
 
@@ -97,24 +97,24 @@ async def get_user(user_id: UserId, ctx: Ctx, user: AdminUser) -> UserRead:
              summary="Set a new password: they must change it at next sign-in; their tokens stop working",
              responses=_NO_USER)
 async def reset_password(user_id: UserId, body: PasswordReset, ctx: Ctx, user: AdminUser) -> UserRead:
-    return await service.reset_password(ctx, user_id,
+    return await service.reset_password(ctx, user, user_id,
                                         body.new_password)
 
 
 @router.post("/users/{user_id}/deactivate", summary="Deactivate: no sign-in, and their tokens stop working",
              responses=_LAST_ADMIN)
 async def deactivate_user(user_id: UserId, ctx: Ctx, user: AdminUser) -> UserRead:
-    return await service.set_active(ctx, user_id, False)
+    return await service.set_active(ctx, user, user_id, False)
 
 
 @router.post("/users/{user_id}/reactivate", summary="Reactivate (they sign in again)", responses=_NO_USER)
 async def reactivate_user(user_id: UserId, ctx: Ctx, user: AdminUser) -> UserRead:
-    return await service.set_active(ctx, user_id, True)
+    return await service.set_active(ctx, user, user_id, True)
 
 
 @router.put("/users/{user_id}/role",
             summary="Change the role (customer needs customer_id; staff and admin none); tokens stop working",
             responses=_LAST_ADMIN)
 async def change_role(user_id: UserId, body: RoleChange, ctx: Ctx, user: AdminUser) -> UserRead:
-    return await service.change_role(ctx, user_id, role=body.role,
+    return await service.change_role(ctx, user, user_id, role=body.role,
                                      customer_id=body.customer_id)

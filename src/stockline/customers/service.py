@@ -12,6 +12,8 @@
   token_version, so every token issued before stops working. This worker forgets its cached
   state of that user at once; other workers within the user-state cache TTL
   (stockline.auth.service.USER_STATE_TTL_SECONDS).
+- Every change is recorded in the audit log (stockline.audit) in its own transaction; a
+  user's entries never hold the password hash (a reset says `"password": "reset"`).
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ import psycopg
 
 from stockline import db
 from stockline.accounts.service import check_username
+from stockline.audit import record as audit
 from stockline.auth.passwords import validate_new_password
 from stockline.auth.service import hash_new_password
 from stockline.errors import Conflict, NotFound, ValidationFailed
 from stockline.kernel.context import Context
-from stockline.kernel.identity import STAFF_ROLES
+from stockline.kernel.identity import STAFF_ROLES, CurrentUser
 from stockline.pagination import PageRequest
 from stockline.sqlfile import queries_beside
 
@@ -75,12 +78,14 @@ async def get_customer(ctx: Context, customer_id: int) -> dict[str, Any]:
         return await _read_customer(conn, customer_id)
 
 
-async def create_customer(ctx: Context,
+async def create_customer(ctx: Context, actor: CurrentUser,
                           fields: dict[str, Any]) -> dict[str, Any]:
     values = {name: _blank_to_none(fields.get(name)) for name in CUSTOMER_FIELDS}
 
     async def work(conn: psycopg.AsyncConnection) -> int:
-        return (await db.fetch_one(conn, Q["insert_customer"], values))["customer_id"]
+        created = await db.fetch_one(conn, Q["insert_customer"], values)
+        await audit.record(conn, actor, "customer.create", created["customer_id"], None, created)
+        return created["customer_id"]
 
     async def read_back(conn: psycopg.AsyncConnection, customer_id: int) -> dict[str, Any]:
         return await _read_customer(conn, customer_id)
@@ -88,7 +93,7 @@ async def create_customer(ctx: Context,
     return await ctx.transaction(work, after_commit=read_back)
 
 
-async def update_customer(ctx: Context, customer_id: int,
+async def update_customer(ctx: Context, actor: CurrentUser, customer_id: int,
                           changes: dict[str, Any]) -> dict[str, Any]:
     """`changes` holds only the fields the caller sent; name and type cannot be cleared."""
     for required in ("name", "customer_type"):
@@ -101,8 +106,11 @@ async def update_customer(ctx: Context, customer_id: int,
         params[name] = _blank_to_none(changes.get(name))
 
     async def work(conn: psycopg.AsyncConnection) -> None:
-        if await db.fetch_one(conn, Q["update_customer"], params) is None:
+        before = await db.send(conn, Q["lock_customer"], {"customer_id": customer_id})
+        after = await db.fetch_one(conn, Q["update_customer"], params)
+        if after is None:
             raise NotFound(f"No customer {customer_id}")
+        await audit.record(conn, actor, "customer.update", customer_id, await before.one(), after)
 
     async def read_back(conn: psycopg.AsyncConnection, _: None) -> dict[str, Any]:
         return await _read_customer(conn, customer_id)
@@ -110,7 +118,7 @@ async def update_customer(ctx: Context, customer_id: int,
     return await ctx.transaction(work, after_commit=read_back)
 
 
-async def delete_customer(ctx: Context,
+async def delete_customer(ctx: Context, actor: CurrentUser,
                           customer_id: int) -> None:
     async def work(conn: psycopg.AsyncConnection) -> int:
         row = await db.fetch_one(conn, Q["lock_customer_for_delete"], {"customer_id": customer_id})
@@ -124,9 +132,12 @@ async def delete_customer(ctx: Context,
                 "only a customer with no orders and no users can be deleted (deactivate its users instead)",
                 code="customer_in_use",
                 details={"order_count": row["order_count"], "user_count": row["user_count"]})
-        rules_deleted = await db.execute(conn, Q["delete_customer_rules"], {"customer_id": customer_id})
-        await db.execute(conn, Q["delete_customer"], {"customer_id": customer_id})
-        return rules_deleted
+        rules = await db.fetch_all(conn, Q["delete_customer_rules"], {"customer_id": customer_id})
+        deleted = await db.fetch_one(conn, Q["delete_customer"], {"customer_id": customer_id})
+        await audit.record_many(conn, actor, "pricing_rule.delete",
+                                [audit.Change(rule["rule_id"], rule, None) for rule in rules])
+        await audit.record(conn, actor, "customer.delete", customer_id, deleted, None)
+        return len(rules)
 
     async def after_commit(conn: psycopg.AsyncConnection, rules_deleted: int) -> None:
         if rules_deleted:
@@ -178,7 +189,7 @@ async def _ensure_customer(conn: psycopg.AsyncConnection, customer_id: int | Non
                                details={"customer_id": customer_id})
 
 
-async def create_user(ctx: Context, *, username: str, password: str,
+async def create_user(ctx: Context, actor: CurrentUser, *, username: str, password: str,
                       role: str, customer_id: int | None, must_change_password: bool) -> dict[str, Any]:
     check_username(username)
     _check_role_and_customer(role, customer_id)
@@ -196,6 +207,7 @@ async def create_user(ctx: Context, *, username: str, password: str,
                 raise Conflict(f"The username {username!r} is taken (usernames ignore case)",
                                code="username_taken", details={"username": username}) from None
             raise
+        await audit.record(conn, actor, "user.create", row["user_id"], None, row)
         return row["user_id"]
 
     async def read_back(conn: psycopg.AsyncConnection, user_id: int) -> dict[str, Any]:
@@ -235,31 +247,36 @@ async def _change_user(ctx: Context, user_id: int,
         ctx.user_cache.discard(user_id)  # this worker sees the change at once; others within the TTL
 
 
-async def reset_password(ctx: Context, user_id: int,
+async def reset_password(ctx: Context, actor: CurrentUser, user_id: int,
                          new_password: str) -> dict[str, Any]:
     validate_new_password(new_password)
     password_hash = await hash_new_password(ctx, new_password)
 
     async def work(conn: psycopg.AsyncConnection) -> None:
-        await _lock_target(conn, user_id, guard_admins=False)
-        await db.execute(conn, Q["reset_password"], {"user_id": user_id, "password_hash": password_hash})
+        target, _ = await _lock_target(conn, user_id, guard_admins=False)
+        after = await db.fetch_one(conn, Q["reset_password"],
+                                   {"user_id": user_id, "password_hash": password_hash})
+        # that it happened, never the hash
+        await audit.record(conn, actor, "user.password_reset", user_id, target, after | {"password": "reset"})
 
     return await _change_user(ctx, user_id, work)
 
 
-async def set_active(ctx: Context, user_id: int,
+async def set_active(ctx: Context, actor: CurrentUser, user_id: int,
                      active: bool) -> dict[str, Any]:
     """Deactivating revokes the user's tokens; either way, doing it twice changes nothing more."""
     async def work(conn: psycopg.AsyncConnection) -> None:
         target, admins = await _lock_target(conn, user_id, guard_admins=not active)
         if not active:
             _refuse_last_admin(target, admins, "deactivated")
-        await db.execute(conn, Q["set_user_active"], {"user_id": user_id, "active": active})
+        after = await db.fetch_one(conn, Q["set_user_active"], {"user_id": user_id, "active": active})
+        await audit.record(conn, actor, "user.reactivate" if active else "user.deactivate", user_id,
+                           target, after)
 
     return await _change_user(ctx, user_id, work)
 
 
-async def change_role(ctx: Context, user_id: int, *,
+async def change_role(ctx: Context, actor: CurrentUser, user_id: int, *,
                       role: str, customer_id: int | None) -> dict[str, Any]:
     _check_role_and_customer(role, customer_id)
 
@@ -268,7 +285,8 @@ async def change_role(ctx: Context, user_id: int, *,
         if role != "admin":
             _refuse_last_admin(target, admins, f"made {role}")
         await _ensure_customer(conn, customer_id)
-        await db.execute(conn, Q["set_user_role"],
-                         {"user_id": user_id, "role": role, "customer_id": customer_id})
+        after = await db.fetch_one(conn, Q["set_user_role"],
+                                   {"user_id": user_id, "role": role, "customer_id": customer_id})
+        await audit.record(conn, actor, "user.role_change", user_id, target, after)
 
     return await _change_user(ctx, user_id, work)

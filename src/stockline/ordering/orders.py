@@ -2,7 +2,9 @@
 
 pending -> processed -> shipped; pending or processed -> cancelled. Cancelling gives every
 allocated unit back to the batch it came from (ledger reason `cancel`). Any other transition
-is 409. Customers may cancel their own pending orders only.
+is 409. Customers may cancel their own pending orders only. A move by staff is recorded in
+the audit log (stockline.audit); a customer cancelling their own order is not a privileged
+change, so it is not.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 import psycopg
 
 from stockline import db
+from stockline.audit import record as audit
 from stockline.errors import Conflict, NotFound, ValidationFailed
 from stockline.inventory import ledger
 from stockline.kernel.context import Context
@@ -144,6 +147,9 @@ async def change_status(ctx: Context, *,
             note = f"cancelled by {'the customer' if customer_id is not None else actor.username}"
             await ledger.restock_order(conn, order_id, user_id=actor.user_id, note=note)
         await db.execute(conn, Q["set_order_status"], {"order_id": order_id, "status": new_status})
+        if actor.is_staff:
+            await audit.record(conn, actor, "order.status_change", order_id,
+                               {"status": order["status"]}, {"status": new_status})
         return restocked
 
     async def after_commit(conn: psycopg.AsyncConnection, restocked: bool) -> dict[str, Any]:

@@ -72,11 +72,13 @@ def csv_cell(value: Any, kind: Kind) -> str:
     return safe_text(rendered) if kind == "text" else str(rendered)
 
 
-def csv_text(rows: Iterable[Mapping[str, Any]], columns: tuple[Column, ...]) -> str:
-    """A header row, then one line per row (RFC 4180: CRLF line ends, quoting as needed)."""
+def csv_text(rows: Iterable[Mapping[str, Any]], columns: tuple[Column, ...], *, header: bool = True) -> str:
+    """A header row, then one line per row (RFC 4180: CRLF line ends, quoting as needed).
+    Without the header: the next chunk of a streamed export."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(column.name for column in columns)
+    if header:
+        writer.writerow(column.name for column in columns)
     for row in rows:
         writer.writerow(csv_cell(row[column.name], column.kind) for column in columns)
     return buffer.getvalue()

@@ -298,3 +298,19 @@ SELECT totals.total_revenue, totals.total_profit,
         JOIN Customers AS c USING (customer_id)) AS top_customers
 FROM (SELECT coalesce(sum(revenue), 0) AS total_revenue, coalesce(sum(profit), 0) AS total_profit
       FROM per_day) AS totals;
+
+-- name: audit_entries
+-- The audit log (db/schema.sql: Audit_Log), newest first: the entries matching every filter
+-- given (NULL: no filter; the actor is a username, any case; %(since)s inclusive, %(until)s
+-- exclusive), older than %(before_id)s when given (keyset pages), at most %(limit)s.
+SELECT audit_id, occurred_at, actor_user_id, actor_username, action, entity_type, entity_id, before, after
+FROM Audit_Log
+WHERE (%(actor)s::text IS NULL OR lower(actor_username) = lower(%(actor)s::text))
+  AND (%(action)s::text IS NULL OR action = %(action)s::text)
+  AND (%(entity_type)s::text IS NULL OR entity_type = %(entity_type)s::text)
+  AND (%(entity_id)s::bigint IS NULL OR entity_id = %(entity_id)s::bigint)
+  AND (%(since)s::timestamptz IS NULL OR occurred_at >= %(since)s::timestamptz)
+  AND (%(until)s::timestamptz IS NULL OR occurred_at < %(until)s::timestamptz)
+  AND (%(before_id)s::bigint IS NULL OR audit_id < %(before_id)s::bigint)
+ORDER BY audit_id DESC
+LIMIT %(limit)s;

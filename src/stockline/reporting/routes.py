@@ -1,4 +1,5 @@
-"""Back-office routes (under /api/admin/, staff or admin): the reports and the dashboard."""
+"""Back-office routes (under /api/admin/): the reports and the dashboard (staff or admin), and
+the audit log (admins only; it can be read here, never edited or deleted)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,17 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import StreamingResponse
 
-from stockline.auth.dependencies import StaffUser
+from stockline.audit.record import Action, EntityType
+from stockline.auth.dependencies import AdminUser, StaffUser
 from stockline.kernel.context import Ctx
+from stockline.kernel.inputs import INT8_MAX
 from stockline.pagination import PageRequest, Paging
-from stockline.reporting import dashboard, service
+from stockline.reporting import audit_log, dashboard, service
 from stockline.reporting.export import attachment
 from stockline.reporting.schemas import (
+    AuditPage,
     DashboardStats,
     ExpiredPage,
     ExpiringPage,
@@ -93,3 +98,29 @@ async def loss_making_sales_report(
             summary="Revenue, profit, stock alerts, 14-day and 8-week series, top products and customers")
 async def dashboard_stats(ctx: Ctx, user: StaffUser) -> Any:
     return await dashboard.stats(ctx)
+
+
+@router.get("/audit", response_model=AuditPage,
+            responses=_CSV | {422: {"description": "a filter is not valid"}},
+            summary="The audit log of privileged changes, newest first: who, when, what before and after")
+async def audit_log_entries(
+    ctx: Ctx, user: AdminUser, export: Format = ExportFormat.json,
+    actor: Annotated[str | None, Query(max_length=audit_log.MAX_ACTOR_LENGTH,
+                                       description="the username who made the change (any case)")] = None,
+    action: Annotated[Action | None, Query()] = None,
+    entity_type: Annotated[EntityType | None, Query()] = None,
+    entity_id: Annotated[int | None, Query(ge=1, le=INT8_MAX)] = None,
+    date_from: Annotated[str | None, Query(alias="from", max_length=audit_log.MAX_MOMENT_LENGTH,
+                                           description="from this UTC day or ISO 8601 moment")] = None,
+    date_to: Annotated[str | None, Query(alias="to", max_length=audit_log.MAX_MOMENT_LENGTH,
+                                         description="to this UTC day (all of it) or moment")] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=INT8_MAX,
+                                           description="the next page: entries older than this one")] = None,
+    limit: Annotated[int, Query(ge=1, le=audit_log.MAX_LIMIT)] = 50,
+) -> Any:
+    chosen = audit_log.filters(actor=actor, action=action, entity_type=entity_type, entity_id=entity_id,
+                               date_from=date_from, date_to=date_to)
+    if export is ExportFormat.csv:  # every matching entry, streamed
+        return StreamingResponse(await audit_log.csv_export(ctx, chosen), media_type="text/csv",
+                                 headers=attachment(audit_log.csv_filename()))
+    return await audit_log.page(ctx, chosen, before_id=before_id, limit=limit)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -194,3 +195,30 @@ class DashboardStats(BaseModel):
     weekly: list[WeekSales]
     top_products: list[TopProduct]
     top_customers: list[TopCustomer]
+
+
+class AuditChange(BaseModel):
+    field: str
+    before: Any
+    after: Any
+
+
+class AuditEntry(BaseModel):
+    audit_id: int
+    occurred_at: datetime
+    actor_user_id: int
+    actor_username: str
+    action: str
+    entity_type: str
+    entity_id: int
+    before: dict[str, Any] | None  # None: the entity was created
+    after: dict[str, Any] | None  # None: the entity was deleted
+    changes: list[AuditChange]
+
+
+class AuditPage(BaseModel):
+    """Newest first; `next_before_id` (None on the last page) asks for the next older page."""
+    items: list[AuditEntry]
+    limit: int
+    before_id: int | None
+    next_before_id: int | None

@@ -1,5 +1,6 @@
 -- Queries of catalog management (products and SKUs, for the back office). Partial updates
--- change only the columns named in %(fields)s.
+-- change only the columns named in %(fields)s. Writes return what the audit log records of
+-- the row, as it became.
 
 -- name: products_page
 -- Products with their SKU counts, filtered; one row always (the total; page columns NULL past the end).
@@ -29,7 +30,14 @@ WHERE product_id = %(product_id)s;
 -- name: insert_product
 INSERT INTO Products (name, manufacturer, description, category)
 VALUES (%(name)s, %(manufacturer)s, %(description)s, %(category)s)
-RETURNING product_id;
+RETURNING product_id, name, manufacturer, description, category, is_active;
+
+-- name: lock_product
+-- A product about to be edited, locked, as the audit log records it.
+SELECT product_id, name, manufacturer, description, category, is_active
+FROM Products
+WHERE product_id = %(product_id)s
+FOR UPDATE;
 
 -- name: update_product
 UPDATE Products
@@ -38,10 +46,12 @@ SET name = CASE WHEN 'name' = ANY(%(fields)s::text[]) THEN %(name)s ELSE name EN
     description = CASE WHEN 'description' = ANY(%(fields)s::text[]) THEN %(description)s ELSE description END,
     category = CASE WHEN 'category' = ANY(%(fields)s::text[]) THEN %(category)s ELSE category END,
     is_active = CASE WHEN 'is_active' = ANY(%(fields)s::text[]) THEN %(is_active)s ELSE is_active END
-WHERE product_id = %(product_id)s;
+WHERE product_id = %(product_id)s
+RETURNING product_id, name, manufacturer, description, category, is_active;
 
 -- name: delete_product
-DELETE FROM Products WHERE product_id = %(product_id)s;
+DELETE FROM Products WHERE product_id = %(product_id)s
+RETURNING product_id, name, manufacturer, description, category, is_active;
 
 -- name: skus_page
 -- SKUs with their product, sellable stock and low-stock flag, filtered; one row always.
@@ -84,7 +94,14 @@ WHERE s.sku_id = %(sku_id)s;
 -- name: insert_sku
 INSERT INTO Product_SKUs (product_id, sku_code, package_size, unit_type, base_price, reorder_level)
 VALUES (%(product_id)s, %(sku_code)s, %(package_size)s, %(unit_type)s, %(base_price)s, %(reorder_level)s)
-RETURNING sku_id;
+RETURNING sku_id, product_id, sku_code, package_size, unit_type, base_price, reorder_level, is_active;
+
+-- name: lock_sku
+-- A SKU about to be edited, locked, as the audit log records it.
+SELECT sku_id, product_id, sku_code, package_size, unit_type, base_price, reorder_level, is_active
+FROM Product_SKUs
+WHERE sku_id = %(sku_id)s
+FOR UPDATE;
 
 -- name: update_sku
 UPDATE Product_SKUs
@@ -95,7 +112,9 @@ SET sku_code = CASE WHEN 'sku_code' = ANY(%(fields)s::text[]) THEN %(sku_code)s 
     reorder_level = CASE WHEN 'reorder_level' = ANY(%(fields)s::text[]) THEN %(reorder_level)s
                          ELSE reorder_level END,
     is_active = CASE WHEN 'is_active' = ANY(%(fields)s::text[]) THEN %(is_active)s ELSE is_active END
-WHERE sku_id = %(sku_id)s;
+WHERE sku_id = %(sku_id)s
+RETURNING sku_id, product_id, sku_code, package_size, unit_type, base_price, reorder_level, is_active;
 
 -- name: delete_sku
-DELETE FROM Product_SKUs WHERE sku_id = %(sku_id)s;
+DELETE FROM Product_SKUs WHERE sku_id = %(sku_id)s
+RETURNING sku_id, product_id, sku_code, package_size, unit_type, base_price, reorder_level, is_active;

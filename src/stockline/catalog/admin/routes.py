@@ -28,7 +28,7 @@ async def list_products(
 
 @router.post("/products", status_code=201, summary="Create a product")
 async def create_product(body: ProductCreate, ctx: Ctx, user: StaffUser) -> dict:
-    return await admin.create_product(ctx, body.model_dump())
+    return await admin.create_product(ctx, user, body.model_dump())
 
 
 @router.get("/products/{product_id}", summary="One product", responses={404: {"description": "not found"}})
@@ -45,7 +45,7 @@ async def update_product(
     product_id: ProductId, body: ProductUpdate, ctx: Ctx, user: StaffUser
 ) -> dict:
     return await admin.update_product(
-        ctx, product_id, body.model_dump(exclude_unset=True)
+        ctx, user, product_id, body.model_dump(exclude_unset=True)
     )
 
 
@@ -53,7 +53,7 @@ async def update_product(
     "/products/{product_id}", status_code=204, summary="Delete a product without SKUs", responses=_IN_USE
 )
 async def delete_product(product_id: ProductId, ctx: Ctx, user: StaffUser) -> Response:
-    await admin.delete_product(ctx, product_id)
+    await admin.delete_product(ctx, user, product_id)
     return Response(status_code=204)
 
 
@@ -78,7 +78,7 @@ async def list_skus(
     responses={404: {"description": "no such product"}, 409: {"description": "sku_code taken"}},
 )
 async def create_sku(body: SkuCreate, ctx: Ctx, user: StaffUser) -> dict:
-    return await admin.create_sku(ctx, body.model_dump())
+    return await admin.create_sku(ctx, user, body.model_dump())
 
 
 @router.get("/skus/{sku_id}", summary="One SKU", responses={404: {"description": "not found"}})
@@ -93,11 +93,11 @@ async def get_sku(sku_id: SkuId, ctx: Ctx, user: StaffUser) -> dict:
 )
 async def update_sku(sku_id: SkuId, body: SkuUpdate, ctx: Ctx, user: StaffUser) -> dict:
     return await admin.update_sku(
-        ctx, sku_id, body.model_dump(exclude_unset=True)
+        ctx, user, sku_id, body.model_dump(exclude_unset=True)
     )
 
 
 @router.delete("/skus/{sku_id}", status_code=204, summary="Delete a SKU nothing refers to", responses=_IN_USE)
 async def delete_sku(sku_id: SkuId, ctx: Ctx, user: StaffUser) -> Response:
-    await admin.delete_sku(ctx, sku_id)
+    await admin.delete_sku(ctx, user, sku_id)
     return Response(status_code=204)

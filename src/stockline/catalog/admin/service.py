@@ -1,7 +1,8 @@
 """Catalog management for the back office: products and SKUs. Every committed change bumps
 the listing version (and with it the catalog version), so cached catalog pages and listing
 skeletons refresh in every worker at once. Referenced
-records are deactivated, not deleted (a delete that something still references is 409)."""
+records are deactivated, not deleted (a delete that something still references is 409).
+Every change is recorded in the audit log (stockline.audit) in its own transaction."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from typing import Any
 import psycopg
 
 from stockline import db
+from stockline.audit import record as audit
 from stockline.config import Settings
 from stockline.errors import Conflict, NotFound, ValidationFailed
 from stockline.kernel.context import Context
 from stockline.kernel.expiry import sellable_after
+from stockline.kernel.identity import CurrentUser
 from stockline.kernel.money import money
 from stockline.pagination import PageRequest
 from stockline.search import search_patterns
@@ -104,34 +107,41 @@ async def get_product(ctx: Context, product_id: int) -> dict[str, Any]:
         return await read_product(conn, product_id)
 
 
-async def create_product(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
+async def create_product(ctx: Context, actor: CurrentUser, fields: dict[str, Any]) -> dict[str, Any]:
     async def work(conn: psycopg.AsyncConnection) -> int:
-        return (await db.fetch_one(conn, Q["insert_product"], fields))["product_id"]
+        created = await db.fetch_one(conn, Q["insert_product"], fields)
+        await audit.record(conn, actor, "product.create", created["product_id"], None, created)
+        return created["product_id"]
 
     return await _write(ctx, work, read_product)
 
 
-async def update_product(ctx: Context, product_id: int, sent: dict[str, Any]) -> dict[str, Any]:
+async def update_product(ctx: Context, actor: CurrentUser, product_id: int,
+                         sent: dict[str, Any]) -> dict[str, Any]:
     params = _changes(sent, PRODUCT_FIELDS) | {"product_id": product_id}
 
     async def work(conn: psycopg.AsyncConnection) -> int:
-        if not await db.execute(conn, Q["update_product"], params):
+        before = await db.send(conn, Q["lock_product"], params)
+        after = await db.fetch_one(conn, Q["update_product"], params)
+        if after is None:
             raise NotFound(f"No product {product_id}")
+        await audit.record(conn, actor, "product.update", product_id, await before.one(), after)
         return product_id
 
     return await _write(ctx, work, read_product)
 
 
-async def delete_product(ctx: Context, product_id: int) -> None:
+async def delete_product(ctx: Context, actor: CurrentUser, product_id: int) -> None:
     async def work(conn: psycopg.AsyncConnection) -> None:
         try:
-            deleted = await db.execute(conn, Q["delete_product"], {"product_id": product_id})
+            deleted = await db.fetch_one(conn, Q["delete_product"], {"product_id": product_id})
         except Conflict as exc:
             raise Conflict(
                 f"Product {product_id} has SKUs; deactivate it instead", code="product_in_use"
             ) from exc
-        if not deleted:
+        if deleted is None:
             raise NotFound(f"No product {product_id}")
+        await audit.record(conn, actor, "product.delete", product_id, deleted, None)
 
     await _write(ctx, work, None)
 
@@ -185,35 +195,41 @@ async def get_sku(ctx: Context, sku_id: int) -> dict[str, Any]:
         return await _sku_reader(ctx.settings)(conn, sku_id)
 
 
-async def create_sku(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
+async def create_sku(ctx: Context, actor: CurrentUser, fields: dict[str, Any]) -> dict[str, Any]:
     async def work(conn: psycopg.AsyncConnection) -> int:
         await read_product(conn, fields["product_id"])  # 404 rather than a foreign-key error
-        return (await db.fetch_one(conn, Q["insert_sku"], fields))["sku_id"]
+        created = await db.fetch_one(conn, Q["insert_sku"], fields)
+        await audit.record(conn, actor, "sku.create", created["sku_id"], None, created)
+        return created["sku_id"]
 
     return await _write(ctx, work, _sku_reader(ctx.settings))
 
 
-async def update_sku(ctx: Context, sku_id: int, sent: dict[str, Any]) -> dict[str, Any]:
+async def update_sku(ctx: Context, actor: CurrentUser, sku_id: int, sent: dict[str, Any]) -> dict[str, Any]:
     params = _changes(sent, SKU_FIELDS) | {"sku_id": sku_id}
 
     async def work(conn: psycopg.AsyncConnection) -> int:
-        if not await db.execute(conn, Q["update_sku"], params):
+        before = await db.send(conn, Q["lock_sku"], params)
+        after = await db.fetch_one(conn, Q["update_sku"], params)
+        if after is None:
             raise NotFound(f"No SKU {sku_id}")
+        await audit.record(conn, actor, "sku.update", sku_id, await before.one(), after)
         return sku_id
 
     return await _write(ctx, work, _sku_reader(ctx.settings))
 
 
-async def delete_sku(ctx: Context, sku_id: int) -> None:
+async def delete_sku(ctx: Context, actor: CurrentUser, sku_id: int) -> None:
     async def work(conn: psycopg.AsyncConnection) -> None:
         try:
-            deleted = await db.execute(conn, Q["delete_sku"], {"sku_id": sku_id})
+            deleted = await db.fetch_one(conn, Q["delete_sku"], {"sku_id": sku_id})
         except Conflict as exc:
             raise Conflict(
                 f"SKU {sku_id} has batches, orders, pricing rules or cart lines; deactivate it instead",
                 code="sku_in_use",
             ) from exc
-        if not deleted:
+        if deleted is None:
             raise NotFound(f"No SKU {sku_id}")
+        await audit.record(conn, actor, "sku.delete", sku_id, deleted, None)
 
     await _write(ctx, work, None)

@@ -22,7 +22,7 @@ WHERE batch_id = %(batch_id)s;
 -- A new batch, empty: its stock arrives through the ledger's receipt movement.
 INSERT INTO Inventory_Batches (sku_id, batch_no, expiry_date, quantity_on_hand, cost_price)
 VALUES (%(sku_id)s, %(batch_no)s, %(expiry_date)s, 0, %(cost_price)s)
-RETURNING batch_id;
+RETURNING batch_id, sku_id, batch_no, expiry_date, quantity_on_hand, cost_price;
 
 -- name: set_batch_cost
 UPDATE Inventory_Batches SET cost_price = %(cost_price)s WHERE batch_id = %(batch_id)s;

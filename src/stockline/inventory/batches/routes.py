@@ -102,5 +102,5 @@ async def edit_batch(batch_id: BatchId, body: BatchEdit, ctx: Ctx, user: StaffUs
     },
 )
 async def delete_batch(batch_id: BatchId, ctx: Ctx, user: StaffUser) -> Response:
-    await batches.delete(ctx, batch_id)
+    await batches.delete(ctx, user, batch_id)
     return Response(status_code=204)

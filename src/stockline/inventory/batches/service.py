@@ -3,11 +3,13 @@ through the ledger (`ledger.lock_skus` first, then `ledger.record_movements`), a
 catalog version is bumped after commit so every worker's catalog shows the new stock. Each
 of these changes stock figures only (quantities, an expiry, a batch), never which SKUs a
 listing shows or their prices, so the listing version stays (`announce_change`, not
-`announce_listing_change`: cached listing skeletons survive, see kernel/catalog_version.py)."""
+`announce_listing_change`: cached listing skeletons survive, see kernel/catalog_version.py).
+Every change is recorded in the audit log (stockline.audit) in its own transaction: the
+batch's columns before and after, and the note the change carried."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -16,6 +18,7 @@ from typing import Any
 import psycopg
 
 from stockline import db
+from stockline.audit import record as audit
 from stockline.errors import Conflict, DomainError, NotFound, ValidationFailed
 from stockline.inventory import ledger
 from stockline.kernel.context import Context
@@ -36,6 +39,15 @@ class Receipt:
     sku_id: int | None = None
     sku_code: str | None = None
     note: str | None = None
+
+
+AUDITED = ("batch_id", "sku_id", "batch_no", "expiry_date", "cost_price", "quantity_on_hand")
+
+
+def audited(batch: Mapping[str, Any], note: str | None = None, **changed: Any) -> dict[str, Any]:
+    """A batch as the audit log records it, with `changed` columns' new values and the
+    change's note, if any."""
+    return {key: batch[key] for key in AUDITED} | changed | ({"note": note} if note else {})
 
 
 def batch_document(row: dict[str, Any]) -> dict[str, Any]:
@@ -105,10 +117,10 @@ async def _receive_into(
     """One receipt, its SKU already locked: a new batch, or more of the batch with that
     number (same expiry; another cost moves the batch's cost to the weighted average).
     Returns (batch_id, whether the batch is new)."""
-    batch = await db.fetch_one(conn, Q["batch_by_number"], {"sku_id": sku_id, "batch_no": receipt.batch_no})
-    created = batch is None
+    before = await db.fetch_one(conn, Q["batch_by_number"], {"sku_id": sku_id, "batch_no": receipt.batch_no})
+    created = before is None
     if created:
-        row = await db.fetch_one(
+        batch = await db.fetch_one(
             conn,
             Q["insert_batch"],
             {
@@ -118,8 +130,9 @@ async def _receive_into(
                 "cost_price": receipt.cost_price,
             },
         )
-        batch_id = row["batch_id"]
+        batch_id, cost = batch["batch_id"], batch["cost_price"]
     else:
+        batch, cost = before, before["cost_price"]
         batch_id = batch["batch_id"]
         if batch["expiry_date"] != receipt.expiry_date:
             raise Conflict(
@@ -135,10 +148,14 @@ async def _receive_into(
                 / units
             ).quantize(CENT, ROUND_HALF_UP)
             await _edit(conn, batch, "cost_price", average, user, "weighted average after a receipt")
+            cost = average
     await ledger.record_movements(
         conn,
         [ledger.Movement(batch_id, receipt.quantity, "receipt", user_id=user.user_id, note=receipt.note)],
     )
+    after = audited(batch, receipt.note, cost_price=cost,
+                    quantity_on_hand=batch["quantity_on_hand"] + receipt.quantity)
+    await audit.record(conn, user, "batch.receive", batch_id, audited(before) if before else None, after)
     return batch_id, created
 
 
@@ -223,18 +240,13 @@ async def adjust(
                 code="stock_below_zero",
                 details={"quantity_on_hand": batch["quantity_on_hand"], "delta": change},
             )
+        movement_note = f"{reason}: {note}" if note else reason
         await ledger.record_movements(
             conn,
-            [
-                ledger.Movement(
-                    batch_id,
-                    change,
-                    "adjustment",
-                    user_id=user.user_id,
-                    note=f"{reason}: {note}" if note else reason,
-                )
-            ],
+            [ledger.Movement(batch_id, change, "adjustment", user_id=user.user_id, note=movement_note)],
         )
+        await audit.record(conn, user, "batch.adjust", batch_id, audited(batch), audited(
+            batch, movement_note, quantity_on_hand=batch["quantity_on_hand"] + change))
         return batch_id, {"delta": change}
 
     return await _write(ctx, work)
@@ -264,6 +276,8 @@ async def write_off(
             conn,
             [ledger.Movement(batch_id, -units, "write_off", user_id=user.user_id, note=note or "expired")],
         )
+        await audit.record(conn, user, "batch.write_off", batch_id, audited(batch),
+                           audited(batch, note or "expired", quantity_on_hand=0))
         return batch_id, {"written_off": units, "written_off_value": money(units * batch["cost_price"])}
 
     return await _write(ctx, work)
@@ -294,6 +308,9 @@ async def write_off_expired(
                 for b in batches
             ],
         )
+        await audit.record_many(conn, user, "batch.write_off", [
+            audit.Change(b["batch_id"], audited(b), audited(b, note or "expired", quantity_on_hand=0))
+            for b in batches])
         return {
             "batches": len(batches),
             "units": sum(b["quantity_on_hand"] for b in batches),
@@ -354,7 +371,7 @@ async def edit(
 
     async def work(conn: psycopg.AsyncConnection) -> tuple[int, dict]:
         batch = await _locked_batch(conn, batch_id)
-        changed = []
+        new: dict[str, Any] = {}
         if expiry_date is not None and expiry_date != batch["expiry_date"]:
             sold = await db.fetch_one(conn, Q["last_sale_day"], {"batch_id": batch_id})
             if sold["day"] is not None and expired(expiry_date, sold["day"]):
@@ -364,13 +381,14 @@ async def edit(
                     code="expiry_before_sale",
                 )
             await _edit(conn, batch, "expiry_date", expiry_date, user, note)
-            changed.append("expiry_date")
+            new["expiry_date"] = expiry_date
         if cost_price is not None and cost_price != batch["cost_price"]:
             await _edit(conn, batch, "cost_price", cost_price, user, note)
-            changed.append("cost_price")
-        if not changed:
+            new["cost_price"] = cost_price.quantize(CENT)  # as the column holds it
+        if not new:
             raise Conflict("Nothing to change: the batch already has these values", code="nothing_to_change")
-        return batch_id, {"changed": changed}
+        await audit.record(conn, user, "batch.edit", batch_id, audited(batch), audited(batch, note, **new))
+        return batch_id, {"changed": list(new)}
 
     return await _write(ctx, work)
 
@@ -405,7 +423,7 @@ async def deletion_refusal(ctx: Context, batch_id: int) -> str | None:
 
 
 async def delete(
-    ctx: Context, batch_id: int
+    ctx: Context, user: CurrentUser, batch_id: int
 ) -> None:
     """Delete a batch entered by mistake: only while nothing but its receipt ever touched it."""
 
@@ -416,6 +434,7 @@ async def delete(
         if refusal:
             raise refusal
         await db.execute(conn, Q["delete_batch"], {"batch_id": batch_id})
+        await audit.record(conn, user, "batch.delete", batch_id, audited(batch), None)
 
     async def after_commit(conn: psycopg.AsyncConnection, _: None) -> None:
         await ctx.versions.announce_change(conn)

@@ -38,7 +38,7 @@ LEFT JOIN Customers AS c ON c.customer_id = r.customer_id
 WHERE r.rule_id = %(rule_id)s;
 
 -- name: lock_rule
--- A rule about to be edited, locked.
+-- A rule about to be edited, locked (its columns as the audit log records them).
 SELECT rule_id, sku_id, customer_id, min_quantity, discount_percentage, valid_from, valid_to
 FROM Pricing_Rules
 WHERE rule_id = %(rule_id)s
@@ -77,17 +77,19 @@ LIMIT 1;
 -- name: insert_rule
 INSERT INTO Pricing_Rules (sku_id, customer_id, min_quantity, discount_percentage, valid_from, valid_to)
 VALUES (%(sku_id)s, %(customer_id)s, %(min_quantity)s, %(discount_percentage)s, %(valid_from)s, %(valid_to)s)
-RETURNING rule_id;
+RETURNING rule_id, sku_id, customer_id, min_quantity, discount_percentage, valid_from, valid_to;
 
 -- name: update_rule
 UPDATE Pricing_Rules
 SET sku_id = %(sku_id)s, customer_id = %(customer_id)s, min_quantity = %(min_quantity)s,
     discount_percentage = %(discount_percentage)s, valid_from = %(valid_from)s, valid_to = %(valid_to)s
-WHERE rule_id = %(rule_id)s;
+WHERE rule_id = %(rule_id)s
+RETURNING rule_id, sku_id, customer_id, min_quantity, discount_percentage, valid_from, valid_to;
 
 -- name: delete_rule
 -- Orders priced by the rule keep their prices; their pricing_rule_id becomes NULL.
-DELETE FROM Pricing_Rules WHERE rule_id = %(rule_id)s;
+DELETE FROM Pricing_Rules WHERE rule_id = %(rule_id)s
+RETURNING rule_id, sku_id, customer_id, min_quantity, discount_percentage, valid_from, valid_to;
 
 -- name: preview_subject
 -- The SKU being priced (any, on sale or not) and, when given, the customer; one row always.

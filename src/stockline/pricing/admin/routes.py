@@ -37,7 +37,7 @@ async def list_rules(ctx: Ctx, user: AdminUser, paging: Paging,
 
 @router.post("/pricing/rules", status_code=201, summary="Add a pricing rule", responses=_WRITE)
 async def create_rule(body: RuleCreate, ctx: Ctx, user: AdminUser) -> RuleRead:
-    return await admin.create_rule(ctx, body.model_dump())
+    return await admin.create_rule(ctx, user, body.model_dump())
 
 
 @router.get("/pricing/rules/{rule_id}", summary="One pricing rule", responses=_NO_RULE)
@@ -47,14 +47,14 @@ async def get_rule(rule_id: RuleId, ctx: Ctx, user: AdminUser) -> RuleRead:
 
 @router.patch("/pricing/rules/{rule_id}", summary="Change the fields sent", responses=_NO_RULE | _WRITE)
 async def update_rule(rule_id: RuleId, body: RuleUpdate, ctx: Ctx, user: AdminUser) -> RuleRead:
-    return await admin.update_rule(ctx, rule_id,
+    return await admin.update_rule(ctx, user, rule_id,
                                    body.model_dump(include=body.model_fields_set))
 
 
 @router.delete("/pricing/rules/{rule_id}", status_code=204,
                summary="Delete a pricing rule (orders it priced keep their prices)", responses=_NO_RULE)
 async def delete_rule(rule_id: RuleId, ctx: Ctx, user: AdminUser) -> Response:
-    await admin.delete_rule(ctx, rule_id)
+    await admin.delete_rule(ctx, user, rule_id)
     return Response(status_code=204)
 
 

@@ -7,6 +7,7 @@
   the first (409 naming the rule already there).
 - Every committed change announces a new listing version (and catalog version), so cached
   catalog pages and listing skeletons in every worker show the new prices at once.
+- Every change is recorded in the audit log (stockline.audit), in its own transaction.
 - The preview prices a line with stockline.pricing.rules.price_line on the rules of
   stockline.pricing.service.applicable_rules (the one rule; nothing here chooses a winner) and
   explains the choice: every candidate rule, whether it applies at the quantity, and why the
@@ -22,8 +23,10 @@ from typing import Any
 import psycopg
 
 from stockline import db
+from stockline.audit import record as audit
 from stockline.errors import Conflict, NotFound, ValidationFailed
 from stockline.kernel.context import Context
+from stockline.kernel.identity import CurrentUser
 from stockline.kernel.money import money
 from stockline.pagination import PageRequest
 from stockline.pricing import service as repo
@@ -121,7 +124,7 @@ async def _claim_key(conn: psycopg.AsyncConnection, rule: dict[str, Any], rule_i
             "window or tier", code="duplicate_rule", details={"rule_id": clash["rule_id"]})
 
 
-async def create_rule(ctx: Context,
+async def create_rule(ctx: Context, actor: CurrentUser,
                       fields: dict[str, Any]) -> dict[str, Any]:
     rule = {name: fields.get(name) for name in RULE_FIELDS}
     _check_window(rule)
@@ -129,7 +132,9 @@ async def create_rule(ctx: Context,
     async def work(conn: psycopg.AsyncConnection) -> int:
         await _check_references(conn, rule)
         await _claim_key(conn, rule, None)
-        return (await db.fetch_one(conn, Q["insert_rule"], rule))["rule_id"]
+        created = await db.fetch_one(conn, Q["insert_rule"], rule)
+        await audit.record(conn, actor, "pricing_rule.create", created["rule_id"], None, created)
+        return created["rule_id"]
 
     async def after_commit(conn: psycopg.AsyncConnection, rule_id: int) -> dict[str, Any]:
         await ctx.versions.announce_listing_change(conn)
@@ -138,7 +143,7 @@ async def create_rule(ctx: Context,
     return await ctx.transaction(work, after_commit=after_commit)
 
 
-async def update_rule(ctx: Context, rule_id: int,
+async def update_rule(ctx: Context, actor: CurrentUser, rule_id: int,
                       changes: dict[str, Any]) -> dict[str, Any]:
     """`changes` holds only the fields the caller sent; the result is checked whole, as a
     new rule would be."""
@@ -156,7 +161,8 @@ async def update_rule(ctx: Context, rule_id: int,
         _check_window(rule)
         await _check_references(conn, rule)
         await _claim_key(conn, rule, rule_id)
-        await db.execute(conn, Q["update_rule"], rule | {"rule_id": rule_id})
+        updated = await db.fetch_one(conn, Q["update_rule"], rule | {"rule_id": rule_id})
+        await audit.record(conn, actor, "pricing_rule.update", rule_id, current, updated)
         return True
 
     async def after_commit(conn: psycopg.AsyncConnection, changed: bool) -> dict[str, Any]:
@@ -167,12 +173,14 @@ async def update_rule(ctx: Context, rule_id: int,
     return await ctx.transaction(work, after_commit=after_commit)
 
 
-async def delete_rule(ctx: Context,
+async def delete_rule(ctx: Context, actor: CurrentUser,
                       rule_id: int) -> None:
     """Orders it priced keep their prices (their pricing_rule_id becomes NULL)."""
     async def work(conn: psycopg.AsyncConnection) -> None:
-        if not await db.execute(conn, Q["delete_rule"], {"rule_id": rule_id}):
+        deleted = await db.fetch_one(conn, Q["delete_rule"], {"rule_id": rule_id})
+        if deleted is None:
             raise NotFound(f"No pricing rule {rule_id}")
+        await audit.record(conn, actor, "pricing_rule.delete", rule_id, deleted, None)
 
     async def after_commit(conn: psycopg.AsyncConnection, _: None) -> None:
         await ctx.versions.announce_listing_change(conn)

@@ -16,6 +16,7 @@ from stockline.catalog.admin import service as admin
 from stockline.catalog.schemas import ProductCreate, ProductUpdate, SkuCreate, SkuUpdate
 from stockline.errors import DomainError
 from stockline.kernel.context import Context, Ctx
+from stockline.kernel.identity import CurrentUser
 from stockline.web.forms import REFUSED, FormInvalid, field_errors, paging, texts, validated
 from stockline.web.render import form_text, redirect, render
 from stockline.web.session import CsrfChecked, StaffPage
@@ -99,7 +100,7 @@ async def new_product(request: Request, user: StaffPage) -> Response:
 async def create_product(request: Request, ctx: Ctx, user: StaffPage) -> Response:
     values = texts(await request.form(), tuple(PRODUCT_LABELS))
     try:
-        product = await admin.create_product(ctx,
+        product = await admin.create_product(ctx, user,
                                              _checked(ProductCreate, values, PRODUCT_LABELS))
     except DomainError as exc:
         return _product_form(request, values, error=exc)
@@ -135,15 +136,16 @@ async def update_product(request: Request, ctx: Ctx, product_id: ProductId, user
     values["is_active"] = form_text(form, "is_active") == "yes"
     try:
         # every field is sent: a blank manufacturer, category or description clears it
-        product = await admin.update_product(ctx, product_id,
+        product = await admin.update_product(ctx, user, product_id,
                                              _checked(ProductUpdate, values, PRODUCT_LABELS, ("name",)))
     except REFUSED as exc:
         return _product_form(request, values, product_id=product_id, error=exc)
     return redirect(request, f"/staff/products/{product_id}", notice=f"Product {product['name']} saved.")
 
 
-async def _set_product_active(request: Request, ctx: Context, product_id: int, active: bool) -> Response:
-    product = await admin.update_product(ctx, product_id,
+async def _set_product_active(request: Request, ctx: Context, actor: CurrentUser, product_id: int,
+                              active: bool) -> Response:
+    product = await admin.update_product(ctx, actor, product_id,
                                          {"is_active": active})
     notice = (f"{product['name']} is active again; customers see its active SKUs." if active
               else f"{product['name']} is inactive; none of its SKUs shows in the catalog.")
@@ -152,18 +154,18 @@ async def _set_product_active(request: Request, ctx: Context, product_id: int, a
 
 @router.post("/staff/products/{product_id}/deactivate", dependencies=[CsrfChecked])
 async def deactivate_product(request: Request, ctx: Ctx, product_id: ProductId, user: StaffPage) -> Response:
-    return await _set_product_active(request, ctx, product_id, False)
+    return await _set_product_active(request, ctx, user, product_id, False)
 
 
 @router.post("/staff/products/{product_id}/reactivate", dependencies=[CsrfChecked])
 async def reactivate_product(request: Request, ctx: Ctx, product_id: ProductId, user: StaffPage) -> Response:
-    return await _set_product_active(request, ctx, product_id, True)
+    return await _set_product_active(request, ctx, user, product_id, True)
 
 
 @router.post("/staff/products/{product_id}/delete", dependencies=[CsrfChecked])
 async def delete_product(request: Request, ctx: Ctx, product_id: ProductId, user: StaffPage) -> Response:
     try:
-        await admin.delete_product(ctx, product_id)
+        await admin.delete_product(ctx, user, product_id)
     except REFUSED as exc:
         return await _detail(request, ctx, product_id, error=exc.message, status_code=exc.status)
     return redirect(request, "/staff/products", notice=f"Product #{product_id} deleted.")
@@ -196,7 +198,7 @@ async def create_sku(request: Request, ctx: Ctx, product_id: ProductId, user: St
     values = texts(await request.form(), tuple(SKU_LABELS))
     try:
         fields = _checked(SkuCreate, values | {"product_id": product_id}, SKU_LABELS)
-        sku = await admin.create_sku(ctx, fields)
+        sku = await admin.create_sku(ctx, user, fields)
     except REFUSED as exc:
         product = await admin.get_product(ctx, product_id)
         return _sku_form(request, product, values, error=exc)
@@ -218,15 +220,16 @@ async def update_sku(request: Request, ctx: Ctx, sku_id: SkuId, user: StaffPage)
     values["is_active"] = form_text(form, "is_active") == "yes"
     try:
         fields = _checked(SkuUpdate, values, SKU_LABELS, tuple(SKU_LABELS))
-        sku = await admin.update_sku(ctx, sku_id, fields)
+        sku = await admin.update_sku(ctx, user, sku_id, fields)
     except REFUSED as exc:
         shown = await admin.get_sku(ctx, sku_id)
         return _sku_form(request, _product_of(shown), values, sku=shown, error=exc)
     return redirect(request, f"/staff/products/{sku['product_id']}", notice=f"SKU {sku['sku_code']} saved.")
 
 
-async def _set_sku_active(request: Request, ctx: Context, sku_id: int, active: bool) -> Response:
-    sku = await admin.update_sku(ctx, sku_id,
+async def _set_sku_active(request: Request, ctx: Context, actor: CurrentUser, sku_id: int,
+                          active: bool) -> Response:
+    sku = await admin.update_sku(ctx, actor, sku_id,
                                  {"is_active": active})
     notice = (f"SKU {sku['sku_code']} is on sale again." if active
               else f"SKU {sku['sku_code']} is deactivated; customers no longer see it.")
@@ -235,19 +238,19 @@ async def _set_sku_active(request: Request, ctx: Context, sku_id: int, active: b
 
 @router.post("/staff/skus/{sku_id}/deactivate", dependencies=[CsrfChecked])
 async def deactivate_sku(request: Request, ctx: Ctx, sku_id: SkuId, user: StaffPage) -> Response:
-    return await _set_sku_active(request, ctx, sku_id, False)
+    return await _set_sku_active(request, ctx, user, sku_id, False)
 
 
 @router.post("/staff/skus/{sku_id}/reactivate", dependencies=[CsrfChecked])
 async def reactivate_sku(request: Request, ctx: Ctx, sku_id: SkuId, user: StaffPage) -> Response:
-    return await _set_sku_active(request, ctx, sku_id, True)
+    return await _set_sku_active(request, ctx, user, sku_id, True)
 
 
 @router.post("/staff/skus/{sku_id}/delete", dependencies=[CsrfChecked])
 async def delete_sku(request: Request, ctx: Ctx, sku_id: SkuId, user: StaffPage) -> Response:
     sku = await admin.get_sku(ctx, sku_id)
     try:
-        await admin.delete_sku(ctx, sku_id)
+        await admin.delete_sku(ctx, user, sku_id)
     except REFUSED as exc:
         return _sku_form(request, _product_of(sku), {name: sku[name] for name in (*SKU_LABELS, "is_active")},
                          sku=sku, error=exc, problems={})

@@ -67,7 +67,7 @@ async def new_customer(request: Request, user: AdminPage) -> Response:
 async def create_customer(request: Request, ctx: Ctx, user: AdminPage) -> Response:
     values = texts(await request.form(), tuple(LABELS))
     try:
-        customer = await service.create_customer(ctx, _checked(values))
+        customer = await service.create_customer(ctx, user, _checked(values))
     except DomainError as exc:
         return _customer_form(request, values, error=exc)
     return redirect(request, f"/staff/customers/{customer['customer_id']}",
@@ -100,7 +100,7 @@ async def update_customer(request: Request, ctx: Ctx, customer_id: CustomerId, u
     values = texts(await request.form(), tuple(LABELS))
     try:
         # every field is sent: a blank address, email or phone clears it
-        customer = await service.update_customer(ctx, customer_id, _checked(values))
+        customer = await service.update_customer(ctx, user, customer_id, _checked(values))
     except REFUSED as exc:
         return _customer_form(request, values, customer_id=customer_id, error=exc)
     return redirect(request, f"/staff/customers/{customer_id}", notice=f"Customer {customer['name']} saved.")
@@ -109,7 +109,7 @@ async def update_customer(request: Request, ctx: Ctx, customer_id: CustomerId, u
 @router.post("/staff/customers/{customer_id}/delete", dependencies=[CsrfChecked])
 async def delete_customer(request: Request, ctx: Ctx, customer_id: CustomerId, user: AdminPage) -> Response:
     try:
-        await service.delete_customer(ctx, customer_id)
+        await service.delete_customer(ctx, user, customer_id)
     except REFUSED as exc:
         return await _detail(request, ctx, customer_id, error=exc.message, status_code=exc.status)
     return redirect(request, "/staff/customers", notice=f"Customer #{customer_id} deleted.")

@@ -251,7 +251,7 @@ async def edit(batch_id: BatchId, request: Request, ctx: Ctx, user: StaffPage) -
 async def delete(batch_id: BatchId, request: Request, ctx: Ctx, user: StaffPage) -> Response:
     batch = await batches.batch(ctx, batch_id)  # 404 when there is none; named in the notice
     try:
-        await batches.delete(ctx, batch_id)
+        await batches.delete(ctx, user, batch_id)
     except NotFound:
         raise
     except DomainError as exc:

@@ -108,7 +108,7 @@ async def create_rule(request: Request, ctx: Ctx, user: AdminPage) -> Response:
     values = texts(await request.form(), tuple(RULE_LABELS))
     try:
         body = validated(RuleCreate, _given(values), RULE_LABELS)
-        rule = await admin.create_rule(ctx, body.model_dump())
+        rule = await admin.create_rule(ctx, user, body.model_dump())
     except DomainError as exc:
         return _rule_form(request, values, error=exc)
     return redirect(request, _rule_list_url(rule),
@@ -143,7 +143,7 @@ async def update_rule(request: Request, ctx: Ctx, rule_id: RuleId, user: AdminPa
     values = texts(await request.form(), tuple(RULE_LABELS))
     try:
         body = validated(RuleCreate, _given(values), RULE_LABELS)
-        rule = await admin.update_rule(ctx, rule_id,
+        rule = await admin.update_rule(ctx, user, rule_id,
                                        body.model_dump())
     except REFUSED as exc:
         return _rule_form(request, values, rule_id=rule_id, error=exc)
@@ -153,6 +153,6 @@ async def update_rule(request: Request, ctx: Ctx, rule_id: RuleId, user: AdminPa
 
 @router.post("/staff/pricing/{rule_id}/delete", dependencies=[CsrfChecked])
 async def delete_rule(request: Request, ctx: Ctx, rule_id: RuleId, user: AdminPage) -> Response:
-    await admin.delete_rule(ctx, rule_id)
+    await admin.delete_rule(ctx, user, rule_id)
     return redirect(request, "/staff/pricing",
                     notice=f"Rule {rule_id} deleted; orders it priced keep their prices.")

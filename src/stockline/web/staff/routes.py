@@ -1,12 +1,13 @@
 """The back office's pages, gathered for web.routes: the dashboard, inventory and batches,
 plain-words stock entry, the reports, orders, pricing rules and the price preview, products
-and SKUs, customers and users. Each area is its own module."""
+and SKUs, customers and users, the audit log. Each area is its own module."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
 from stockline.web.staff import (
+    audit,
     catalog,
     customers,
     dashboard,
@@ -19,5 +20,5 @@ from stockline.web.staff import (
 )
 
 router = APIRouter(include_in_schema=False)
-for _area in (dashboard, inventory, stock_entry, reports, orders, pricing, catalog, customers, users):
+for _area in (dashboard, inventory, stock_entry, reports, orders, pricing, catalog, customers, users, audit):
     router.include_router(_area.router)

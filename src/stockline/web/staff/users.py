@@ -17,7 +17,7 @@ from stockline.customers import service
 from stockline.customers.schemas import RoleChange, UserCreate
 from stockline.errors import DomainError, ValidationFailed
 from stockline.kernel.context import Context, Ctx
-from stockline.kernel.identity import Role
+from stockline.kernel.identity import CurrentUser, Role
 from stockline.web.forms import REFUSED, field_errors, paging, texts, validated
 from stockline.web.render import form_text, redirect, render
 from stockline.web.session import AdminPage, CsrfChecked
@@ -82,7 +82,7 @@ async def create_user(request: Request, ctx: Ctx, user: AdminPage) -> Response:
         body = validated(UserCreate, given | {"password": password if isinstance(password, str) else ""},
                          LABELS)
         created = await service.create_user(
-            ctx, username=body.username, password=body.password, role=body.role,
+            ctx, user, username=body.username, password=body.password, role=body.role,
             customer_id=body.customer_id, must_change_password=body.must_change_password)
     except DomainError as exc:
         return _user_form(request, values, exc)
@@ -105,9 +105,10 @@ async def user_detail(request: Request, ctx: Ctx, user_id: UserId, user: AdminPa
     return await _detail(request, ctx, user_id)
 
 
-async def _set_active(request: Request, ctx: Context, user_id: int, active: bool) -> Response:
+async def _set_active(request: Request, ctx: Context, actor: CurrentUser, user_id: int,
+                      active: bool) -> Response:
     try:
-        changed = await service.set_active(ctx, user_id, active)
+        changed = await service.set_active(ctx, actor, user_id, active)
     except REFUSED as exc:
         return await _detail(request, ctx, user_id, error=exc.message, status_code=exc.status)
     notice = (f"{changed['username']} can sign in again." if active
@@ -117,12 +118,12 @@ async def _set_active(request: Request, ctx: Context, user_id: int, active: bool
 
 @router.post("/staff/users/{user_id}/deactivate", dependencies=[CsrfChecked])
 async def deactivate_user(request: Request, ctx: Ctx, user_id: UserId, user: AdminPage) -> Response:
-    return await _set_active(request, ctx, user_id, False)
+    return await _set_active(request, ctx, user, user_id, False)
 
 
 @router.post("/staff/users/{user_id}/reactivate", dependencies=[CsrfChecked])
 async def reactivate_user(request: Request, ctx: Ctx, user_id: UserId, user: AdminPage) -> Response:
-    return await _set_active(request, ctx, user_id, True)
+    return await _set_active(request, ctx, user, user_id, True)
 
 
 @router.post("/staff/users/{user_id}/password", dependencies=[CsrfChecked])
@@ -134,7 +135,7 @@ async def reset_password(request: Request, ctx: Ctx, user_id: UserId, user: Admi
             raise ValidationFailed("Enter the new password")
         if new != repeat:
             raise ValidationFailed("The two passwords differ")
-        changed = await service.reset_password(ctx, user_id, new)
+        changed = await service.reset_password(ctx, user, user_id, new)
     except REFUSED as exc:
         return await _detail(request, ctx, user_id, error=exc.message, status_code=exc.status)
     return redirect(request, f"/staff/users/{user_id}",
@@ -148,7 +149,7 @@ async def change_role(request: Request, ctx: Ctx, user_id: UserId, user: AdminPa
     try:
         body = validated(RoleChange, {name: value for name, value in values.items() if value is not None},
                          LABELS)
-        changed = await service.change_role(ctx, user_id,
+        changed = await service.change_role(ctx, user, user_id,
                                             role=body.role, customer_id=body.customer_id)
     except REFUSED as exc:
         return await _detail(request, ctx, user_id, error=exc.message, status_code=exc.status,
