@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from stockline import db
+from stockline.accounts.service import USERNAME
 from stockline.audit.record import ACTIONS, ENTITY_TYPES
 from stockline.errors import ValidationFailed
 from stockline.kernel.context import Context
@@ -76,8 +77,8 @@ def filters(*, actor: str | None = None, action: str | None = None, entity_type:
             date_to: str | None = None) -> Filters:
     """The filters, checked (422 naming the field); blanks are no filter."""
     actor = (actor or "").strip() or None
-    if actor is not None and len(actor) > MAX_ACTOR_LENGTH:
-        raise ValidationFailed(f"'actor' is a username of at most {MAX_ACTOR_LENGTH} characters",
+    if actor is not None and not USERNAME.fullmatch(actor):  # nor can a NUL reach the database
+        raise ValidationFailed("'actor' is a username: 3 to 64 letters, digits or _ . @ -",
                                details={"field": "actor"})
     if action and action not in ACTIONS:
         raise ValidationFailed(f"'action' must be one of {', '.join(ACTIONS)}", details={"field": "action"})
