@@ -367,6 +367,8 @@ async def test_the_page_shows_entries_and_what_they_changed_to_an_admin(client, 
     assert "<td>customer.update</td>" in only_boss.text and "<td>sku.update</td>" not in only_boss.text
     assert "<td>name</td><td>Second Pharmacy</td><td>Second Clinic</td>" in only_boss.text
     assert "/api/admin/audit?format=csv&amp;actor=boss&amp;entity_type=customer" in only_boss.text
+    download = await client.get("/api/admin/audit?format=csv&actor=boss&entity_type=customer")  # by cookie
+    assert [row["action"] for row in csv.DictReader(io.StringIO(download.text))] == ["customer.update"]
 
 
 async def test_the_page_pages_older_entries(client, world, conn):
