@@ -152,7 +152,7 @@ async def test_the_cookies_are_secure_when_served_over_https(settings, world):
         response = await client.post("/login", data={"username": "cust_1", "password": PASSWORD,
                                                      "csrf_token": csrf_of(login.text)})
         cookies = response.headers.get_list("set-cookie")
-        session = next(c for c in cookies if c.startswith("stockline_session="))
+        session = next(c for c in cookies if c.startswith("__Host-stockline_session="))
         assert "Secure" in session and "HttpOnly" in session
 
 

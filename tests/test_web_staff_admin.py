@@ -666,7 +666,7 @@ def test_admin_adds_a_rule_sees_it_in_the_preview_and_adds_a_customer_user(world
     page.get_by_text("AMOX-2 · Amoxicillin 500 mg capsules (100 capsule)").wait_for()  # the SKU look-up
     screenshot(page, "staff_price_preview")
     page.get_by_label("SKU number").fill("para")  # a name finds SKU numbers to pick from
-    page.wait_for_function("document.querySelectorAll('#sku_id-options option').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('#sku_id-options option').length === 2")
     assert page.locator("#sku_id-options option").first.get_attribute("value") == "3"
 
     page.get_by_role("link", name="Customers", exact=True).click()

@@ -676,7 +676,7 @@ def test_staff_stock_pages_in_a_browser(world, conn, live_url, page):
     page.get_by_role("link", name="Receive stock").click()
     sku = page.get_by_label("SKU code")
     sku.fill("amox")  # the SKU field suggests codes from the API as one types
-    page.wait_for_function("document.querySelectorAll('#sku-options option').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('#sku-options option').length === 2")
     sku.fill("AMOX-2")
     page.get_by_label("Batch number").fill("WEB-77")
     page.get_by_label("Expiry date").fill(FUTURE)
@@ -688,7 +688,7 @@ def test_staff_stock_pages_in_a_browser(world, conn, live_url, page):
 
     page.get_by_role("link", name="← Inventory").click()
     page.get_by_label("Search").fill("WEB-77")  # results swap in as one types
-    page.wait_for_function("document.querySelectorAll('#inventory-results tbody tr').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('#inventory-results tbody tr').length === 1")
     assert "search=WEB-77" in page.url
     row = page.locator("#inventory-results tbody tr")
     assert "AMOX-2" in row.inner_text() and "18.25" in row.inner_text()

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import psycopg
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from stockline import __version__, db, health
+from stockline import __version__, api_docs, db, health
 from stockline.auth import routes as auth_routes
 from stockline.auth.service import new_user_state_cache
 from stockline.body_limit import BodyLimitMiddleware
@@ -37,6 +38,7 @@ from stockline.pricing.admin import routes as pricing_admin_routes
 from stockline.reporting import dashboard
 from stockline.reporting import routes as reporting_routes
 from stockline.response_cache import create_response_cache
+from stockline.security_headers import SecurityHeadersMiddleware
 from stockline.web import routes as web_routes
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,30 @@ def _bootstrap_search_indexes(url: str) -> None:
     except psycopg.OperationalError as exc:
         log.warning("search index bootstrap skipped: database not reachable (%s)",
                     type(exc).__name__)
+
+
+class StocklineApp(FastAPI):
+    """FastAPI with layers outside all of its own, Starlette's ServerErrorMiddleware included,
+    so that even the 500 it answers for an unhandled error gets the security headers, and the
+    proxy-header rewrite comes before anything reads the client or the scheme."""
+
+    outer_layers: tuple[Callable[[ASGIApp], ASGIApp], ...] = ()  # innermost first
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        for layer in self.outer_layers:
+            stack = layer(stack)
+        return stack
+
+
+def _outer_layers(settings: Settings) -> tuple[Callable[[ASGIApp], ASGIApp], ...]:
+    def security_headers(app: ASGIApp) -> ASGIApp:
+        return SecurityHeadersMiddleware(app, always_https=settings.public_https)
+
+    def proxy_headers(app: ASGIApp) -> ASGIApp:  # everything inside sees the real client and scheme
+        return ProxyHeadersMiddleware(app, trusted_hosts=list(settings.trusted_proxies))
+
+    return (security_headers, proxy_headers) if settings.trusted_proxies else (security_headers,)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -77,12 +103,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await ctx.catalog_cache.close()
             await pool.close()
 
-    app = FastAPI(
+    app = StocklineApp(
         title="Stockline",
         version=__version__,
         description="B2B ordering and batch inventory with first-expiry-first-out allocation.",
         lifespan=lifespan,
+        openapi_url=None, docs_url=None, redoc_url=None,  # api_docs serves them, when API_DOCS is on
     )
+    app.outer_layers = _outer_layers(settings)
     app.state.metrics = Metrics()
     install_error_handlers(app)
     app.include_router(health.router)
@@ -93,6 +121,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                         ordering_admin_routes, pricing_admin_routes, reporting_routes):
         app.include_router(back_office.router)
     web_routes.install(app)
+    if settings.serves_api_docs:
+        api_docs.install(app)
     if settings.bench_endpoints:
         from stockline import bench_routes
 
@@ -101,6 +131,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics,
                        server_timing=settings.log_timing)
-    if settings.trusted_proxies:  # outermost: everything after sees the real client and scheme
-        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
     return app

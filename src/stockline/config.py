@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
@@ -45,14 +46,53 @@ def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    value = _optional_flag(env, name)
+    return default if value is None else value
+
+
+def _optional_flag(env: Mapping[str, str], name: str) -> bool | None:
+    """1/0 (true/false, yes/no, on/off), or None when unset."""
     raw = env.get(name, "").strip().lower()
     if not raw:
-        return default
+        return None
     if raw in ("1", "true", "yes", "on"):
         return True
     if raw in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name} must be 1 or 0, got {raw!r}")
+
+
+def _public_url(env: Mapping[str, str], name: str) -> str | None:
+    """The origin people reach the app at (`https://orders.example.com`), checked at start."""
+    raw = env.get(name, "").strip().rstrip("/")
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is no port
+    except ValueError:
+        parts = parts._replace(netloc="")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{name} must be an http:// or https:// URL such as "
+                          f"https://orders.example.com, got {raw!r}")
+    if parts.path or parts.query or parts.fragment or parts.username or parts.password:
+        raise ConfigError(f"{name} must be only scheme, host and port (the app is served at /), "
+                          f"got {raw!r}")
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+_TOKEN_CHARACTERS = frozenset(chr(code) for code in range(0x21, 0x7F))  # visible ASCII
+
+
+def _token(env: Mapping[str, str], name: str, min_length: int = 16) -> str | None:
+    """A secret a client sends in a header: visible ASCII (anything else could never match)."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if len(raw) < min_length or not set(raw) <= _TOKEN_CHARACTERS:
+        raise ConfigError(f"{name} must be at least {min_length} visible ASCII characters "
+                          "(no spaces), e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+    return raw
 
 
 @dataclass(frozen=True)
@@ -91,6 +131,9 @@ class Settings:
     login_global_limit: int = 5000  # everyone's failures together, per window
     hash_concurrency: int = 2  # password hashes at once per worker (each ~19 MiB and a core)
     hash_wait_seconds: int = 5  # how long a sign-in waits for a hashing slot before 503
+    api_docs: bool | None = None  # /docs and /openapi.json; None: on unless env is production
+    metrics_token: str | None = field(default=None, repr=False)  # set: /metrics wants it as a bearer
+    public_url: str | None = None  # the origin users reach, e.g. https://orders.example.com
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -140,7 +183,27 @@ class Settings:
             login_global_limit=_int(environ, "LOGIN_GLOBAL_LIMIT", 5000, minimum=1),
             hash_concurrency=_int(environ, "HASH_CONCURRENCY", 2, minimum=1),
             hash_wait_seconds=_int(environ, "HASH_WAIT_SECONDS", 5, minimum=0),
+            api_docs=_optional_flag(environ, "API_DOCS"),
+            metrics_token=_token(environ, "METRICS_TOKEN"),
+            public_url=_public_url(environ, "PUBLIC_URL"),
         )
+
+    @property
+    def serves_api_docs(self) -> bool:
+        """Whether /docs and /openapi.json are served: API_DOCS, else everywhere but production."""
+        return self.env != "production" if self.api_docs is None else self.api_docs
+
+    @property
+    def serves_metrics(self) -> bool:
+        """Whether /metrics answers at all: with a METRICS_TOKEN (to its bearer only), or
+        without one outside production (to anyone)."""
+        return self.metrics_token is not None or self.env != "production"
+
+    @property
+    def public_https(self) -> bool:
+        """PUBLIC_URL is https: cookies are Secure and HSTS is sent whatever scheme a request
+        arrived with (TLS ends at a proxy in front)."""
+        return self.public_url is not None and self.public_url.startswith("https://")
 
     @property
     def db_hang_seconds(self) -> float:

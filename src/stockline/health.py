@@ -9,10 +9,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg_pool import PoolTimeout
+from starlette.exceptions import HTTPException
 
 from stockline import db
-from stockline.errors import error_response
+from stockline.errors import Unauthorized, error_response
 from stockline.kernel.context import context_of
+from stockline.kernel.inputs import same_secret
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
@@ -53,7 +55,25 @@ async def ready(request: Request) -> Response:
     return JSONResponse({"status": "ready", "database": "up"})
 
 
+def _check_metrics_access(request: Request) -> None:
+    """METRICS_TOKEN set: only its bearer may scrape. Unset: anyone outside production, and in
+    production nobody (the route is not there)."""
+    settings = context_of(request).settings
+    if not settings.serves_metrics:
+        raise HTTPException(404)
+    expected = settings.metrics_token
+    if expected is None:
+        return
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not same_secret(expected, given.strip()):
+        raise Unauthorized("/metrics wants 'Authorization: Bearer <METRICS_TOKEN>'",
+                           headers={"WWW-Authenticate": "Bearer"})
+
+
 @router.get("/metrics", summary="Prometheus metrics of this process",
-            response_class=Response)
+            response_class=Response,
+            responses={401: {"description": "METRICS_TOKEN is set and the bearer token is not it"},
+                       404: {"description": "production without a METRICS_TOKEN: not served"}})
 async def metrics(request: Request) -> Response:
+    _check_metrics_access(request)
     return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

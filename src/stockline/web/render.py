@@ -86,7 +86,7 @@ def _sign(request: Request, payload: str) -> str:
 
 
 def _read_flashes(request: Request) -> list[dict[str, str]]:
-    raw = request.cookies.get(FLASH_COOKIE, "")
+    raw = request.cookies.get(cookies.cookie_name(request, FLASH_COOKIE), "")
     payload, _, signature = raw.rpartition(".")
     if not payload or not same_secret(signature, _sign(request, payload)):
         return []
@@ -105,7 +105,8 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     response = templates.TemplateResponse(request, template, page, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
     if flashes:
-        response.delete_cookie(FLASH_COOKIE, path="/")
+        response.delete_cookie(cookies.cookie_name(request, FLASH_COOKIE), path="/",
+                               secure=cookies.secure_cookies(request))
     cookies.keep_csrf(request, response)
     return response
 
@@ -126,8 +127,9 @@ def redirect(request: Request, location: str, *, notice: str | None = None,
     messages += [{"level": "error", "text": error}] if error else []
     if messages:
         payload = base64.urlsafe_b64encode(json.dumps(messages).encode()).decode()
-        response.set_cookie(FLASH_COOKIE, f"{payload}.{_sign(request, payload)}", httponly=True,
-                            samesite="lax", secure=request.url.scheme == "https", path="/")
+        value = f"{payload}.{_sign(request, payload)}"
+        response.set_cookie(cookies.cookie_name(request, FLASH_COOKIE), value, httponly=True, samesite="lax",
+                            secure=cookies.secure_cookies(request), path="/")
     cookies.keep_csrf(request, response)
     return response
 

@@ -1,4 +1,5 @@
-// Small helpers every page may use. Pages add their own behaviour in a <script> block.
+// Small helpers every page may use. Pages add their own behaviour in a script file of their
+// own: the Content-Security-Policy allows no inline script, on*= attribute or javascript: URL.
 "use strict";
 const Stockline = {
   csrf() { return document.querySelector('meta[name="csrf-token"]').content; },
@@ -45,6 +46,12 @@ document.addEventListener("DOMContentLoaded", () => {
       form.dataset.sent = "1";
       // disabled after the form data is taken, so the pressed button's value still goes
       setTimeout(() => form.querySelectorAll("button").forEach((b) => { b.disabled = true; }), 0);
+    });
+  });
+  // A link marked data-history-back goes back a page (its href is where it goes without script).
+  document.querySelectorAll("a[data-history-back]").forEach((link) => {
+    link.addEventListener("click", (event) => {
+      if (window.history.length > 1) { event.preventDefault(); window.history.back(); }
     });
   });
   // A form or button with data-confirm asks first.
