@@ -58,7 +58,7 @@ def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
 
 
 async def _use_the_app(url: str) -> None:
-    """A real order and a cart left open, through the app; one failed login."""
+    """A real order and a cart left open, through the app; one failed login; one sign-out."""
     with db.connect(url) as conn:
         sku_id = conn.execute(
             "SELECT sku_id FROM Inventory_Batches WHERE expiry_date > %s::date + 30 "
@@ -77,12 +77,14 @@ async def _use_the_app(url: str) -> None:
         assert response.status_code == 201, response.text
         response = await client.post("/api/login", json={"username": "cust_3", "password": "wrong-password"})
         assert response.status_code == 401
+        assert (await client.post("/api/logout", headers=tokens[1])).status_code == 204
 
 
 @pytest.fixture(scope="module")
 def source(server_url):
     """A seeded database: customers with logins, catalog, batches, pricing rules, 90 days of
-    orders, plus an order placed through the app, an open cart, a failed login, a batch edit."""
+    orders, plus an order placed through the app, an open cart, a failed login, a batch edit,
+    an audit entry."""
     url = create_database(server_url, prefix="stockline_backup_src")
     with db.connect(url) as conn, open(os.devnull, "w") as quiet:
         db.apply_schema(conn)
@@ -91,6 +93,9 @@ def source(server_url):
         create_customer_logins(conn, password=PASSWORD)
         conn.execute("INSERT INTO Batch_Edits (batch_id, field, old_value, new_value, note) "
                      "SELECT min(batch_id), 'cost_price', '1.00', '1.10', 'supplier price' FROM Inventory_Batches")
+        conn.execute("INSERT INTO Audit_Log (actor_user_id, actor_username, action, entity_type, entity_id, "
+                     "before, after) VALUES (1, 'boss', 'pricing_rule.update', 'pricing_rule', 1, "
+                     "'{\"discount_percentage\": \"5.00\"}', '{\"discount_percentage\": \"7.50\"}')")
     asyncio.run(_use_the_app(url))
     yield url
     drop_database(url)
