@@ -1,6 +1,8 @@
 """No 500 from any input (issue 15, item 4): numbers typed into pages and query strings are
 read as ASCII digits of bounded length, secrets compare as bytes, every integer parameter is
-bounded by its column, and the plain-words stock-entry parser runs in linear time."""
+bounded by its column, text with a NUL character (which PostgreSQL text can not hold) is a 422
+naming the field (a search on a page leaves the NUL out), and the plain-words stock-entry
+parser runs in linear time."""
 
 from __future__ import annotations
 
@@ -123,6 +125,68 @@ async def test_the_largest_order_id_is_a_plain_empty_answer(client, world):
     response = await client.get(f"/api/admin/stock-movements?order_id={INT8_MAX}",
                                 headers=await bearer(client, "boss"))
     assert response.status_code == 200 and response.json()["items"] == []
+
+
+# --- text the database can not store (found by tests/test_fuzz.py) ------------------------
+
+def assert_nul_refused(response, where: str) -> None:
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "validation_error" and error["details"][0]["type"] == "nul_character"
+    assert error["details"][0]["loc"][-1] == where
+
+
+@pytest.mark.parametrize(("path", "where"), [
+    ("/api/products?search=a%00b", "search"), ("/api/products?manufacturer=%00", "manufacturer"),
+    ("/api/admin/products?search=%00", "search"), ("/api/admin/skus?search=%00", "search"),
+    ("/api/admin/customers?search=%00", "search"), ("/api/admin/users?search=%00", "search"),
+    ("/api/admin/inventory?search=%00", "search"),
+])
+async def test_a_nul_in_a_search_is_422_naming_it(client, world, path, where):
+    assert_nul_refused(await client.get(path, headers=await bearer(client, "boss")), where)
+
+
+@pytest.mark.parametrize(("method", "path", "body", "where"), [
+    ("POST", "/api/admin/products", {"name": "Aspirin\u0000"}, "name"),
+    ("PATCH", "/api/admin/products/1", {"description": "\u0000"}, "description"),
+    ("POST", "/api/admin/skus", {"product_id": 1, "package_size": "1\u0000", "unit_type": "tablet",
+                                 "base_price": "1.00"}, "package_size"),
+    ("PATCH", "/api/admin/skus/1", {"unit_type": "cap\u0000sule"}, "unit_type"),
+    ("POST", "/api/admin/customers", {"name": "Third", "address": "\u0000"}, "address"),
+    ("PATCH", "/api/admin/customers/1", {"email": "a\u0000@b.cd"}, "email"),
+    ("POST", "/api/admin/users", {"username": "new\u0000user", "password": "Another@123", "role": "staff"},
+     "username"),
+    ("POST", "/api/admin/inventory/batches", {"sku_code": "AMOX\u0000-1", "batch_no": "N1", "quantity": 1,
+                                              "expiry_date": "2031-01-31", "cost_price": "1.00"}, "sku_code"),
+    ("POST", "/api/admin/inventory/batches/2/adjust", {"delta": 1, "reason": "found", "note": "\u0000"}, "note"),
+])
+async def test_a_nul_in_a_body_is_422_naming_the_field(client, world, method, path, body, where):
+    response = await client.request(method, path, json=body, headers=await bearer(client, "boss"))
+    assert_nul_refused(response, where)
+
+
+async def test_staff_pages_search_past_a_nul_and_their_forms_refuse_it(client, world):
+    csrf = await sign_in_by_form(client, "boss", PASSWORD)
+    for path in ("/staff/products?search=amox%00", "/staff/customers?search=a%00", "/staff/users?search=%00",
+                 "/staff/inventory?search=%00amox"):
+        assert (await client.get(path, headers=HTML)).status_code == 200, path
+    form = await client.post("/staff/products", data={"name": "Aspi\x00rin", "csrf_token": csrf}, headers=HTML)
+    assert form.status_code == 422 and "Name must not contain the NUL character<" in form.text
+
+
+async def test_customer_pages_search_past_a_nul(client, world):
+    csrf = await sign_in_by_form(client, "cust_1", PASSWORD)
+    for path in ("/catalog?q=amox%00", "/catalog?manufacturer=%00"):
+        assert (await client.get(path, headers=HTML)).status_code == 200, path
+    response = await client.post("/quick-order", data={"lines": "AMOX-1\x00 2", "csrf_token": csrf}, headers=HTML)
+    assert response.status_code == 200 and "AMOX-1" in response.text
+
+
+@pytest.mark.xfail(reason="src/stockline/auth (being rewritten) reads LoginRequest as plain str: a NUL in the "
+                          "username reaches the database; LoginRequest.username wants kernel.inputs.Text")
+async def test_a_nul_in_a_sign_in_is_refused_not_a_server_error(client, world):
+    response = await client.post("/api/login", json={"username": "cust\u00001", "password": PASSWORD})
+    assert response.status_code in (401, 422), response.text
 
 
 # --- comparing secrets ----------------------------------------------------------------------

@@ -11,6 +11,7 @@ from stockline.catalog import service
 from stockline.catalog.schemas import CatalogPage, ProductDetail, Sort
 from stockline.kernel.context import Context, Ctx
 from stockline.kernel.identity import CurrentUser
+from stockline.kernel.inputs import MaybeText
 from stockline.response_cache import CachedResponse
 
 router = APIRouter(prefix="/api", tags=["catalog"])
@@ -36,14 +37,15 @@ def _respond(request: Request, rendered: CachedResponse) -> Response:
 
 
 @router.get("/products", summary="Active SKUs priced for the caller",
-            responses={200: {"model": CatalogPage}, 304: {"description": "not modified (ETag)"}})
+            responses={200: {"model": CatalogPage}, 304: {"description": "not modified (ETag)"},
+                       404: {"description": "staff/admin: no customer customer_id to preview prices for"}})
 async def list_products(
     request: Request, ctx: Ctx, user: OptionalUser,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     quantity: Annotated[int, Query(ge=1, le=1_000_000, description="units priced per line")] = 1,
-    search: Annotated[str | None, Query(max_length=200)] = None,
-    manufacturer: Annotated[str | None, Query(max_length=200)] = None,
+    search: Annotated[MaybeText, Query(max_length=200)] = None,
+    manufacturer: Annotated[MaybeText, Query(max_length=200)] = None,
     in_stock: bool | None = None,
     low_stock: bool | None = None,
     sort: Sort = Sort.product,

@@ -8,6 +8,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from stockline.kernel.inputs import MaybeText, Text
+
 
 class Sort(StrEnum):
     product = "product"
@@ -79,35 +81,35 @@ class ProductDetail(CatalogItem):
 # --- catalog management (back office) ------------------------------------------------------
 
 Name = Field(min_length=1, max_length=200)
-Text = Field(default=None, max_length=2000)
+Description = Field(default=None, max_length=2000)
 Price = Field(ge=0, le=Decimal("9999999999.99"), decimal_places=2)
 SKU_CODE = r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
 
 
 class ProductCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    name: str = Name
-    manufacturer: str | None = Field(default=None, max_length=200)
-    description: str | None = Text
-    category: str | None = Field(default=None, max_length=100)
+    name: Text = Name
+    manufacturer: MaybeText = Field(default=None, max_length=200)
+    description: MaybeText = Description
+    category: MaybeText = Field(default=None, max_length=100)
 
 
 class ProductUpdate(BaseModel):
     """Only the fields sent change; manufacturer, description and category may be set to null."""
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    manufacturer: str | None = Field(default=None, max_length=200)
-    description: str | None = Text
-    category: str | None = Field(default=None, max_length=100)
+    name: MaybeText = Field(default=None, min_length=1, max_length=200)
+    manufacturer: MaybeText = Field(default=None, max_length=200)
+    description: MaybeText = Description
+    category: MaybeText = Field(default=None, max_length=100)
     is_active: bool | None = None
 
 
 class SkuCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     product_id: int = Field(ge=1, le=2_147_483_647)
-    sku_code: str | None = Field(default=None, min_length=1, max_length=64, pattern=SKU_CODE)
-    package_size: str = Field(min_length=1, max_length=100)
-    unit_type: str = Field(min_length=1, max_length=50)
+    sku_code: MaybeText = Field(default=None, min_length=1, max_length=64, pattern=SKU_CODE)
+    package_size: Text = Field(min_length=1, max_length=100)
+    unit_type: Text = Field(min_length=1, max_length=50)
     base_price: Decimal = Price
     reorder_level: int = Field(default=10, ge=0, le=10_000_000)
 
@@ -115,9 +117,9 @@ class SkuCreate(BaseModel):
 class SkuUpdate(BaseModel):
     """Only the fields sent change."""
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    sku_code: str | None = Field(default=None, min_length=1, max_length=64, pattern=SKU_CODE)
-    package_size: str | None = Field(default=None, min_length=1, max_length=100)
-    unit_type: str | None = Field(default=None, min_length=1, max_length=50)
+    sku_code: MaybeText = Field(default=None, min_length=1, max_length=64, pattern=SKU_CODE)
+    package_size: MaybeText = Field(default=None, min_length=1, max_length=100)
+    unit_type: MaybeText = Field(default=None, min_length=1, max_length=50)
     base_price: Decimal | None = Field(default=None, ge=0, le=Decimal("9999999999.99"), decimal_places=2)
     reorder_level: int | None = Field(default=None, ge=0, le=10_000_000)
     is_active: bool | None = None

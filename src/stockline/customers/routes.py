@@ -21,6 +21,7 @@ from stockline.customers.schemas import (
 )
 from stockline.kernel.context import Ctx
 from stockline.kernel.identity import Role
+from stockline.kernel.inputs import MaybeText
 from stockline.pagination import Paging
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -38,7 +39,7 @@ _LAST_ADMIN = {404: {"description": "no such user"},
 
 @router.get("/customers", summary="Customers by name; search matches name or email")
 async def list_customers(ctx: Ctx, user: AdminUser, paging: Paging,
-                         search: Annotated[str | None, Query(max_length=200)] = None) -> CustomerPage:
+                         search: Annotated[MaybeText, Query(max_length=200)] = None) -> CustomerPage:
     return await service.list_customers(ctx, paging, search)
 
 
@@ -75,7 +76,7 @@ async def list_users(ctx: Ctx, user: AdminUser, paging: Paging,
                      role: Annotated[Role | None, Query()] = None,
                      customer_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
                      active: Annotated[bool | None, Query()] = None,
-                     search: Annotated[str | None, Query(max_length=64)] = None) -> UserPage:
+                     search: Annotated[MaybeText, Query(max_length=64)] = None) -> UserPage:
     return await service.list_users(ctx, paging, role=role, customer_id=customer_id,
                                     active=active, search=search)
 

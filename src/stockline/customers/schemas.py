@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from stockline.kernel.identity import Role
+from stockline.kernel.inputs import MaybeText, Text
 
 CustomerType = Literal["pharmacy", "hospital", "clinic", "wholesaler", "other"]
 
@@ -19,21 +20,21 @@ PHONE_PATTERN = r"^\+?[0-9][0-9 ()./-]{2,39}$"
 
 class CustomerCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    name: str = Field(min_length=1, max_length=200)
-    address: str | None = Field(default=None, max_length=500)
+    name: Text = Field(min_length=1, max_length=200)
+    address: MaybeText = Field(default=None, max_length=500)
     customer_type: CustomerType = "pharmacy"
-    email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
-    phone: str | None = Field(default=None, max_length=40, pattern=PHONE_PATTERN)
+    email: MaybeText = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
+    phone: MaybeText = Field(default=None, max_length=40, pattern=PHONE_PATTERN)
 
 
 class CustomerUpdate(BaseModel):
     """Only the fields sent change; null clears address, email or phone."""
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    address: str | None = Field(default=None, max_length=500)
+    name: MaybeText = Field(default=None, min_length=1, max_length=200)
+    address: MaybeText = Field(default=None, max_length=500)
     customer_type: CustomerType | None = None
-    email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
-    phone: str | None = Field(default=None, max_length=40, pattern=PHONE_PATTERN)
+    email: MaybeText = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
+    phone: MaybeText = Field(default=None, max_length=40, pattern=PHONE_PATTERN)
 
 
 class UserRead(BaseModel):
@@ -84,7 +85,7 @@ class UserPage(BaseModel):
 
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    username: str = Field(min_length=1, max_length=200, description="3-64 of A-Z a-z 0-9 _ . @ -")
+    username: Text = Field(min_length=1, max_length=200, description="3-64 of A-Z a-z 0-9 _ . @ -")
     password: str = Field(min_length=1, max_length=256)
     role: Role = "customer"
     customer_id: int | None = Field(default=None, ge=1, le=2_147_483_647,

@@ -41,8 +41,9 @@ _USERNAME_CONSTRAINTS = ("users_username_key", "users_username_lower_key")
 
 
 def contains_pattern(search: str | None) -> str | None:
-    """An ILIKE pattern matching values that contain `search` literally (None: no filter)."""
-    term = (search or "").strip()
+    """An ILIKE pattern matching values that contain `search` literally (None: no filter). A
+    NUL is left out: no value holds one, and psycopg refuses to send one."""
+    term = (search or "").replace("\x00", "").strip()
     if not term:
         return None
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -4,12 +4,20 @@
 refuses (Python caps int() at 4,300 digits) or that overflow a database column; and
 `hmac.compare_digest` raises TypeError on a non-ASCII str. These helpers never raise on
 any text, so user input can not turn into a 500.
+
+`Text` (`MaybeText` where null is allowed) is the type of every string a request carries to
+the database: PostgreSQL text can not hold the NUL character (psycopg refuses to send it), so
+a "\\u0000" in a JSON field or a %00 in a query string is a 422 naming the field, not a 500.
 """
 
 from __future__ import annotations
 
 import hmac
 import re
+from typing import Annotated
+
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
 
 INT4_MAX = 2_147_483_647  # PostgreSQL integer (serial ids)
 INT8_MAX = 9_223_372_036_854_775_807  # PostgreSQL bigint (order ids)
@@ -34,6 +42,21 @@ def read_int(text: str | None, *, minimum: int = 0, maximum: int = INT4_MAX) -> 
         return None
     value = int(significant)
     return value if minimum <= value <= maximum else None
+
+
+def storable(value: object) -> object:
+    """`value` unchanged unless it is text holding the NUL character, which PostgreSQL can not
+    store: then a validation error of type `nul_character`. (Run before str's own checks, so
+    a too-long string is still `string_too_long`.)"""
+    if isinstance(value, str) and "\x00" in value:
+        raise PydanticCustomError("nul_character", "must not contain the NUL character (\\u0000)")
+    return value
+
+
+Text = Annotated[str, BeforeValidator(storable)]
+# Optional text: `Text | None` would apply a field's max_length after the check, as a generic
+# `too_long`; this keeps str's own `string_too_long` (and its message).
+MaybeText = Annotated[str | None, BeforeValidator(storable)]
 
 
 def _bytes(text: str | bytes) -> bytes:

@@ -59,6 +59,7 @@ def _phrase(error: dict[str, Any]) -> str:
         "literal_error": "must be one of the choices offered",
         "enum": "must be one of the choices offered",
         "bool_parsing": "must be yes or no",
+        "nul_character": "must not contain the NUL character",  # kernel.inputs.Text
     }
     return phrases.get(kind, str(error.get("msg", "is not valid")).lower())
 

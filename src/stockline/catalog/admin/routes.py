@@ -10,12 +10,13 @@ from stockline.auth.dependencies import StaffUser
 from stockline.catalog.admin import service as admin
 from stockline.catalog.schemas import ProductCreate, ProductUpdate, SkuCreate, SkuUpdate
 from stockline.kernel.context import Ctx
+from stockline.kernel.inputs import MaybeText
 from stockline.pagination import Paging
 
 router = APIRouter(prefix="/api/admin", tags=["catalog management"])
 ProductId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 SkuId = Annotated[int, Path(ge=1, le=2_147_483_647)]
-Search = Annotated[str | None, Query(max_length=200)]
+Search = Annotated[MaybeText, Query(max_length=200)]
 _IN_USE = {409: {"description": "still referenced: deactivate instead"}, 404: {"description": "not found"}}
 
 

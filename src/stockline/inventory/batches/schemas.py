@@ -8,6 +8,8 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from stockline.kernel.inputs import MaybeText
+
 MAX_UNITS = 1_000_000
 AdjustmentReason = Literal["count_correction", "damaged", "found", "returned_to_supplier", "recall", "other"]
 
@@ -15,12 +17,12 @@ AdjustmentReason = Literal["count_correction", "damaged", "found", "returned_to_
 class BatchReceive(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     sku_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
-    sku_code: str | None = Field(default=None, min_length=1, max_length=64)
+    sku_code: MaybeText = Field(default=None, min_length=1, max_length=64)
     batch_no: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ./_#-]*$")
     quantity: int = Field(gt=0, le=MAX_UNITS)
     expiry_date: date
     cost_price: Decimal = Field(ge=0, le=Decimal("9999999999.99"), decimal_places=2)
-    note: str | None = Field(default=None, max_length=500)
+    note: MaybeText = Field(default=None, max_length=500)
 
     @model_validator(mode="after")
     def _one_sku(self) -> Self:
@@ -34,7 +36,7 @@ class BatchAdjust(BaseModel):
     delta: int | None = Field(default=None, ge=-MAX_UNITS, le=MAX_UNITS)
     new_quantity: int | None = Field(default=None, ge=0, le=MAX_UNITS)
     reason: AdjustmentReason
-    note: str | None = Field(default=None, max_length=500)
+    note: MaybeText = Field(default=None, max_length=500)
 
     @model_validator(mode="after")
     def _one_change(self) -> Self:
@@ -45,14 +47,14 @@ class BatchAdjust(BaseModel):
 
 class BatchWriteOff(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    note: str | None = Field(default=None, max_length=500)
+    note: MaybeText = Field(default=None, max_length=500)
 
 
 class BatchEdit(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     cost_price: Decimal | None = Field(default=None, ge=0, le=Decimal("9999999999.99"), decimal_places=2)
     expiry_date: date | None = None
-    note: str | None = Field(default=None, max_length=500)
+    note: MaybeText = Field(default=None, max_length=500)
 
     @model_validator(mode="after")
     def _something(self) -> Self:

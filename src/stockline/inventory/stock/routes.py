@@ -11,6 +11,7 @@ from stockline.auth.dependencies import StaffUser
 from stockline.inventory.stock import service as stock
 from stockline.inventory.stock.schemas import InventoryFilter, InventorySort
 from stockline.kernel.context import Ctx
+from stockline.kernel.inputs import MaybeText
 from stockline.pagination import Paging
 
 router = APIRouter(prefix="/api/admin", tags=["inventory"])
@@ -25,7 +26,7 @@ async def inventory(
         InventoryFilter | None, Query(description="low_stock, critical, expiring, expired, recent")
     ] = None,
     search: Annotated[
-        str | None, Query(max_length=200, description="product, package, batch number or SKU code")
+        MaybeText, Query(max_length=200, description="product, package, batch number or SKU code")
     ] = None,
     sku_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     sort: InventorySort = InventorySort.expiry,

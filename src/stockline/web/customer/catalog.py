@@ -39,7 +39,8 @@ def _filters(request: Request) -> tuple[dict, str | None]:
     sort = args.get("sort") or Sort.product.value
     return {
         "q": (args.get("q") or "").strip()[:200],
-        "manufacturer": (args.get("manufacturer") or "").strip()[:200],
+        # no manufacturer's name holds a NUL, and PostgreSQL text can not hold one
+        "manufacturer": (args.get("manufacturer") or "").replace("\x00", "").strip()[:200],
         "in_stock": args.get("in_stock") == "1", "sort": sort if sort in SORTS else Sort.product.value,
         "page": whole_number(args.get("page"), 1, maximum=100_000), "quantity": quantity,
     }, error

@@ -26,7 +26,7 @@ async def quick_order_page(request: Request, user: CustomerPage) -> Response:
 async def quick_order_post(request: Request, ctx: Ctx, user: CustomerPage) -> Response:
     form = await request.form()
     raw = form.get("lines")
-    text = raw if isinstance(raw, str) else ""
+    text = raw.replace("\x00", "") if isinstance(raw, str) else ""  # PostgreSQL text holds no NUL
     preview = await quick_order.preview(ctx, user, text)
     context = {"section": "quick", "text": text, "preview": preview}
     page = "customer/quick_order.html"
