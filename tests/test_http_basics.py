@@ -139,3 +139,21 @@ async def test_metrics_count_requests_by_route_template_and_status(client):
 
 async def test_openapi_docs_are_served(client):
     assert (await client.get("/openapi.json")).json()["info"]["title"] == "Stockline"
+
+
+async def test_openapi_documents_every_error_in_the_one_shape(client):
+    document = (await client.get("/openapi.json")).json()
+    error = document["components"]["schemas"]["Error"]
+    assert error["required"] == ["error"] and set(error["properties"]["error"]["required"]) == ERROR_KEYS
+    assert "HTTPValidationError" not in document["components"]["schemas"]  # FastAPI's {"detail": ...}
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            for status, response in responses.items():
+                if status[0] in "45":
+                    assert response["content"] == {"application/json": {"schema": {
+                        "$ref": "#/components/schemas/Error"}}}, (method, path, status)
+            if operation.get("security"):
+                assert {"401", "403"} <= set(responses), (method, path)
+            if "requestBody" in operation:
+                assert {"400", "413", "422"} <= set(responses), (method, path)

@@ -3,11 +3,12 @@
 Services raise `DomainError` subclasses; each carries its HTTP status and a stable code.
 `install_error_handlers` renders them, and every framework error (404, 405, 422, 500), as
 `{"error": {"code": ..., "message": ..., "details": ...}}` — never a stack trace or
-database text.
+database text — and makes the OpenAPI document say so (`document_errors`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -153,6 +154,58 @@ async def _unexpected_error(request: Request, exc: Exception) -> Response:
                           {"request_id": request_id})
 
 
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "description": "The one shape of every 4xx and 5xx answer",
+    "type": "object",
+    "required": ["error"],
+    "additionalProperties": False,
+    "properties": {"error": {
+        "type": "object",
+        "required": ["code", "message", "details"],
+        "additionalProperties": False,
+        "properties": {
+            "code": {"type": "string", "description": "stable, for programs: validation_error, not_found"},
+            "message": {"type": "string", "description": "one sentence, for people"},
+            "details": {"description": "more, by code (a validation error's fields); null when none"},
+        },
+    }},
+}
+_ERROR_REF = {"$ref": "#/components/schemas/Error"}
+# Answers any operation behind the bearer scheme may give, whatever its route documents
+_SIGNED_IN_ERRORS = {
+    "401": "not signed in, or the token is not valid (codes unauthorized, invalid_token, token_expired)",
+    "403": "signed in, but not allowed: another role's route, a password change due "
+           "(password_change_required), or a cookie request without its CSRF token (csrf_failed)",
+}
+_BODY_ERRORS = {"400": "the body could not be read as the JSON it says it is (bad_request)",
+                "413": "the body is larger than MAX_BODY_BYTES (payload_too_large)"}
+
+
+def document_errors(openapi: dict[str, Any]) -> dict[str, Any]:
+    """`openapi` (FastAPI's document, changed in place and returned) with every 4xx and 5xx
+    answer in the one error shape (FastAPI documents its 422 as {"detail": [...]}, which this
+    app never sends), and the 401/403 of signed-in routes and the 413 of a body listed."""
+    schemas = openapi.setdefault("components", {}).setdefault("schemas", {})
+    if "Error" in schemas:
+        return openapi
+    schemas["Error"] = ERROR_SCHEMA
+    for operations in openapi.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            extra = {**(_SIGNED_IN_ERRORS if operation.get("security") else {}),
+                     **(_BODY_ERRORS if "requestBody" in operation else {})}
+            for status, description in extra.items():
+                responses.setdefault(status, {"description": description})
+            for status, response in responses.items():
+                if status[:1] in ("4", "5"):
+                    response["content"] = {"application/json": {"schema": _ERROR_REF}}
+    if "HTTPValidationError" not in json.dumps(openapi["paths"]):
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+    return openapi
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
@@ -160,3 +213,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PoolTimeout, _database_unavailable)
     app.add_exception_handler(psycopg.OperationalError, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)
+    build_openapi = app.openapi  # FastAPI's, which builds the document once and keeps it
+
+    def openapi() -> dict[str, Any]:
+        return document_errors(build_openapi())
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -20,8 +20,16 @@ IdempotencyKey = Annotated[str | None, Header(
     description="repeat a request with the same key to get the first answer instead of a second order")]
 SkuId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 OrderId = Annotated[int, Path(ge=1, le=9_223_372_036_854_775_807)]
-_PLACED = {201: {"description": "order placed"}, 200: {"description": "the same Idempotency-Key again: the "
-                                                       "order placed the first time"},
+# OpenAPI links: where a placed order's order_id leads (clients and the stateful fuzz follow them)
+_ORDER_LINKS = {
+    "GetMyOrder": {"operationRef": "#/paths/~1api~1my-orders~1{order_id}/get",
+                   "parameters": {"order_id": "$response.body#/order_id"}},
+    "CancelMyOrder": {"operationRef": "#/paths/~1api~1my-orders~1{order_id}~1cancel/post",
+                      "parameters": {"order_id": "$response.body#/order_id"}},
+}
+_PLACED = {201: {"description": "order placed", "links": _ORDER_LINKS},
+           200: {"description": "the same Idempotency-Key again: the order placed the first time",
+                 "links": _ORDER_LINKS},
            409: {"description": "a line is short (every short line listed), or the key was used for "
                                 "another request"}}
 
@@ -62,7 +70,8 @@ async def check_out(ctx: Ctx, response: Response, user: CustomerUser,
     return _placed(response, placed)
 
 
-@router.post("/orders", status_code=201, summary="Order one SKU directly (FEFO)", responses=_PLACED)
+@router.post("/orders", status_code=201, summary="Order one SKU directly (FEFO)",
+             responses=_PLACED | {404: {"description": "no such SKU, or (staff) no such customer"}})
 async def place_order(body: DirectOrderCreate, ctx: Ctx, response: Response, user: AnyUser,
                       idempotency_key: IdempotencyKey = None) -> Order:
     if user.is_staff:
