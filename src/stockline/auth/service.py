@@ -45,6 +45,8 @@ async def login(ctx: Context, *, username: str, password: str, client: str,
                 ttl_seconds: int) -> LoginResponse:
     """A token for these credentials, valid ttl_seconds (the API's and the pages' sessions
     differ); `client` is the caller's address."""
+    if "\x00" in username:  # no username holds one, and the database cannot store it to count it
+        raise Unauthorized("Invalid username or password", code="invalid_credentials")
     attempt = throttle.Attempt.sign_in(username, client)
     async with ctx.hashing.slot():  # counted inside the slot: see auth.throttle on overshoot
         await throttle.begin(ctx, attempt)
