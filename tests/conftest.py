@@ -19,7 +19,7 @@ from psycopg.rows import dict_row
 from stockline import db
 from stockline.app import create_app
 from stockline.config import Settings, get_settings
-from tests.ordering_world import build_world
+from tests.ordering_world import PASSWORD, build_world
 
 REPO = Path(__file__).resolve().parents[1]
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256-signing"
@@ -148,6 +148,18 @@ def live_url(settings: Settings) -> Iterator[str]:
 
     with live_server(settings) as url:
         yield url
+
+
+@pytest.fixture
+def path_ids(world, live_url) -> dict[str, int]:
+    """The ids the page paths name: an order of customer 1 (placed through the API in the
+    ordering world) and a batch."""
+    token = httpx.post(f"{live_url}/api/login", json={"username": "cust_1", "password": PASSWORD}
+                       ).json()["access_token"]
+    placed = httpx.post(f"{live_url}/api/orders", json={"sku_id": 1, "quantity": 2},
+                        headers={"Authorization": f"Bearer {token}"})
+    assert placed.status_code == 201, placed.text
+    return {"order_id": placed.json()["order_id"], "batch_id": world["a_later"]}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

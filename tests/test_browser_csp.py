@@ -5,9 +5,6 @@ another origin. A first check proves the violations would be seen."""
 
 from __future__ import annotations
 
-import httpx
-import pytest
-
 from stockline import security_headers
 from tests.ordering_world import PASSWORD
 from tests.test_web_quality import CUSTOMER_PAGES, STAFF_PAGES
@@ -58,16 +55,6 @@ class Watch:
     def problems(self) -> list[str]:
         self.collect()
         return self.console + [f"request to another origin: {url}" for url in self.foreign]
-
-
-@pytest.fixture
-def path_ids(world, live_url) -> dict[str, int]:
-    token = httpx.post(f"{live_url}/api/login", json={"username": "cust_1", "password": PASSWORD}
-                       ).json()["access_token"]
-    placed = httpx.post(f"{live_url}/api/orders", json={"sku_id": 1, "quantity": 2},
-                        headers={"Authorization": f"Bearer {token}"})
-    assert placed.status_code == 201, placed.text
-    return {"order_id": placed.json()["order_id"], "batch_id": world["a_later"]}
 
 
 def test_the_watch_sees_a_violation(world, live_url, page):

@@ -5,9 +5,6 @@ from the keyboard (skip link, focusable navigation)."""
 
 from __future__ import annotations
 
-import httpx
-import pytest
-
 from tests.ordering_world import PASSWORD
 from tests.web_support import sign_in
 
@@ -55,18 +52,6 @@ UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
   .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
                 && !el.getAttribute('aria-labelledby'))
   .map(el => el.outerHTML.slice(0, 120))"""
-
-
-@pytest.fixture
-def path_ids(world, live_url) -> dict[str, int]:
-    """The ids the page paths name: an order of customer 1 (placed through the API in the
-    ordering world) and a batch."""
-    token = httpx.post(f"{live_url}/api/login", json={"username": "cust_1", "password": PASSWORD}
-                       ).json()["access_token"]
-    placed = httpx.post(f"{live_url}/api/orders", json={"sku_id": 1, "quantity": 2},
-                        headers={"Authorization": f"Bearer {token}"})
-    assert placed.status_code == 201, placed.text
-    return {"order_id": placed.json()["order_id"], "batch_id": world["a_later"]}
 
 
 def _check_pages(page, base_url: str, paths: list[str], path_ids: dict) -> list[str]:
