@@ -98,7 +98,7 @@ async def test_unexpected_errors_are_500_without_internals(settings):
         response = await http.get("/_probe/crash")
         error = assert_error_shape(response, 500, "internal_error")
         assert "hunter2" not in response.text
-        assert error["details"]["request_id"]
+        assert error["details"]["request_id"] == response.headers["x-request-id"]  # the log's id too
 
 
 async def test_every_response_carries_a_request_id(client):

@@ -55,8 +55,9 @@ def _bootstrap_search_indexes(url: str) -> None:
 
 class StocklineApp(FastAPI):
     """FastAPI with layers outside all of its own, Starlette's ServerErrorMiddleware included,
-    so that even the 500 it answers for an unhandled error gets the security headers, and the
-    proxy-header rewrite comes before anything reads the client or the scheme."""
+    so that even the 500 it answers for an unhandled error gets the security headers and an
+    X-Request-ID and is counted, and the proxy-header rewrite comes before anything reads the
+    client or the scheme."""
 
     outer_layers: tuple[Callable[[ASGIApp], ASGIApp], ...] = ()  # innermost first
 
@@ -67,14 +68,18 @@ class StocklineApp(FastAPI):
         return stack
 
 
-def _outer_layers(settings: Settings) -> tuple[Callable[[ASGIApp], ASGIApp], ...]:
+def _outer_layers(settings: Settings, metrics: Metrics) -> tuple[Callable[[ASGIApp], ASGIApp], ...]:
+    def observability(app: ASGIApp) -> ASGIApp:
+        return ObservabilityMiddleware(app, metrics=metrics, server_timing=settings.log_timing)
+
     def security_headers(app: ASGIApp) -> ASGIApp:
         return SecurityHeadersMiddleware(app, always_https=settings.public_https)
 
     def proxy_headers(app: ASGIApp) -> ASGIApp:  # everything inside sees the real client and scheme
         return ProxyHeadersMiddleware(app, trusted_hosts=list(settings.trusted_proxies))
 
-    return (security_headers, proxy_headers) if settings.trusted_proxies else (security_headers,)
+    layers = (observability, security_headers)
+    return (*layers, proxy_headers) if settings.trusted_proxies else layers
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -110,8 +115,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         openapi_url=None, docs_url=None, redoc_url=None,  # api_docs serves them, when API_DOCS is on
     )
-    app.outer_layers = _outer_layers(settings)
     app.state.metrics = Metrics()
+    app.outer_layers = _outer_layers(settings, app.state.metrics)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(auth_routes.router)
@@ -127,8 +132,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from stockline import bench_routes
 
         app.include_router(bench_routes.router)
-    # inside the observability middleware, so a 413 is counted and carries X-Request-ID
+    # inside the observability layer (an outer one), so a 413 is counted and carries X-Request-ID
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
-    app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics,
-                       server_timing=settings.log_timing)
     return app
