@@ -315,6 +315,22 @@ CREATE OR REPLACE TRIGGER audit_log_no_truncate
     BEFORE TRUNCATE ON Audit_Log
     FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
 
+-- A pricing rule written straight into Pricing_Rules (psql, PharmAssist's scripts, the seed
+-- procedure's step 5) moves the catalog and listing versions like the app's own rule writes
+-- (bump_catalog_version in src/stockline/kernel/queries.sql), so no cached catalog answer
+-- hides it: the NOTIFYs are delivered when the writing transaction commits.
+CREATE OR REPLACE FUNCTION pricing_rules_bump_versions() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('stockline_listing', nextval('catalog_listing_version')::text);
+    PERFORM pg_notify('stockline_catalog', nextval('catalog_version')::text);
+    RETURN NULL;
+END;
+$$;
+CREATE OR REPLACE TRIGGER pricing_rules_bump_versions
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON Pricing_Rules
+    FOR EACH STATEMENT EXECUTE FUNCTION pricing_rules_bump_versions();
+
 -- The stock rules, each written once, used by every query and by stockline_place_order.
 -- Each is one SQL expression, neither STRICT nor plpgsql, so the planner inlines the call
 -- and plans the query as if the expression were written out there: the partial indexes on
@@ -515,9 +531,12 @@ $$;
 --      movements (stockline_record_movements) and, for a checkout, the emptied cart;
 --      "placed" with the order's header and items as stockline/ordering/orders.py reads them.
 -- The statements inside are planned once per session (generic plans: they find rows by key).
+-- p_batch_id (the 8-argument form; NULL in the 7-argument one) limits a direct order of one
+-- line to that one batch (PharmAssist's POST /api/orders with a batch_id, stockline.compat):
+-- the same locks, pricing, sellable rule and ledger, the allocation restricted to that batch.
 CREATE OR REPLACE FUNCTION stockline_place_order(
     p_user_id integer, p_customer_id integer, p_skus integer[], p_quantities integer[],
-    p_key text, p_today date, p_sellable_after date
+    p_key text, p_today date, p_sellable_after date, p_batch_id integer
 ) RETURNS json
 LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
@@ -565,7 +584,8 @@ BEGIN
         INTO v_skus, v_quantities
         FROM unnest(p_skus, p_quantities) AS w (sku_id, quantity);
     END IF;
-    v_hash := CASE WHEN v_checkout THEN 'checkout:' ELSE 'order:' END || encode(sha256(convert_to(
+    v_hash := CASE WHEN v_checkout THEN 'checkout:' WHEN p_batch_id IS NOT NULL THEN 'order@' || p_batch_id || ':'
+                   ELSE 'order:' END || encode(sha256(convert_to(
         format('[%s,[%s]]', p_customer_id, (SELECT coalesce(string_agg(format('[%s,%s]', s, q), ','), '')
                                             FROM unnest(v_skus, v_quantities) AS l (s, q))),
         'UTF8')), 'hex');
@@ -607,6 +627,7 @@ BEGIN
                 SELECT b.batch_id, b.batch_no, b.expiry_date, b.quantity_on_hand, b.cost_price
                 FROM Inventory_Batches AS b
                 WHERE b.sku_id = v_line.sku_id AND stockline_sellable(b.quantity_on_hand, b.expiry_date, p_sellable_after)
+                  AND (p_batch_id IS NULL OR b.batch_id = p_batch_id)
                 ORDER BY b.expiry_date, b.batch_id
             LOOP
                 EXIT WHEN v_remaining = 0;
@@ -680,4 +701,13 @@ BEGIN
         'written', v_written);
     RETURN v_answer;
 END
+$$;
+-- The 7-argument form: any sellable batch of each line's SKU, first expiry first.
+CREATE OR REPLACE FUNCTION stockline_place_order(
+    p_user_id integer, p_customer_id integer, p_skus integer[], p_quantities integer[],
+    p_key text, p_today date, p_sellable_after date
+) RETURNS json
+LANGUAGE sql VOLATILE AS $$
+    SELECT stockline_place_order(p_user_id, p_customer_id, p_skus, p_quantities, p_key, p_today,
+                                 p_sellable_after, NULL::integer)
 $$;

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 
 import psycopg
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -42,6 +43,8 @@ from stockline.security_headers import SecurityHeadersMiddleware
 from stockline.web import routes as web_routes
 
 log = logging.getLogger(__name__)
+CORS_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+CORS_HEADERS = ("Authorization", "Content-Type", "X-CSRF-Token", "Idempotency-Key", "If-None-Match")
 
 
 def _bootstrap_search_indexes(url: str) -> None:
@@ -78,7 +81,20 @@ def _outer_layers(settings: Settings, metrics: Metrics) -> tuple[Callable[[ASGIA
     def proxy_headers(app: ASGIApp) -> ASGIApp:  # everything inside sees the real client and scheme
         return ProxyHeadersMiddleware(app, trusted_hosts=list(settings.trusted_proxies))
 
+    def cors(app: ASGIApp) -> ASGIApp:
+        # outside Starlette's 500 handler: errors, 500s and preflights all carry the headers
+        return CORSMiddleware(app, allow_origins=list(settings.cors_origins),
+                              allow_credentials=settings.cors_allow_credentials,
+                              allow_methods=list(CORS_METHODS), allow_headers=list(CORS_HEADERS),
+                              expose_headers=["X-Request-ID", "Retry-After", "ETag"], max_age=600)
+
     layers = (observability, security_headers)
+    if settings.cors_origins:
+        layers = (cors, *layers)
+    if settings.pharmassist_compat:  # innermost: its error bodies are what CORS and the rest wrap
+        from stockline.compat.pharmassist import ErrorShape
+
+        layers = (ErrorShape, *layers)
     return (*layers, proxy_headers) if settings.trusted_proxies else layers
 
 
@@ -118,6 +134,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     app.outer_layers = _outer_layers(settings, app.state.metrics)
     install_error_handlers(app)
+    if settings.pharmassist_compat:  # first: on the paths both serve, PharmAssist's answer wins
+        from stockline.compat import pharmassist
+
+        pharmassist.install(app)
     app.include_router(health.router)
     app.include_router(auth_routes.router)
     app.include_router(catalog_routes.router)

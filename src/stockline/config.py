@@ -45,6 +45,21 @@ def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return parts
 
 
+def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list of browser origins (`https://app.example.com`), or `*`."""
+    parts = tuple(part.strip().rstrip("/") for part in env.get(name, "").split(",") if part.strip())
+    if "*" in parts:
+        if len(parts) > 1:
+            raise ConfigError(f"{name} is either * or a list of origins, not both")
+        return parts
+    for part in parts:
+        split = urlsplit(part)
+        if split.scheme not in ("http", "https") or not split.netloc or split.path or split.query:
+            raise ConfigError(f"{name} must list origins such as http://localhost:3000 "
+                              f"(scheme, host and port), got {part!r}")
+    return parts
+
+
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     value = _optional_flag(env, name)
     return default if value is None else value
@@ -134,6 +149,9 @@ class Settings:
     api_docs: bool | None = None  # /docs and /openapi.json; None: on unless env is production
     metrics_token: str | None = field(default=None, repr=False)  # set: /metrics wants it as a bearer
     public_url: str | None = None  # the origin users reach, e.g. https://orders.example.com
+    cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API; ("*",) any
+    cors_allow_credentials: bool = False  # cross-origin requests may carry cookies (never with *)
+    pharmassist_compat: bool = False  # also serve PharmAssist's HTTP contract (stockline.compat)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -186,7 +204,15 @@ class Settings:
             api_docs=_optional_flag(environ, "API_DOCS"),
             metrics_token=_token(environ, "METRICS_TOKEN"),
             public_url=_public_url(environ, "PUBLIC_URL"),
+            cors_origins=_origins(environ, "CORS_ORIGINS"),
+            cors_allow_credentials=_flag(environ, "CORS_ALLOW_CREDENTIALS", False),
+            pharmassist_compat=_flag(environ, "PHARMASSIST_COMPAT", False),
         )
+
+    def __post_init__(self) -> None:
+        if self.cors_allow_credentials and "*" in self.cors_origins:
+            raise ConfigError("CORS_ORIGINS=* cannot be used with CORS_ALLOW_CREDENTIALS=1: list the "
+                              "origins that may send credentials")
 
     @property
     def serves_api_docs(self) -> bool:

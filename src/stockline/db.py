@@ -573,6 +573,9 @@ def drop_schema(conn: psycopg.Connection) -> None:
                      "numeric, numeric, numeric, numeric, integer, integer, numeric)")
         conn.execute("DROP FUNCTION IF EXISTS "
                      "stockline_place_order(integer, integer, integer[], integer[], text, date, date)")
+        conn.execute("DROP FUNCTION IF EXISTS stockline_place_order("
+                     "integer, integer, integer[], integer[], text, date, date, integer)")
+        conn.execute("DROP FUNCTION IF EXISTS pricing_rules_bump_versions() CASCADE")
         conn.execute("DROP FUNCTION IF EXISTS stockline_lock_skus(integer[])")
         conn.execute("DROP FUNCTION IF EXISTS "
                      "stockline_record_movements(integer[], integer[], text[], bigint[], integer[], text[])")

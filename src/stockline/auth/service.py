@@ -68,12 +68,24 @@ async def login(ctx: Context, *, username: str, password: str, client: str,
         if rehashed:
             await db.execute(conn, Q["rehash_password"],
                              {"user_id": user["user_id"], "password_hash": rehashed})
-    token = tokens.issue_token(ctx.secret_key, user_id=user["user_id"], role=user["role"],
+    role_claim, extra = token_role_claims(ctx.settings.pharmassist_compat, user["role"])
+    token = tokens.issue_token(ctx.secret_key, user_id=user["user_id"], role=role_claim,
                                customer_id=user["customer_id"], version=user["token_version"],
-                               ttl_seconds=ttl_seconds)
+                               ttl_seconds=ttl_seconds, username=user["username"], extra_claims=extra)
     return LoginResponse(access_token=token, expires_in=ttl_seconds, role=user["role"],
                          customer_id=user["customer_id"],
                          must_change_password=user["must_change_password"])
+
+
+def token_role_claims(pharmassist_compat: bool, role: str) -> tuple[str, dict[str, str]]:
+    """The `role` claim a new token carries, and any extra claims. PharmAssist's clients
+    (PHARMASSIST_COMPAT) know only "admin" and "customer": a staff user's token says "admin"
+    (the back office is where they work) and `stockline_role: "staff"`. The claim is for
+    clients only: every request is authorised by the user's current role in the database,
+    so staff still get 403 from admin-only routes."""
+    if pharmassist_compat and role == "staff":
+        return "admin", {"stockline_role": role}
+    return role, {}
 
 
 async def _user_state(ctx: Context, user_id: int) -> dict:

@@ -11,6 +11,8 @@ checked on every request, exactly as PyJWT checks it."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import secrets
 import time
 from dataclasses import dataclass
@@ -37,11 +39,30 @@ class TokenClaims:
 
 
 def issue_token(secret: str, *, user_id: int, role: str, customer_id: int | None, version: int,
-                ttl_seconds: int, now: float | None = None) -> str:
+                ttl_seconds: int, now: float | None = None, username: str | None = None,
+                extra_claims: dict[str, object] | None = None) -> str:
+    """A signed token. `username` is informational (clients show it); the role the server
+    acts on is always the user's current one, read per request, never the token's."""
     issued = int(now if now is not None else time.time())
     claims = {"sub": str(user_id), "role": role, "customer_id": customer_id, "ver": version,
               "jti": secrets.token_urlsafe(16), "iat": issued, "exp": issued + ttl_seconds}
+    if username is not None:
+        claims["username"] = username
+    claims |= extra_claims or {}
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def canonical_signature(token: str) -> bool:
+    """Whether the token's signature segment is the one base64url spelling of its bytes.
+    A lenient decoder maps several spellings to the same bytes (the last character of an
+    HS256 signature carries 4 data bits, so `...Y` and `...a` may decode alike); such a
+    tampered token must not pass."""
+    signature = token.rpartition(".")[2]
+    try:
+        raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+    except (binascii.Error, ValueError):
+        return False
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode() == signature
 
 
 # (signing key, token) -> (claims, exp) of tokens whose signature checked out
@@ -62,6 +83,8 @@ def decode_token(secret: str, token: str) -> TokenClaims:
             raise _expired()
         return claims
     try:
+        if not canonical_signature(token):
+            raise jwt.InvalidSignatureError("non-canonical signature encoding")
         payload = jwt.decode(token, secret, algorithms=[ALGORITHM],
                              options={"require": ["sub", "exp", "iat"]})
         expires = int(payload["exp"])

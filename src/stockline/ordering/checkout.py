@@ -74,16 +74,20 @@ def _refusal(outcome: dict[str, Any], customer_id: int) -> Exception:
 
 
 async def _place(ctx: Context, *, user: CurrentUser,
-                 customer_id: int, lines: dict[int, int] | None, key: str | None) -> PlacedOrder:
-    """One call of stockline_place_order (lines None: the user's cart), COMMIT sent with it."""
+                 customer_id: int, lines: dict[int, int] | None, key: str | None,
+                 batch_id: int | None = None) -> PlacedOrder:
+    """One call of stockline_place_order (lines None: the user's cart; batch_id: only from
+    that batch), COMMIT sent with it."""
     today = business_day()
-    params = {"user_id": user.user_id, "customer_id": customer_id, "key": key, "today": today,
+    query = Q["place_order"] if batch_id is None else Q["place_batch_order"]
+    params = {"batch_id": batch_id,
+              "user_id": user.user_id, "customer_id": customer_id, "key": key, "today": today,
               "sellable_after": sellable_after(ctx.settings, today),
               "skus": None if lines is None else list(lines), "quantities": None if lines is None else
               list(lines.values())}
 
     async def work(conn: psycopg.AsyncConnection) -> db.Pending:
-        return await db.send(conn, Q["place_order"], params)  # its answer is read after COMMIT
+        return await db.send(conn, query, params)  # its answer is read after COMMIT
 
     async def after_commit(conn: psycopg.AsyncConnection, sent: db.Pending) -> PlacedOrder:
         # a refusal wrote nothing, so committing it changed nothing
@@ -116,3 +120,17 @@ async def place_direct_order(ctx: Context,
     customer's user; staff name the customer they order for."""
     return await _place(ctx, user=user, customer_id=customer_id,
                         lines={sku_id: quantity}, key=idempotency_key)
+
+
+async def place_batch_order(ctx: Context, user: CurrentUser, *, customer_id: int, batch_id: int,
+                            quantity: int, idempotency_key: str | None) -> PlacedOrder:
+    """A direct order of `quantity` units from one batch (of its SKU, at the SKU's price for
+    the customer), under every rule a direct order follows: the batch must be sellable (not
+    expired), the SKU lock serialises concurrent orders, the sale goes through the ledger.
+    Short: InsufficientStock (409). No such batch: 404."""
+    async with ctx.pool.connection() as conn:
+        row = await db.fetch_one(conn, Q["batch_sku"], {"batch_id": batch_id})
+    if row is None:
+        raise NotFound(f"No batch {batch_id}")
+    return await _place(ctx, user=user, customer_id=customer_id, lines={row["sku_id"]: quantity},
+                        key=idempotency_key, batch_id=batch_id)

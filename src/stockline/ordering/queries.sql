@@ -51,6 +51,14 @@ WHERE ci.cart_id = c.cart_id AND c.user_id = %(user_id)s;
 SELECT stockline_place_order(%(user_id)s, %(customer_id)s, %(skus)s::int[], %(quantities)s::int[], %(key)s,
                              %(today)s, %(sellable_after)s)::text AS outcome;
 
+-- name: place_batch_order
+-- A direct order of one line from one batch (%(batch_id)s): stockline_place_order's 8-argument form.
+SELECT stockline_place_order(%(user_id)s, %(customer_id)s, %(skus)s::int[], %(quantities)s::int[], %(key)s,
+                             %(today)s, %(sellable_after)s, %(batch_id)s::int)::text AS outcome;
+
+-- name: batch_sku
+SELECT sku_id FROM Inventory_Batches WHERE batch_id = %(batch_id)s;
+
 -- name: order_header
 -- One order, if the caller may see it (%(customer_id)s NULL: staff, who see every order).
 SELECT o.order_id, o.customer_id, c.name AS customer_name, o.user_id, u.username, o.order_date, o.status,

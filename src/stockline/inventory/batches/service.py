@@ -422,6 +422,13 @@ async def deletion_refusal(ctx: Context, batch_id: int) -> str | None:
     return refusal.message if refusal else None
 
 
+async def was_sold(ctx: Context, batch_id: int) -> bool:
+    """Whether any order drew from the batch (then it is never deleted)."""
+    async with ctx.pool.connection() as conn:
+        history = await db.fetch_one(conn, Q["batch_history"], {"batch_id": batch_id})
+    return bool(history["items"])
+
+
 async def delete(
     ctx: Context, user: CurrentUser, batch_id: int
 ) -> None:
