@@ -128,6 +128,9 @@ async def test_catalog_fields_and_types(api):
     assert is_number(item["base_price"]) and is_number(item["effective_price"]) and is_number(item["total_on_hand"])
     assert item["total_on_hand"] == 25  # sellable: the expired batch and today's are not counted
     assert item["earliest_expiry"] == (TODAY + timedelta(days=10)).isoformat()
+    # Stockline's own parameters still work on the shared path
+    sorted_ = (await api.get("/api/products?sort=price&in_stock=true&manufacturer=Teva")).json()
+    assert [i["sku_id"] for i in sorted_["items"]] == [3]
 
 
 async def test_price_a_rule_written_straight_into_the_database_shows_on_the_next_request(api, conn):

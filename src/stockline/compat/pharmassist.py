@@ -36,10 +36,12 @@ from stockline import db
 from stockline.auth.dependencies import AnyUser, CustomerUser, StaffUser, optional_user
 from stockline.catalog import service as catalog
 from stockline.catalog.routes import _pricing_customer
+from stockline.catalog.schemas import Sort
 from stockline.errors import NotFound, Unauthorized, ValidationFailed
 from stockline.inventory.batches import service as batches
 from stockline.inventory.entry import service as entry
 from stockline.inventory.stock import service as stock
+from stockline.inventory.stock.schemas import InventorySort
 from stockline.kernel.context import Ctx
 from stockline.kernel.identity import CurrentUser
 from stockline.kernel.inputs import MaybeText
@@ -96,13 +98,18 @@ async def products(
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     quantity: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     search: Annotated[MaybeText, Query(max_length=200)] = None,
+    manufacturer: Annotated[MaybeText, Query(max_length=200)] = None,
+    in_stock: bool | None = None,
+    low_stock: bool | None = None,
+    sort: Sort = Sort.product,
     customer_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
 ) -> Response:
-    """Stockline's catalog (same service, same cache, same prices) with base_price and
+    """Stockline's catalog (same parameters, service, cache and prices) with base_price and
     effective_price as numbers."""
     query = catalog.CatalogQuery(page=page, limit=limit, quantity=quantity,
-                                 search=(search or "").strip() or None, manufacturer=None,
-                                 in_stock=None, low_stock=None, sort="product")
+                                 search=(search or "").strip() or None,
+                                 manufacturer=(manufacturer or "").strip() or None, in_stock=in_stock,
+                                 low_stock=low_stock, sort=sort.value)
     rendered = await catalog.list_products(
         ctx, customer_id=await _pricing_customer(ctx, user, customer_id), query=query)
     document = json.loads(rendered.body)
@@ -269,13 +276,17 @@ async def inventory(
     limit: int = 50,
     filter: Annotated[str | None, Query(max_length=20)] = None,
     search: Annotated[MaybeText, Query(max_length=200)] = None,
+    sku_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    sort: InventorySort = InventorySort.product,
 ) -> Response:
+    """Stockline's inventory page (its parameters too; sorted by product unless asked
+    otherwise, as PharmAssist) plus PharmAssist's `batches` and `total_batches`."""
     if filter and filter not in _FILTERS:
         raise ValidationFailed(f"Unknown filter {filter!r}: low-stock, critical, expiring, expired or recent")
     paging = PageRequest(page, limit if 1 <= limit <= MAX_PAGE_SIZE else 50)  # PharmAssist's fallback
     rendered = await stock.inventory_page(ctx, paging, filter_=_FILTERS.get(filter or ""),
-                                          search=(search or "").strip() or None, sku_id=None,
-                                          sort="product")
+                                          search=(search or "").strip() or None, sku_id=sku_id,
+                                          sort=sort.value)
     document = json.loads(rendered.body)
     return _json(document | {"batches": [_pharmassist_batch(item) for item in document["items"]],
                              "total_batches": document["total_items"]})
