@@ -24,6 +24,7 @@ from stockline.body_limit import BodyLimitMiddleware
 from stockline.catalog import routes as catalog_routes
 from stockline.catalog.admin import routes as catalog_admin_routes
 from stockline.config import Settings, get_settings
+from stockline.customers import external_sign_in_routes
 from stockline.customers import routes as customer_routes
 from stockline.errors import install_error_handlers
 from stockline.inventory.batches import routes as batch_routes
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pharmassist.install(app)
     app.include_router(health.router)
     app.include_router(auth_routes.router)
+    app.include_router(external_sign_in_routes.router)  # POST /api/oauth/{provider}/exchange
     app.include_router(catalog_routes.router)
     app.include_router(ordering_routes.router)
     for back_office in (catalog_admin_routes, customer_routes, batch_routes, stock_routes, stock_entry_routes,

@@ -20,6 +20,7 @@ from dotenv import dotenv_values
 from stockline.errors import ConfigError
 
 ENVIRONMENTS = ("dev", "test", "production")
+GOOGLE_ISSUER = "https://accounts.google.com"
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
     raw = env.get(name, "").strip()
@@ -110,6 +111,92 @@ def _token(env: Mapping[str, str], name: str, min_length: int = 16) -> str | Non
     return raw
 
 
+def _first(env: Mapping[str, str], *names: str) -> str | None:
+    """The first of `names` that is set (a setting and the names it is also known by)."""
+    for name in names:
+        value = env.get(name, "").strip()
+        if value:
+            return value
+    return None
+
+
+def _http_url(value: str | None, name: str) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{name} must be an http:// or https:// URL, got {value!r}")
+    return value
+
+
+def _emails(env: Mapping[str, str], *names: str) -> frozenset[str]:
+    """A comma-separated list of email addresses (compared without regard to case)."""
+    raw = _first(env, *names) or ""
+    emails = frozenset(part.strip().lower() for part in raw.split(",") if part.strip())
+    for email in emails:
+        if email.count("@") != 1 or email.startswith("@") or email.endswith("@"):
+            raise ConfigError(f"{names[0]} must list email addresses, got {email!r}")
+    return emails
+
+
+def _domains(env: Mapping[str, str], *names: str) -> frozenset[str]:
+    """A comma-separated list of email domains (`example.com`; a leading @ is dropped)."""
+    raw = _first(env, *names) or ""
+    domains = frozenset(part.strip().lower().lstrip("@") for part in raw.split(",") if part.strip())
+    for domain in domains:
+        if "@" in domain or "." not in domain:
+            raise ConfigError(f"{names[0]} must list email domains such as example.com, got {domain!r}")
+    return domains
+
+
+@dataclass(frozen=True)
+class OidcSettings:
+    """Sign-in with an OpenID Connect provider (auth.oidc): the provider, this app as its
+    client, and who may come in. Built by `Settings.from_env` only when the issuer, client id
+    and secret are all set; PharmAssist's GOOGLE_OAUTH_* names are accepted and mean Google."""
+
+    issuer: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    redirect_uri: str | None = None  # where a browser app (PharmAssist's) gets its codes
+    provider_name: str = "your identity provider"
+    admin_emails: frozenset[str] = frozenset()
+    admin_domains: frozenset[str] = frozenset()
+    staff_emails: frozenset[str] = frozenset()
+    staff_domains: frozenset[str] = frozenset()
+    auto_create_customers: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> OidcSettings | None:
+        client_id = _first(environ, "OIDC_CLIENT_ID", "GOOGLE_OAUTH_CLIENT_ID")
+        client_secret = _first(environ, "OIDC_CLIENT_SECRET", "GOOGLE_OAUTH_CLIENT_SECRET")
+        redirect_uri = _http_url(_first(environ, "OIDC_REDIRECT_URI", "GOOGLE_OAUTH_REDIRECT_URI"),
+                                 "OIDC_REDIRECT_URI")
+        issuer = _first(environ, "OIDC_ISSUER")
+        if issuer is None and _first(environ, "GOOGLE_OAUTH_CLIENT_ID", "GOOGLE_OAUTH_CLIENT_SECRET"):
+            issuer = GOOGLE_ISSUER
+        issuer = _http_url(issuer.rstrip("/") if issuer else None, "OIDC_ISSUER")
+        given = {"OIDC_ISSUER": issuer, "OIDC_CLIENT_ID": client_id, "OIDC_CLIENT_SECRET": client_secret}
+        if not any(given.values()):
+            return None
+        missing = [name for name, value in given.items() if not value]
+        if missing:
+            raise ConfigError(f"Sign-in with an identity provider needs OIDC_ISSUER, OIDC_CLIENT_ID and "
+                              f"OIDC_CLIENT_SECRET (or GOOGLE_OAUTH_CLIENT_ID and _SECRET); "
+                              f"missing: {', '.join(missing)}")
+        assert issuer and client_id and client_secret
+        default_name = "Google" if issuer == GOOGLE_ISSUER else "your identity provider"
+        return cls(
+            issuer=issuer, client_id=client_id, client_secret=client_secret, redirect_uri=redirect_uri,
+            provider_name=_first(environ, "OIDC_PROVIDER_NAME") or default_name,
+            admin_emails=_emails(environ, "OIDC_ADMIN_EMAILS", "ADMIN_EMAILS"),
+            admin_domains=_domains(environ, "OIDC_ADMIN_DOMAIN", "ADMIN_EMAIL_DOMAIN"),
+            staff_emails=_emails(environ, "OIDC_STAFF_EMAILS"),
+            staff_domains=_domains(environ, "OIDC_STAFF_DOMAIN"),
+            auto_create_customers=_flag(environ, "OIDC_AUTO_CREATE_CUSTOMERS", False),
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     env: str = "production"
@@ -149,6 +236,7 @@ class Settings:
     api_docs: bool | None = None  # /docs and /openapi.json; None: on unless env is production
     metrics_token: str | None = field(default=None, repr=False)  # set: /metrics wants it as a bearer
     public_url: str | None = None  # the origin users reach, e.g. https://orders.example.com
+    oidc: OidcSettings | None = None  # sign-in with an identity provider, when configured
     cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API; ("*",) any
     cors_allow_credentials: bool = False  # cross-origin requests may carry cookies (never with *)
     pharmassist_compat: bool = False  # also serve PharmAssist's HTTP contract (stockline.compat)
@@ -204,6 +292,7 @@ class Settings:
             api_docs=_optional_flag(environ, "API_DOCS"),
             metrics_token=_token(environ, "METRICS_TOKEN"),
             public_url=_public_url(environ, "PUBLIC_URL"),
+            oidc=OidcSettings.from_env(environ),
             cors_origins=_origins(environ, "CORS_ORIGINS"),
             cors_allow_credentials=_flag(environ, "CORS_ALLOW_CREDENTIALS", False),
             pharmassist_compat=_flag(environ, "PHARMASSIST_COMPAT", False),

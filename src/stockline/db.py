@@ -65,7 +65,7 @@ TABLES = (
     "customers", "users", "products", "product_skus", "inventory_batches", "pricing_rules",
     "carts", "cart_items", "orders", "order_items", "stock_movements", "sign_in_attempts",
     "sign_in_failures", "revoked_tokens", "batch_edits",
-    "audit_log",
+    "audit_log", "customer_invitations",
 )
 
 _SCHEMA_LOCK_KEY = 0x5704C1  # advisory lock so concurrent start-ups apply the schema once

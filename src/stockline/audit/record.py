@@ -31,13 +31,14 @@ Q = queries_beside(__file__)
 Action = Literal[
     "pricing_rule.create", "pricing_rule.update", "pricing_rule.delete",
     "customer.create", "customer.update", "customer.delete",
+    "invitation.create", "invitation.revoke",
     "user.create", "user.password_reset", "user.deactivate", "user.reactivate", "user.role_change",
     "product.create", "product.update", "product.delete",
     "sku.create", "sku.update", "sku.delete",
     "batch.receive", "batch.adjust", "batch.write_off", "batch.edit", "batch.delete",
     "order.status_change",
 ]
-EntityType = Literal["batch", "customer", "order", "pricing_rule", "product", "sku", "user"]
+EntityType = Literal["batch", "customer", "invitation", "order", "pricing_rule", "product", "sku", "user"]
 ACTIONS: tuple[str, ...] = get_args(Action)
 ENTITY_TYPES: tuple[str, ...] = get_args(EntityType)
 

@@ -164,3 +164,53 @@ SET role = %(role)s::text,
                THEN 1 ELSE 0 END
 WHERE user_id = %(user_id)s
 RETURNING user_id, username, role, customer_id, is_active, must_change_password;
+
+-- name: user_for_identity
+-- Sign-in with an identity provider (external_sign_in.py): the user this verified email is
+-- linked to, else a user whose username is that email and who has no email yet (accounts
+-- made by PharmAssist's Google sign-in were named by their email). Locked: the link is set
+-- in this transaction.
+SELECT user_id, username, role, customer_id, is_active, must_change_password, token_version, email
+FROM Users
+WHERE lower(email) = %(email)s OR (email IS NULL AND lower(username) = %(email)s)
+ORDER BY (email IS NOT NULL) DESC
+LIMIT 1
+FOR UPDATE;
+
+-- name: link_identity
+UPDATE Users SET email = %(email)s, last_login_at = now() WHERE user_id = %(user_id)s;
+
+-- name: usernames_taken
+SELECT lower(username) AS username FROM Users WHERE lower(username) = ANY(%(candidates)s::text[]);
+
+-- name: insert_identity_user
+-- A user made by their first sign-in with an identity provider: no password of their own
+-- (the hash is a marker no password verifies against), nothing to change at first sign-in.
+INSERT INTO Users (customer_id, username, password_hash, role, must_change_password, email, last_login_at)
+VALUES (%(customer_id)s, %(username)s, %(password_hash)s, %(role)s, false, %(email)s, now())
+RETURNING user_id, username, role, customer_id, is_active, must_change_password, token_version, email;
+
+-- name: take_invitation
+-- An email's open invitation, used up by the sign-in it let in.
+DELETE FROM Customer_Invitations WHERE email = %(email)s
+RETURNING invitation_id, customer_id, email, invited_by, created_at;
+
+-- name: invitations_of_customer
+SELECT invitation_id, customer_id, email, invited_by, created_at
+FROM Customer_Invitations
+WHERE customer_id = %(customer_id)s
+ORDER BY created_at, invitation_id;
+
+-- name: email_in_use
+-- Whether a user already answers to this email (linked, or named by it).
+SELECT EXISTS (SELECT 1 FROM Users WHERE lower(email) = %(email)s OR lower(username) = %(email)s) AS found;
+
+-- name: insert_invitation
+INSERT INTO Customer_Invitations (customer_id, email, invited_by)
+VALUES (%(customer_id)s, %(email)s, %(invited_by)s)
+RETURNING invitation_id, customer_id, email, invited_by, created_at;
+
+-- name: delete_invitation
+DELETE FROM Customer_Invitations
+WHERE invitation_id = %(invitation_id)s AND customer_id = %(customer_id)s
+RETURNING invitation_id, customer_id, email, invited_by, created_at;

@@ -7,12 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from stockline.auth.dependencies import AdminUser
-from stockline.customers import service
+from stockline.customers import external_sign_in, service
 from stockline.customers.schemas import (
     CustomerCreate,
     CustomerDetail,
     CustomerPage,
     CustomerUpdate,
+    InvitationCreate,
+    InvitationRead,
     PasswordReset,
     RoleChange,
     UserCreate,
@@ -28,6 +30,7 @@ router = APIRouter(prefix="/api/admin", tags=["admin"])
 
 CustomerId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 UserId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+InvitationId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 _NO_CUSTOMER = {404: {"description": "no such customer"}}
 _NO_USER = {404: {"description": "no such user"}}
 _IN_USE = {409: {"description": "it has orders or users (code customer_in_use)"}}
@@ -66,6 +69,33 @@ async def update_customer(customer_id: CustomerId, body: CustomerUpdate, ctx: Ct
                responses=_NO_CUSTOMER | _IN_USE)
 async def delete_customer(customer_id: CustomerId, ctx: Ctx, user: AdminUser) -> Response:
     await service.delete_customer(ctx, user, customer_id)
+    return Response(status_code=204)
+
+
+# --- invitations (sign-in with an identity provider) ---------------------------------------
+
+@router.get("/customers/{customer_id}/invitations", summary="The customer's open invitations",
+            responses=_NO_CUSTOMER)
+async def list_invitations(customer_id: CustomerId, ctx: Ctx, user: AdminUser) -> list[InvitationRead]:
+    return await external_sign_in.invitations(ctx, customer_id)
+
+
+@router.post("/customers/{customer_id}/invitations", status_code=201,
+             summary="Invite an email: its first sign-in with the identity provider (verified email) "
+                     "makes this customer's user",
+             responses=_NO_CUSTOMER | {409: {"description": "a user already signs in as that email "
+                                                            "(email_in_use), or it is invited already "
+                                                            "(invitation_exists)"}})
+async def create_invitation(customer_id: CustomerId, body: InvitationCreate, ctx: Ctx,
+                            user: AdminUser) -> InvitationRead:
+    return await external_sign_in.invite(ctx, user, customer_id, body.email)
+
+
+@router.delete("/customers/{customer_id}/invitations/{invitation_id}", status_code=204,
+               summary="Revoke an open invitation", responses={404: {"description": "no such invitation"}})
+async def revoke_invitation(customer_id: CustomerId, invitation_id: InvitationId, ctx: Ctx,
+                            user: AdminUser) -> Response:
+    await external_sign_in.revoke(ctx, user, customer_id, invitation_id)
     return Response(status_code=204)
 
 

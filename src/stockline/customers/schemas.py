@@ -104,3 +104,17 @@ class RoleChange(BaseModel):
     role: Role
     customer_id: int | None = Field(default=None, ge=1, le=2_147_483_647,
                                     description="required for role customer; none for staff and admin")
+
+
+class InvitationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    email: Text = Field(min_length=3, max_length=254, pattern=EMAIL_PATTERN,
+                        description="who may sign in with an identity provider as this customer's user")
+
+
+class InvitationRead(BaseModel):
+    invitation_id: int
+    customer_id: int
+    email: str
+    invited_by: int | None
+    created_at: datetime

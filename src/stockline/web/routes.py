@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from stockline.auth import cookies
-from stockline.web import sign_in
+from stockline.web import oidc_sign_in, sign_in
 from stockline.web.customer import routes as customer_pages
 from stockline.web.render import render
 from stockline.web.session import PageRedirect
@@ -41,7 +41,7 @@ async def _page_redirect(request: Request, exc: Exception) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    for pages in (sign_in, customer_pages, staff_pages):
+    for pages in (sign_in, oidc_sign_in, customer_pages, staff_pages):
         app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
     app.add_exception_handler(PageRedirect, _page_redirect)
