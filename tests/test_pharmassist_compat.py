@@ -411,3 +411,21 @@ async def test_the_accounts_the_clients_assume_come_from_existing_commands(api, 
     assert (await api.get("/api/cart", headers=pharma1)).status_code == 200
     wrong = await api.post("/api/login", headers=FE, json={"username": "admin", "password": "wrongpass"})
     assert wrong.status_code == 401 and wrong.json()["error"]
+
+
+async def test_t_ai_a_strength_written_as_one_word_and_an_unsure_match(api, conn):
+    """PharmAssist names products "Paracetamol 500mg": the glued strength is a strength, not a
+    name word. Where two SKUs fit the text equally, nothing is written (400), never a guess."""
+    conn.execute("INSERT INTO Products (product_id, name) VALUES (10, 'Paracetamol 500mg'), (11, 'Ibuprofen 400mg')")
+    conn.execute("INSERT INTO Product_SKUs (sku_id, product_id, package_size, unit_type, base_price) VALUES "
+                 "(10, 10, '10-strip', 'strip', 1.20), (11, 11, '10-strip', 'strip', 2.00)")
+    admin = await sign_in(api, "boss")
+    one = await api.post("/api/admin/add-inventory-nlp", headers=admin, json={
+        "text": "Add 50 units of Ibuprofen 400mg 10-strip Batch #I400-ZZ1 expiring January 2029"})
+    assert one.status_code == 201 and one.json()["sku_id"] == 11
+    assert one.json()["new_quantity_on_hand"] == 50
+    assert stock(conn, one.json()["batch_id"]) == 50
+    unsure = await api.post("/api/admin/add-inventory-nlp", headers=admin, json={
+        "text": "Add 50 units of Paracetamol 500mg 10-strip Batch #P500-ZZ1 expiring January 2029"})
+    assert unsure.status_code == 400 and "match about equally well" in unsure.json()["error"]
+    assert conn.execute("SELECT count(*) AS n FROM Inventory_Batches WHERE batch_no = 'P500-ZZ1'").fetchone()["n"] == 0

@@ -418,7 +418,8 @@ async def add_inventory_nlp(body: NlpText, ctx: Ctx, user: StaffUser) -> dict:
     [line] = proposal["lines"]
     receipt = line.get("receipt")
     if receipt is None:
-        problems = "; ".join(error["message"] for error in line.get("errors", ()))
+        problems = "; ".join(error["message"] for error in line.get("errors", ())) or "; ".join(
+            note for note in line.get("notes", ()) if "match about equally" in note)
         if not line.get("candidates") and line.get("quantity") and line.get("expiry_date"):
             raise NotFound(f"SKU not found for name: {line['text']}")
         raise ValidationFailed(problems or "Could not read a receipt from the text; name the product, "

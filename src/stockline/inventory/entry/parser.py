@@ -534,11 +534,12 @@ def forms_in(text: str) -> set[str]:
 
 
 def name_words(text: str) -> list[str]:
-    """Lower-case words of a name that identify a product: no forms, strengths, units or filler."""
+    """Lower-case words of a name that identify a product: no forms, strengths, units or filler
+    (a strength written as one word, "Paracetamol 500mg", is a strength, not a name word)."""
     words = []
     for word in _WORD.findall(text.lower()):
         if (word in FORMS or word in FORM_NOISE or word in STOP_WORDS or word in WORD_NUMBERS
-                or not any(ch.isalpha() for ch in word) or len(word) < 2):
+                or not any(ch.isalpha() for ch in word) or len(word) < 2 or _STRENGTH.fullmatch(word)):
             continue
         if word not in words:
             words.append(word)
