@@ -429,3 +429,20 @@ async def test_t_ai_a_strength_written_as_one_word_and_an_unsure_match(api, conn
         "text": "Add 50 units of Paracetamol 500mg 10-strip Batch #P500-ZZ1 expiring January 2029"})
     assert unsure.status_code == 400 and "match about equally well" in unsure.json()["error"]
     assert conn.execute("SELECT count(*) AS n FROM Inventory_Batches WHERE batch_no = 'P500-ZZ1'").fetchone()["n"] == 0
+
+
+async def test_an_unexpected_error_is_500_in_pharmassists_shape_with_cors(compat, world):
+    def crashing(app) -> None:
+        @app.get("/api/admin/inventory/batches")  # a contract path no route serves with GET
+        async def crash() -> None:
+            raise RuntimeError("database text that must not leak")
+
+    settings = compat.with_overrides(cors_origins=("http://localhost:3000",))
+    async with serve(settings, raise_app_exceptions=False, app_setup=crashing) as http:
+        response = await http.get("/api/admin/inventory/batches", headers=FE | {"Origin": "http://localhost:3000"})
+    assert response.status_code == 500
+    body = response.json()
+    assert body["error"] == "Internal server error" and body["code"] == "internal_error"
+    assert "leak" not in response.text
+    assert response.headers["access-control-allow-origin"] == "http://localhost:3000"
+    assert body["details"]["request_id"] == response.headers["x-request-id"]
