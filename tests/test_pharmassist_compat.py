@@ -446,3 +446,15 @@ async def test_an_unexpected_error_is_500_in_pharmassists_shape_with_cors(compat
     assert "leak" not in response.text
     assert response.headers["access-control-allow-origin"] == "http://localhost:3000"
     assert body["details"]["request_id"] == response.headers["x-request-id"]
+
+
+async def test_t_oauth_a_code_that_cannot_be_redeemed_is_400_with_an_error_string(api):
+    """Sign-in with an identity provider is stockline.auth.oidc's; here only its answer as
+    PharmAssist's T-OAUTH and frontend read it (no provider configured)."""
+    for headers in (FE, STALE):
+        response = await api.post("/api/oauth/google/exchange", headers=headers,
+                                  json={"code": "dummy", "code_verifier": "x" * 64})
+        assert response.status_code == 400, response.text
+        assert isinstance(response.json()["error"], str)
+    missing = await api.post("/api/oauth/google/exchange", headers=FE, json={})
+    assert missing.status_code == 400 and isinstance(missing.json()["error"], str)
