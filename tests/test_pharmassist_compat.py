@@ -458,3 +458,26 @@ async def test_t_oauth_a_code_that_cannot_be_redeemed_is_400_with_an_error_strin
         assert isinstance(response.json()["error"], str)
     missing = await api.post("/api/oauth/google/exchange", headers=FE, json={})
     assert missing.status_code == 400 and isinstance(missing.json()["error"], str)
+
+
+async def test_locust_flows_are_all_2xx(api):
+    """The Locust user: sign in, browse (with and without a search), put CART_SKU_ID (1) in
+    the cart, check out with no body and no content type, read my-orders; at once for
+    every customer login of the world."""
+
+    async def user(username: str, units: int) -> list[int]:
+        login = await api.post("/api/login", json={"username": username, "password": PASSWORD})
+        bearer_only = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        answers = [login.status_code]
+        for url in ("/api/products?page=1&limit=20&quantity=1", "/api/products?page=1&limit=20&quantity=1&search=para",
+                    "/api/cart"):
+            answers.append((await api.get(url, headers=bearer_only)).status_code)
+        answers.append((await api.post("/api/cart", headers=bearer_only,
+                                       json={"sku_id": 1, "quantity": units})).status_code)
+        answers.append((await api.post("/api/checkout", headers=bearer_only)).status_code)
+        answers.append((await api.get("/api/my-orders", headers=bearer_only)).status_code)
+        return answers
+
+    results = await asyncio.gather(*(user(name, units) for name, units in (("cust_1", 1), ("cust_1b", 2),
+                                                                           ("cust_2", 3))))
+    assert all(200 <= status < 300 for answers in results for status in answers), results
