@@ -176,19 +176,20 @@ def test_a_skus_stock_is_read_from_the_fefo_index(planned, case, generic):
 
 def test_placing_an_order_allocates_from_the_fefo_index(planned):
     """stockline_place_order's FEFO statement, as its plpgsql runs it: a generic plan."""
-    source = planned.execute("SELECT prosrc FROM pg_proc WHERE proname = 'stockline_place_order'").fetchone()
+    source = planned.execute("SELECT prosrc FROM pg_proc WHERE proname = 'stockline_place_order' "  # the plpgsql form
+                             "AND prolang = (SELECT oid FROM pg_language WHERE lanname = 'plpgsql')").fetchone()
     statement = re.search(r"FOR v_batch IN\s+(SELECT .*?)\s+LOOP", source["prosrc"], re.DOTALL).group(1)
     assert "stockline_sellable(" in statement
     params = _params(planned)
     plans = []
     for text in (statement, _WRITTEN_OUT[0][0].sub(_WRITTEN_OUT[0][1], statement)):
-        sql = text.replace("v_line.sku_id", "$1").replace("p_sellable_after", "$2")
+        sql = text.replace("v_line.sku_id", "$1").replace("p_sellable_after", "$2").replace("p_batch_id", "$3")
         planned.execute("DEALLOCATE ALL")
-        planned.execute(f"PREPARE fefo (integer, date) AS {sql}")
+        planned.execute(f"PREPARE fefo (integer, date, integer) AS {sql}")
         planned.execute("SET plan_cache_mode = force_generic_plan")
         try:
             row = psycopg.ClientCursor(planned).execute(
-                "EXPLAIN (VERBOSE, FORMAT JSON) EXECUTE fefo(%s, %s)",
+                "EXPLAIN (VERBOSE, FORMAT JSON) EXECUTE fefo(%s, %s, NULL)",
                 (params["sku_id"], params["sellable_after"])).fetchone()
         finally:
             planned.execute("RESET plan_cache_mode")
