@@ -15,13 +15,16 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import signal
 import socket
+import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
+from pathlib import Path
 
 import httpx
 import psycopg
@@ -53,10 +56,15 @@ RECOVERY_BOUND = 10  # seconds from the fault's end to the first order placed
 
 
 @pytest.fixture(scope="module")
-def postgres(tmp_path_factory):
-    own = OwnPostgres(tmp_path_factory.mktemp("own-pg"))
+def postgres():
+    # Not under pytest's tmp_path: run as root, PostgreSQL runs as the user `pgserver`, and
+    # every pytest session starting on the machine makes /tmp/pytest-of-root private again
+    # (0700), which would leave the server unable to reach its own data folder.
+    data_dir = Path(tempfile.mkdtemp(prefix="stockline-own-pg-"))
+    own = OwnPostgres(data_dir)
     yield own
     own.stop()
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
