@@ -110,8 +110,9 @@ async def products(
                                  search=(search or "").strip() or None,
                                  manufacturer=(manufacturer or "").strip() or None, in_stock=in_stock,
                                  low_stock=low_stock, sort=sort.value)
-    rendered = await catalog.list_products(
-        ctx, customer_id=await _pricing_customer(ctx, user, customer_id), query=query)
+    pricing_customer = await _pricing_customer(ctx, user, customer_id)
+    await ctx.versions.refresh(ctx.pool)  # a rule PRICE just wrote by SQL shows now, NOTIFY or not
+    rendered = await catalog.list_products(ctx, customer_id=pricing_customer, query=query)
     document = json.loads(rendered.body)
     for item in document["items"]:
         item["base_price"] = number(item["base_price"])

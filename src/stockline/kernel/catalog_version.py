@@ -78,6 +78,14 @@ class CatalogVersion:
             row = await db.fetch_one(conn, Q["catalog_version"])
         self._saw(row["version"], row["listing_version"])
 
+    async def refresh(self, pool: AsyncConnectionPool) -> None:
+        """Read both versions from the sequences now, not waiting for their NOTIFY: a change
+        committed by someone who announces nothing to this worker (a rule typed into psql,
+        moved by the Pricing_Rules trigger) is then seen by the very next request. One small
+        query; PharmAssist's catalog route (stockline.compat) pays it, as its scripts write
+        rules by SQL and read the catalog at once."""
+        await self._read(pool)
+
     async def current(self, pool: AsyncConnectionPool) -> int:
         """The catalog version (moves with stock too)."""
         if not self.listening:
