@@ -479,3 +479,15 @@ async def test_locust_flows_are_all_2xx(api):
     results = await asyncio.gather(*(user(name, units) for name, units in (("cust_1", 1), ("cust_1b", 2),
                                                                            ("cust_2", 3))))
     assert all(200 <= status < 300 for answers in results for status in answers), results
+
+
+async def test_stockline_pages_keep_their_error_shape_under_the_setting(api):
+    """The customer pages' script posts cart lines signed in by the session cookie and reads
+    error.message and error.details: those requests keep Stockline's error shape."""
+    from tests.web_support import sign_in_by_form
+
+    csrf = await sign_in_by_form(api, "cust_1", PASSWORD)
+    refused = await api.post("/api/cart", headers={"X-CSRF-Token": csrf}, json={"sku_id": 2, "quantity": 31})
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "insufficient_stock" and refused.json()["error"]["details"]["lines"]
+    api.cookies.clear()

@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stockline import db
+from stockline.auth.cookies import SESSION_COOKIE
 from stockline.auth.dependencies import AnyUser, CustomerUser, StaffUser, optional_user
 from stockline.catalog import service as catalog
 from stockline.catalog.routes import _pricing_customer
@@ -472,6 +473,13 @@ def pharmassist_error(path: str, status: int, body: dict[str, Any]) -> tuple[int
     return (400 if status == 422 else status), answer
 
 
+def _stockline_page(scope: Scope) -> bool:
+    """A request from Stockline's own pages (signed in by its session cookie; PharmAssist's
+    clients use no cookies): its errors keep Stockline's shape, which the pages' scripts read."""
+    cookies = b"".join(value for name, value in scope.get("headers", ()) if name == b"cookie")
+    return SESSION_COOKIE.encode() + b"=" in cookies
+
+
 class ErrorShape:
     """Outer layer (outside Starlette's 500 handler too): error answers on the contract's
     paths in PharmAssist's shape."""
@@ -480,7 +488,7 @@ class ErrorShape:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not _PATHS.match(scope["path"]):
+        if scope["type"] != "http" or not _PATHS.match(scope["path"]) or _stockline_page(scope):
             await self.app(scope, receive, send)
             return
         start: Message | None = None
