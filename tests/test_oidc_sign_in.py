@@ -24,7 +24,7 @@ from tests.oidc_support import (
     spa_code,
 )
 from tests.ordering_world import PASSWORD
-from tests.web_support import HTML
+from tests.web_support import HTML, sign_in_by_form
 
 STALE = {"Authorization": "Bearer not-a-token-any-more"}
 # the test provider (its own thread, but the warning filters are the process's) uses an Authlib
@@ -151,6 +151,8 @@ async def test_an_invited_email_becomes_that_customers_user_once(client, issuer,
     assert invited.json()["email"] == "nurse@second.example"
     listed = await client.get("/api/admin/customers/2/invitations", headers=admin)
     assert [i["email"] for i in listed.json()] == ["nurse@second.example"]
+    detail = await client.get("/api/admin/customers/2", headers=admin)
+    assert [i["email"] for i in detail.json()["invitations"]] == ["nurse@second.example"]
 
     answer = await exchange(client, issuer, person(issuer, "nurse@second.example"))
     assert answer.status_code == 200, answer.text
@@ -376,3 +378,43 @@ async def test_under_pharmassist_compat_the_exchange_errors_are_its_error_string
                                  json={"code": "dummy", "code_verifier": "dummy"})  # T-OAUTH
     assert answer.status_code == 400
     assert isinstance(answer.json()["error"], str) and "not configured" in answer.json()["error"]
+
+
+# --- the staff customer page's invitations, and the whole thing in a browser --------------------
+
+async def test_an_admin_invites_on_the_customer_page_and_the_invited_person_signs_in(client, issuer, world):
+    csrf = await sign_in_by_form(client, "boss", PASSWORD)
+    page = await client.get("/staff/customers/1", headers=HTML)
+    assert page.status_code == 200 and "Email to invite" in page.text and "Test IdP" in page.text
+    bad = await client.post("/staff/customers/1/invitations", data={"email": "nobody", "csrf_token": csrf})
+    assert bad.status_code == 422 and "Enter the email address to invite" in bad.text
+    made = await client.post("/staff/customers/1/invitations", data={"email": "Pharmacist@First.example",
+                                                                     "csrf_token": csrf})
+    assert made.status_code == 303
+    page = await client.get("/staff/customers/1", headers=HTML)
+    assert "pharmacist@first.example" in page.text and "Revoke" in page.text
+    twice = await client.post("/staff/customers/2/invitations", data={"email": "pharmacist@first.example",
+                                                                      "csrf_token": csrf})
+    assert twice.status_code == 409 and "invited already" in twice.text
+    await client.post("/logout", data={"csrf_token": csrf})
+
+    back = approve(await start(client), person(issuer, "pharmacist@first.example"))
+    answer = await client.get(callback_path(back), headers=HTML)
+    assert answer.status_code == 303 and answer.headers["location"] == "/catalog"
+    assert (await client.get("/catalog", headers=HTML)).status_code == 200
+
+
+def test_sign_in_with_the_provider_in_a_browser(settings, issuer, world, page):
+    from tests.web_support import live_server, screenshot
+
+    sub = person(issuer, "browser@admins.example")
+    with live_server(oidc_settings(settings, issuer)) as url:
+        page.goto(f"{url}/login")
+        page.get_by_role("link", name="Sign in with Test IdP").click()
+        page.wait_for_load_state("domcontentloaded")
+        assert page.url.startswith(f"{issuer}/oauth2/authorize?")
+        page.get_by_placeholder("sub").fill(sub)
+        page.get_by_role("button", name="Authorize").click()
+        page.wait_for_url(f"{url}/staff")
+        screenshot(page, "oidc-signed-in")
+        assert page.get_by_role("button", name="Sign out").is_visible()

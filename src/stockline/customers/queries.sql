@@ -22,10 +22,15 @@ LEFT JOIN LATERAL (
 ORDER BY lower(page.name), page.customer_id;
 
 -- name: customer
--- One customer with its user and order counts.
+-- One customer with its user and order counts and its open invitations (oldest first).
 SELECT c.customer_id, c.name, c.address, c.customer_type, c.email, c.phone, c.created_at,
        (SELECT count(*) FROM Users AS u WHERE u.customer_id = c.customer_id)::int AS user_count,
-       (SELECT count(*) FROM Orders AS o WHERE o.customer_id = c.customer_id)::int AS order_count
+       (SELECT count(*) FROM Orders AS o WHERE o.customer_id = c.customer_id)::int AS order_count,
+       (SELECT coalesce(json_agg(json_build_object(
+                   'invitation_id', i.invitation_id, 'customer_id', i.customer_id, 'email', i.email,
+                   'invited_by', i.invited_by, 'created_at', i.created_at)
+                ORDER BY i.created_at, i.invitation_id), '[]')
+        FROM Customer_Invitations AS i WHERE i.customer_id = c.customer_id) AS invitations
 FROM Customers AS c
 WHERE c.customer_id = %(customer_id)s;
 

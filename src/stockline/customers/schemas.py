@@ -50,6 +50,14 @@ class UserRead(BaseModel):
     password_changed_at: datetime
 
 
+class InvitationRead(BaseModel):
+    invitation_id: int
+    customer_id: int
+    email: str
+    invited_by: int | None
+    created_at: datetime
+
+
 class CustomerRead(BaseModel):
     customer_id: int
     name: str
@@ -64,6 +72,8 @@ class CustomerRead(BaseModel):
 
 class CustomerDetail(CustomerRead):
     users: list[UserRead]
+    invitations: list[InvitationRead] = Field(
+        default_factory=list, description="emails invited to sign in with the identity provider as its users")
 
 
 class CustomerPage(BaseModel):
@@ -110,11 +120,3 @@ class InvitationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     email: Text = Field(min_length=3, max_length=254, pattern=EMAIL_PATTERN,
                         description="who may sign in with an identity provider as this customer's user")
-
-
-class InvitationRead(BaseModel):
-    invitation_id: int
-    customer_id: int
-    email: str
-    invited_by: int | None
-    created_at: datetime

@@ -8,9 +8,10 @@ from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
+from pydantic import ValidationError
 
-from stockline.customers import service
-from stockline.customers.schemas import CustomerCreate, CustomerType
+from stockline.customers import external_sign_in, service
+from stockline.customers.schemas import CustomerCreate, CustomerType, InvitationCreate
 from stockline.errors import DomainError
 from stockline.kernel.context import Context, Ctx
 from stockline.ordering import orders
@@ -21,6 +22,7 @@ from stockline.web.session import AdminPage, CsrfChecked
 
 router = APIRouter(include_in_schema=False)
 CustomerId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+InvitationId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 RECENT_ORDERS = 10
 
 LABELS = {"name": "Name", "address": "Address", "customer_type": "Type", "email": "Email", "phone": "Phone"}
@@ -86,7 +88,33 @@ async def _detail(request: Request, ctx: Context, customer_id: int, *, error: st
                                      customer_id=customer_id, date_from=None, date_to=None)
     return render(request, "staff/customer_detail.html", {
         "section": "customers", "customer": customer, "recent": recent, "error": error,
+        "invitations": customer["invitations"], "oidc": ctx.settings.oidc,
     }, status_code=status_code)
+
+
+@router.post("/staff/customers/{customer_id}/invitations", dependencies=[CsrfChecked])
+async def invite(request: Request, ctx: Ctx, customer_id: CustomerId, user: AdminPage) -> Response:
+    """Invite an email: its first sign-in with the identity provider makes this customer's user."""
+    email = texts(await request.form(), ("email",))["email"] or ""
+    try:
+        email = InvitationCreate(email=email).email
+        await external_sign_in.invite(ctx, user, customer_id, email)
+    except ValidationError:
+        return await _detail(request, ctx, customer_id, status_code=422,
+                             error="Enter the email address to invite, like name@pharmacy.example")
+    except REFUSED as exc:
+        return await _detail(request, ctx, customer_id, error=exc.message, status_code=exc.status)
+    return redirect(request, f"/staff/customers/{customer_id}", notice=f"{email} is invited.")
+
+
+@router.post("/staff/customers/{customer_id}/invitations/{invitation_id}/revoke", dependencies=[CsrfChecked])
+async def revoke_invitation(request: Request, ctx: Ctx, customer_id: CustomerId, invitation_id: InvitationId,
+                            user: AdminPage) -> Response:
+    try:
+        await external_sign_in.revoke(ctx, user, customer_id, invitation_id)
+    except REFUSED as exc:
+        return await _detail(request, ctx, customer_id, error=exc.message, status_code=exc.status)
+    return redirect(request, f"/staff/customers/{customer_id}", notice="The invitation is revoked.")
 
 
 @router.get("/staff/customers/{customer_id}/edit")
