@@ -150,7 +150,11 @@ async def redeem(settings: OidcSettings, *, code: str, code_verifier: str, redir
         raise OidcRefused("The identity provider answered without an ID token (is the scope openid?)",
                           code="oidc_invalid_id_token")
     try:
-        claims = await client.parse_id_token(token, nonce=nonce, leeway=60)
+        # Authlib's default checks `iss` only and `aud` only through `azp`: name both, and `exp`
+        claims = await client.parse_id_token(token, nonce=nonce, leeway=60, claims_options={
+            "iss": {"essential": True, "values": [settings.issuer]},
+            "aud": {"essential": True, "values": [settings.client_id]},
+            "exp": {"essential": True}})
     except (JoseError, ValueError, KeyError, TypeError) as exc:
         raise OidcRefused(f"The ID token did not check out ({type(exc).__name__}: {exc})",
                           code="oidc_invalid_id_token") from None
