@@ -206,6 +206,24 @@ async def test_an_existing_user_is_linked_by_email_and_keeps_role_and_customer(c
     assert kept.json()["role"] == "customer" and kept.json()["customer_id"] == 2
 
 
+async def test_a_username_taken_by_someone_else_gets_a_suffix(client, issuer, world, conn):
+    conn.execute("INSERT INTO Users (username, password_hash, role, email) "
+                 "VALUES ('dup@admins.example', 'x', 'staff', 'someone.else@corp.example')")
+    answer = await exchange(client, issuer, person(issuer, "dup@admins.example"))
+    assert answer.status_code == 200 and answer.json()["role"] == "admin"
+    assert (await me(client, answer.json()["access_token"]))["username"] == "dup@admins.example-2"
+
+
+async def test_a_user_who_must_change_a_temporary_password_still_must(client, issuer, world, conn):
+    conn.execute("UPDATE Users SET email = 'temp@first.example', must_change_password = true "
+                 "WHERE username = 'cust_1'")
+    answer = await exchange(client, issuer, person(issuer, "temp@first.example"))
+    assert answer.status_code == 200 and answer.json()["must_change_password"] is True
+    back = approve(await start(client, "/orders"), person(issuer, "temp@first.example"))
+    page = await client.get(callback_path(back), headers=HTML)
+    assert page.status_code == 303 and page.headers["location"] == "/account/password"
+
+
 async def test_a_deactivated_user_stays_out(client, issuer, world, conn):
     conn.execute("UPDATE Users SET email = 'gone@admins.example', is_active = false WHERE username = 'boss'")
     answer = await exchange(client, issuer, person(issuer, "gone@admins.example"))
