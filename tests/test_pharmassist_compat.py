@@ -491,3 +491,37 @@ async def test_stockline_pages_keep_their_error_shape_under_the_setting(api):
     assert refused.status_code == 409
     assert refused.json()["error"]["code"] == "insufficient_stock" and refused.json()["error"]["details"]["lines"]
     api.cookies.clear()
+
+
+@pytest.mark.slow
+def test_t_conc_and_a_preflight_against_a_real_server_with_two_workers(clean_db, world, conn, tmp_path):
+    """As T-CONC runs it: `stockline serve --workers 2` with PHARMASSIST_COMPAT=1, ten threads
+    each signing in and ordering 10 from a batch whose stock was set to 50 by SQL."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.server_support import ServerProcess
+
+    batch_id = conn.execute("UPDATE Inventory_Batches SET quantity_on_hand = 50 WHERE batch_no = 'B-1' "
+                            "RETURNING batch_id").fetchone()["batch_id"]
+    served = ServerProcess(clean_db, tmp_path / "data", tmp_path / "serve.log",
+                           env={"PHARMASSIST_COMPAT": "1", "CORS_ORIGINS": "http://localhost:3000"}).start()
+    try:
+        def one_order(_: int) -> tuple[int, str]:
+            with httpx.Client(base_url=served.base_url, timeout=30) as http:
+                token = http.post("/api/login", json={"username": "cust_1", "password": PASSWORD}).json()
+                answer = http.post("/api/orders", headers={"Authorization": f"Bearer {token['access_token']}"},
+                                   json={"customer_id": 1, "batch_id": batch_id, "quantity": 10})
+                return answer.status_code, answer.text
+
+        with ThreadPoolExecutor(10) as pool:
+            answers = list(pool.map(one_order, range(10)))
+        assert sorted(status for status, _ in answers) == [201] * 5 + [409] * 5, answers
+        assert all("Insufficient stock" in text for status, text in answers if status == 409)
+        assert stock(conn, batch_id) == 0
+        preflight = httpx.options(f"{served.base_url}/api/checkout", headers={
+            "Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type"})
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == "http://localhost:3000"
+    finally:
+        assert served.stop() == 0, served.log()[-2000:]
