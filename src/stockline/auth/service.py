@@ -68,13 +68,7 @@ async def login(ctx: Context, *, username: str, password: str, client: str,
         if rehashed:
             await db.execute(conn, Q["rehash_password"],
                              {"user_id": user["user_id"], "password_hash": rehashed})
-    role_claim, extra = token_role_claims(ctx.settings.pharmassist_compat, user["role"])
-    token = tokens.issue_token(ctx.secret_key, user_id=user["user_id"], role=role_claim,
-                               customer_id=user["customer_id"], version=user["token_version"],
-                               ttl_seconds=ttl_seconds, username=user["username"], extra_claims=extra)
-    return LoginResponse(access_token=token, expires_in=ttl_seconds, role=user["role"],
-                         customer_id=user["customer_id"],
-                         must_change_password=user["must_change_password"])
+    return signed_in(ctx, user, ttl_seconds)
 
 
 def token_role_claims(pharmassist_compat: bool, role: str) -> tuple[str, dict[str, str]]:
@@ -89,9 +83,9 @@ def token_role_claims(pharmassist_compat: bool, role: str) -> tuple[str, dict[st
 
 
 def signed_in(ctx: Context, user: dict, ttl_seconds: int) -> LoginResponse:
-    """The answer to a sign-in that proved who `user` (a Users row: user_id, role,
-    customer_id, token_version, must_change_password) is some other way than by password:
-    a token exactly like the one POST /api/login issues. The caller checked is_active."""
+    """The answer to a sign-in that proved who `user` (a Users row: user_id, username, role,
+    customer_id, token_version, must_change_password) is, by password or through an identity
+    provider: the token and what POST /api/login answers. The caller checked is_active."""
     role_claim, extra = token_role_claims(ctx.settings.pharmassist_compat, user["role"])
     token = tokens.issue_token(ctx.secret_key, user_id=user["user_id"], role=role_claim,
                                customer_id=user["customer_id"], version=user["token_version"],
