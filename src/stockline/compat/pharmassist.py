@@ -363,24 +363,17 @@ class BatchUpdate(BaseModel):
 
 @router.put("/api/admin/inventory/batches/{batch_id}")
 async def update_batch(batch_id: BatchId, body: BatchUpdate, ctx: Ctx, user: StaffUser) -> dict:
-    """PharmAssist's partial update, as Stockline's recorded changes: a new quantity is an
-    adjustment in the ledger (count_correction), cost and expiry are batch edits. Fields
-    equal to the batch's are left alone; null fields are absent."""
+    """PharmAssist's partial update, as Stockline's recorded changes in one transaction
+    (batches.correct): a new quantity is an adjustment in the ledger (count_correction), cost
+    and expiry are batch edits. Fields equal to the batch's are left alone; null fields are
+    absent."""
     if body.quantity_on_hand is None and body.expiry_date is None and body.cost_price is None:
         raise ValidationFailed("No fields to update: quantity_on_hand, expiry_date or cost_price")
-    current = await batches.batch(ctx, batch_id)
     cost = body.cost_price.quantize(CENT, ROUND_HALF_UP) if body.cost_price is not None else None
-    if cost == Decimal(current["cost_price"]):
-        cost = None
-    expiry = body.expiry_date if body.expiry_date and body.expiry_date.isoformat() != current["expiry_date"] \
-        else None
-    if cost is not None or expiry is not None:
-        await batches.edit(ctx, user, batch_id=batch_id, cost_price=cost, expiry_date=expiry,
-                           note="PharmAssist client")
-    if body.quantity_on_hand is not None and body.quantity_on_hand != current["quantity_on_hand"]:
-        await batches.adjust(ctx, user, batch_id=batch_id, delta=None, new_quantity=body.quantity_on_hand,
-                             reason="count_correction", note="PharmAssist client")
-    return {"batch": _pharmassist_batch(await batches.batch(ctx, batch_id))}
+    corrected = await batches.correct(ctx, user, batch_id=batch_id, quantity_on_hand=body.quantity_on_hand,
+                                      cost_price=cost, expiry_date=body.expiry_date,
+                                      note="PharmAssist client")
+    return {"batch": _pharmassist_batch(corrected)}
 
 
 @router.delete("/api/admin/inventory/batches/{batch_id}")

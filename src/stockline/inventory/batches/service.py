@@ -228,28 +228,34 @@ async def adjust(
     async def work(conn: psycopg.AsyncConnection) -> tuple[int, dict]:
         batch = await _locked_batch(conn, batch_id)
         change = delta if delta is not None else new_quantity - batch["quantity_on_hand"]
-        if change == 0:
-            raise Conflict(
-                f"Batch {batch['batch_no']} already holds {batch['quantity_on_hand']} units",
-                code="nothing_to_change",
-            )
-        if batch["quantity_on_hand"] + change < 0:
-            raise Conflict(
-                f"Batch {batch['batch_no']} holds {batch['quantity_on_hand']} units; it cannot lose "
-                f"{-change}",
-                code="stock_below_zero",
-                details={"quantity_on_hand": batch["quantity_on_hand"], "delta": change},
-            )
-        movement_note = f"{reason}: {note}" if note else reason
-        await ledger.record_movements(
-            conn,
-            [ledger.Movement(batch_id, change, "adjustment", user_id=user.user_id, note=movement_note)],
-        )
-        await audit.record(conn, user, "batch.adjust", batch_id, audited(batch), audited(
-            batch, movement_note, quantity_on_hand=batch["quantity_on_hand"] + change))
+        await _adjust_locked(conn, user, batch, change, reason, note)
         return batch_id, {"delta": change}
 
     return await _write(ctx, work)
+
+
+async def _adjust_locked(conn: psycopg.AsyncConnection, user: CurrentUser, batch: dict[str, Any],
+                         change: int, reason: str, note: str | None) -> None:
+    """The adjustment movement of `change` units on a batch whose SKU this transaction locked."""
+    if change == 0:
+        raise Conflict(
+            f"Batch {batch['batch_no']} already holds {batch['quantity_on_hand']} units",
+            code="nothing_to_change",
+        )
+    if batch["quantity_on_hand"] + change < 0:
+        raise Conflict(
+            f"Batch {batch['batch_no']} holds {batch['quantity_on_hand']} units; it cannot lose "
+            f"{-change}",
+            code="stock_below_zero",
+            details={"quantity_on_hand": batch["quantity_on_hand"], "delta": change},
+        )
+    movement_note = f"{reason}: {note}" if note else reason
+    await ledger.record_movements(
+        conn,
+        [ledger.Movement(batch["batch_id"], change, "adjustment", user_id=user.user_id, note=movement_note)],
+    )
+    await audit.record(conn, user, "batch.adjust", batch["batch_id"], audited(batch), audited(
+        batch, movement_note, quantity_on_hand=batch["quantity_on_hand"] + change))
 
 
 async def write_off(
@@ -371,24 +377,61 @@ async def edit(
 
     async def work(conn: psycopg.AsyncConnection) -> tuple[int, dict]:
         batch = await _locked_batch(conn, batch_id)
-        new: dict[str, Any] = {}
-        if expiry_date is not None and expiry_date != batch["expiry_date"]:
-            sold = await db.fetch_one(conn, Q["last_sale_day"], {"batch_id": batch_id})
-            if sold["day"] is not None and expired(expiry_date, sold["day"]):
-                raise Conflict(
-                    f"Batch {batch['batch_no']} was sold on {sold['day'].isoformat()}; its expiry "
-                    "must stay after that day",
-                    code="expiry_before_sale",
-                )
-            await _edit(conn, batch, "expiry_date", expiry_date, user, note)
-            new["expiry_date"] = expiry_date
-        if cost_price is not None and cost_price != batch["cost_price"]:
-            await _edit(conn, batch, "cost_price", cost_price, user, note)
-            new["cost_price"] = cost_price.quantize(CENT)  # as the column holds it
-        if not new:
+        changed = await _edit_locked(conn, user, batch, cost_price, expiry_date, note)
+        if not changed:
             raise Conflict("Nothing to change: the batch already has these values", code="nothing_to_change")
-        await audit.record(conn, user, "batch.edit", batch_id, audited(batch), audited(batch, note, **new))
-        return batch_id, {"changed": list(new)}
+        return batch_id, {"changed": changed}
+
+    return await _write(ctx, work)
+
+
+async def _edit_locked(conn: psycopg.AsyncConnection, user: CurrentUser, batch: dict[str, Any],
+                       cost_price: Decimal | None, expiry_date: date | None, note: str | None) -> list[str]:
+    """Batch edits of the fields given that differ, on a batch whose SKU this transaction
+    locked, with their audit entry; the names of the fields changed."""
+    new: dict[str, Any] = {}
+    if expiry_date is not None and expiry_date != batch["expiry_date"]:
+        sold = await db.fetch_one(conn, Q["last_sale_day"], {"batch_id": batch["batch_id"]})
+        if sold["day"] is not None and expired(expiry_date, sold["day"]):
+            raise Conflict(
+                f"Batch {batch['batch_no']} was sold on {sold['day'].isoformat()}; its expiry "
+                "must stay after that day",
+                code="expiry_before_sale",
+            )
+        await _edit(conn, batch, "expiry_date", expiry_date, user, note)
+        new["expiry_date"] = expiry_date
+    if cost_price is not None and cost_price != batch["cost_price"]:
+        await _edit(conn, batch, "cost_price", cost_price, user, note)
+        new["cost_price"] = cost_price.quantize(CENT)  # as the column holds it
+    if new:
+        await audit.record(conn, user, "batch.edit", batch["batch_id"], audited(batch),
+                           audited(batch, note, **new))
+    return list(new)
+
+
+async def correct(
+    ctx: Context,
+    user: CurrentUser,
+    *,
+    batch_id: int,
+    quantity_on_hand: int | None,
+    cost_price: Decimal | None,
+    expiry_date: date | None,
+    note: str | None,
+) -> dict[str, Any]:
+    """Cost, expiry and stock count corrected together, all or nothing: the fields given that
+    differ become batch edits, a new count an adjustment (count_correction). Nothing that
+    differs: nothing is written."""
+
+    async def work(conn: psycopg.AsyncConnection) -> tuple[int, dict]:
+        batch = await _locked_batch(conn, batch_id)
+        changed = await _edit_locked(conn, user, batch, cost_price, expiry_date, note)
+        if quantity_on_hand is not None and quantity_on_hand != batch["quantity_on_hand"]:
+            batch = await db.fetch_one(conn, Q["batch_by_id"], {"batch_id": batch_id})  # as edited
+            await _adjust_locked(conn, user, batch, quantity_on_hand - batch["quantity_on_hand"],
+                                 "count_correction", note)
+            changed.append("quantity_on_hand")
+        return batch_id, {"changed": changed}
 
     return await _write(ctx, work)
 
