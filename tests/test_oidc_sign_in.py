@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import httpx
 import pytest
 
 from stockline.config import OidcSettings, Settings
@@ -260,6 +261,22 @@ async def test_not_configured_is_a_400_saying_so(settings, world):
 async def test_a_code_that_cannot_be_redeemed_is_a_400_and_a_malformed_body_422(client, world, body, status):
     answer = await client.post("/api/oauth/google/exchange", json=body, headers=STALE)
     assert answer.status_code == status, answer.text
+
+
+async def test_codes_that_cannot_be_redeemed_count_against_the_address(settings, issuer, world):
+    """Each code costs a request to the provider: a client sending bad ones is held back like
+    one spraying passwords, while a good code from elsewhere still signs in."""
+    limited = oidc_settings(settings.with_overrides(login_client_limit=3), issuer)
+    async with serve(limited) as http:
+        bad = {"code": "not-a-code", "code_verifier": verifier()}
+        answers = [await http.post("/api/oauth/google/exchange", json=bad) for _ in range(5)]
+        assert [a.status_code for a in answers] == [400, 400, 400, 429, 429]
+        assert answers[-1].json()["error"]["details"]["limit"] == "client"
+        elsewhere = httpx.AsyncClient(transport=httpx.ASGITransport(app=http._transport.app,
+                                                                    client=("127.0.0.9", 40000)),
+                                      base_url="http://stockline.test")
+        async with elsewhere:
+            assert (await exchange(elsewhere, issuer, person(issuer, "ada@admins.example"))).status_code == 200
 
 
 async def test_an_unknown_provider_name_is_a_400(client, world):

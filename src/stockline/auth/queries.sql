@@ -23,6 +23,7 @@ WITH recent AS (
     SELECT %(key)s, now(), 1
     FROM recent
     WHERE client_failures < %(client_limit)s AND global_failures < %(global_limit)s
+      AND %(key)s::text IS NOT NULL  -- an attempt without a key counts only its failures
     ON CONFLICT (throttle_key) DO UPDATE
     SET attempts = CASE WHEN a.window_start <= now() - make_interval(secs => %(window_seconds)s)
                         THEN 1 ELSE a.attempts + 1 END,

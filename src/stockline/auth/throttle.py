@@ -17,6 +17,10 @@ sign-ins never queue on a shared row; the price is that failures whose hash is s
 are not yet counted, an overshoot of at most the hashes running at once (HASH_CONCURRENCY
 per worker), because callers count inside their hashing slot.
 
+An identity provider's authorization code traded for a token (POST /api/oauth/.../exchange)
+is an attempt without a key: each one costs a request to the provider, so codes that cannot
+be redeemed count as the client's failures and are held back by the same two limits.
+
 Over a limit: 429 with Retry-After. The client is the peer's address as the app sees it
 (the trusted-proxy rewrite in app.py has already applied X-Forwarded-For).
 """
@@ -47,7 +51,7 @@ ClientAddress = Annotated[str, Depends(_client)]  # who is asking, for routes
 
 @dataclass(frozen=True)
 class Attempt:
-    key: str  # what the attempts are counted on
+    key: str | None  # what the attempts are counted on; None: only the client's and global failures
     client: str
 
     @classmethod
@@ -58,6 +62,12 @@ class Attempt:
     def password_change(cls, user_id: int, client: str) -> Attempt:
         # whoever holds this user's session: the key is the user, whatever the address
         return cls(f"password:{user_id}", client)
+
+    @classmethod
+    def code_exchange(cls, client: str) -> Attempt:
+        # a provider's code: no username to key on, and an office signing in together must not
+        # queue; codes that cannot be redeemed count as failures of the client
+        return cls(None, client)
 
 
 async def begin(ctx: Context, attempt: Attempt) -> None:
@@ -72,7 +82,7 @@ async def begin(ctx: Context, attempt: Attempt) -> None:
     if row["client_failures"] >= settings.login_client_limit:
         _refuse("Too many failed sign-ins from this address; try again later", "client",
                 row["client_window_ends"])
-    if row["attempts"] > settings.login_user_limit:
+    if row["attempts"] is not None and row["attempts"] > settings.login_user_limit:
         _refuse("Too many failed attempts for this user from here; try again later", "user",
                 row["key_window_ends"])
 
@@ -84,6 +94,8 @@ async def failed(ctx: Context, attempt: Attempt) -> None:
 
 
 async def succeeded(ctx: Context, attempt: Attempt) -> None:
+    if attempt.key is None:
+        return
     async with ctx.pool.connection() as conn:
         await db.execute(conn, Q["reset_attempts"], {
             "key": attempt.key, "window_seconds": ctx.settings.login_window_seconds})

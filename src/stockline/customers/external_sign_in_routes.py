@@ -16,8 +16,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from stockline.auth import oidc
+from stockline.auth import oidc, throttle
 from stockline.auth.schemas import LoginResponse
+from stockline.auth.throttle import ClientAddress
 from stockline.config import OidcSettings
 from stockline.customers import external_sign_in
 from stockline.kernel.context import Context, Ctx
@@ -42,23 +43,25 @@ _RESPONSES = {400: {"description": "the code cannot be redeemed, or sign-in with
                                    "not configured"},
               403: {"description": "no verified email, or nobody by that email may sign in (not invited, "
                                    "deactivated)"},
+              429: {"description": "too many codes that could not be redeemed from this address, or from "
+                                   "everyone (Retry-After)"},
               503: {"description": "the identity provider is not answering (Retry-After)"}}
 
 
 @router.post("/google/exchange", summary="Trade a Google authorization code (PKCE) for a token",
              responses=_RESPONSES)
-async def exchange_google(body: CodeExchange, ctx: Ctx) -> LoginResponse:
-    return await _exchange(ctx, "google", body)
+async def exchange_google(body: CodeExchange, ctx: Ctx, client: ClientAddress) -> LoginResponse:
+    return await _exchange(ctx, "google", body, client)
 
 
 @router.post("/{provider}/exchange", summary="Trade an authorization code (PKCE) for a token",
              responses=_RESPONSES)
 async def exchange(provider: Annotated[str, Path(max_length=64)], body: CodeExchange,
-                   ctx: Ctx) -> LoginResponse:
-    return await _exchange(ctx, provider, body)
+                   ctx: Ctx, client: ClientAddress) -> LoginResponse:
+    return await _exchange(ctx, provider, body, client)
 
 
-async def _exchange(ctx: Context, provider: str, body: CodeExchange) -> LoginResponse:
+async def _exchange(ctx: Context, provider: str, body: CodeExchange, client: str) -> LoginResponse:
     settings = ctx.settings.oidc
     if settings is None:
         raise oidc.not_configured()
@@ -69,6 +72,12 @@ async def _exchange(ctx: Context, provider: str, body: CodeExchange) -> LoginRes
     if settings.redirect_uri is None:
         raise oidc.OidcRefused("OIDC_REDIRECT_URI is not set, so this server cannot redeem codes a "
                                "browser app obtained", code="oidc_not_configured")
-    identity = await oidc.redeem(settings, code=body.code, code_verifier=body.code_verifier,
-                                 redirect_uri=settings.redirect_uri, nonce=body.nonce)
+    attempt = throttle.Attempt.code_exchange(client)
+    await throttle.begin(ctx, attempt)  # each code costs a request to the provider
+    try:
+        identity = await oidc.redeem(settings, code=body.code, code_verifier=body.code_verifier,
+                                     redirect_uri=settings.redirect_uri, nonce=body.nonce)
+    except oidc.OidcRefused:
+        await throttle.failed(ctx, attempt)
+        raise
     return await external_sign_in.sign_in(ctx, identity, ttl_seconds=ctx.settings.token_ttl_seconds)
