@@ -84,7 +84,7 @@ async def _use_the_app(url: str) -> None:
 def source(server_url):
     """A seeded database: customers with logins, catalog, batches, pricing rules, 90 days of
     orders, plus an order placed through the app, an open cart, a failed login, a batch edit,
-    an audit entry."""
+    an audit entry, an invitation to sign in with an identity provider."""
     url = create_database(server_url, prefix="stockline_backup_src")
     with db.connect(url) as conn, open(os.devnull, "w") as quiet:
         db.apply_schema(conn)
@@ -93,6 +93,8 @@ def source(server_url):
         create_customer_logins(conn, password=PASSWORD)
         conn.execute("INSERT INTO Batch_Edits (batch_id, field, old_value, new_value, note) "
                      "SELECT min(batch_id), 'cost_price', '1.00', '1.10', 'supplier price' FROM Inventory_Batches")
+        conn.execute("INSERT INTO Customer_Invitations (customer_id, email, invited_by) "
+                     "SELECT min(customer_id), 'buyer@pharmacy.example', 1 FROM Customers")
         conn.execute("INSERT INTO Audit_Log (actor_user_id, actor_username, action, entity_type, entity_id, "
                      "before, after) VALUES (1, 'boss', 'pricing_rule.update', 'pricing_rule', 1, "
                      "'{\"discount_percentage\": \"5.00\"}', '{\"discount_percentage\": \"7.50\"}')")
