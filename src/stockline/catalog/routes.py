@@ -9,24 +9,11 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from stockline.auth.dependencies import OptionalUser
 from stockline.catalog import service
 from stockline.catalog.schemas import CatalogPage, ProductDetail, Sort
-from stockline.kernel.context import Context, Ctx
-from stockline.kernel.identity import CurrentUser
+from stockline.kernel.context import Ctx
 from stockline.kernel.inputs import MaybeText
 from stockline.response_cache import CachedResponse
 
 router = APIRouter(prefix="/api", tags=["catalog"])
-
-
-async def _pricing_customer(ctx: Context, user: CurrentUser | None, preview: int | None) -> int | None:
-    """Whose prices: a customer's user always gets their own (a customer_id in the query is
-    ignored); staff and admins may preview a customer's; anonymous callers get list prices."""
-    if user is None:
-        return None
-    if not user.is_staff:
-        return user.customer_id
-    if preview is not None:
-        await service.ensure_customer(ctx, preview)
-    return preview
 
 
 def _respond(request: Request, rendered: CachedResponse) -> Response:
@@ -58,7 +45,7 @@ async def list_products(
                                  low_stock=low_stock, sort=sort.value)
     rendered = await service.list_products(
         ctx,
-        customer_id=await _pricing_customer(ctx, user, customer_id), query=query)
+        customer_id=await service.pricing_customer(ctx, user, customer_id), query=query)
     return _respond(request, rendered)
 
 
@@ -69,6 +56,7 @@ async def product_detail(
     quantity: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     customer_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
 ) -> Response:
+    pricing_customer = await service.pricing_customer(ctx, user, customer_id)
     rendered = await service.product_detail(ctx, sku_id=sku_id, quantity=quantity,
-                                            customer_id=await _pricing_customer(ctx, user, customer_id))
+                                            customer_id=pricing_customer)
     return _respond(request, rendered)

@@ -35,6 +35,7 @@ from stockline.errors import NotFound
 from stockline.kernel.catalog_version import CatalogVersion
 from stockline.kernel.context import Context
 from stockline.kernel.expiry import business_day, sellable_after
+from stockline.kernel.identity import CurrentUser
 from stockline.kernel.money import money
 from stockline.pricing import service as pricing
 from stockline.pricing.rules import price_line
@@ -81,6 +82,18 @@ async def ensure_customer(ctx: Context, customer_id: int) -> None:
         row = await db.fetch_one(conn, Q["customer_exists"], {"customer_id": customer_id})
     if not row["found"]:
         raise NotFound(f"Customer {customer_id} does not exist")
+
+
+async def pricing_customer(ctx: Context, user: CurrentUser | None, preview: int | None) -> int | None:
+    """Whose prices: a customer's user always gets their own (a customer_id in the query is
+    ignored); staff and admins may preview a customer's; anonymous callers get list prices."""
+    if user is None:
+        return None
+    if not user.is_staff:
+        return user.customer_id
+    if preview is not None:
+        await ensure_customer(ctx, preview)
+    return preview
 
 
 @dataclass(frozen=True)

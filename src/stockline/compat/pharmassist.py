@@ -36,7 +36,6 @@ from stockline import db
 from stockline.auth.cookies import SESSION_COOKIE
 from stockline.auth.dependencies import AnyUser, CustomerUser, StaffUser, optional_user
 from stockline.catalog import service as catalog
-from stockline.catalog.routes import _pricing_customer
 from stockline.catalog.schemas import Sort
 from stockline.errors import NotFound, Unauthorized, ValidationFailed
 from stockline.inventory.batches import service as batches
@@ -111,7 +110,7 @@ async def products(
                                  search=(search or "").strip() or None,
                                  manufacturer=(manufacturer or "").strip() or None, in_stock=in_stock,
                                  low_stock=low_stock, sort=sort.value)
-    pricing_customer = await _pricing_customer(ctx, user, customer_id)
+    pricing_customer = await catalog.pricing_customer(ctx, user, customer_id)
     await ctx.versions.refresh(ctx.pool)  # a rule PRICE just wrote by SQL shows now, NOTIFY or not
     rendered = await catalog.list_products(ctx, customer_id=pricing_customer, query=query)
     document = json.loads(rendered.body)
