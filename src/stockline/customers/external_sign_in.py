@@ -32,6 +32,7 @@ from typing import Any
 import psycopg
 
 from stockline import db
+from stockline.accounts.service import USERNAME
 from stockline.audit import record as audit
 from stockline.auth import service as auth_service
 from stockline.auth.oidc import Identity
@@ -45,7 +46,6 @@ from stockline.sqlfile import queries_beside
 Q = queries_beside(__file__)
 
 NO_PASSWORD = "!no-password:signs-in-with-an-identity-provider"  # noqa: S105 - a marker, no hash
-_USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
 
 
 def role_by_setting(settings: OidcSettings, email: str) -> str | None:
@@ -58,7 +58,7 @@ def role_by_setting(settings: OidcSettings, email: str) -> str | None:
 
 
 def username_candidates(email: str) -> list[str]:
-    base = email if _USERNAME.match(email) else re.sub(r"[^A-Za-z0-9_.@-]", "_", email)[:64]
+    base = email if USERNAME.match(email) else re.sub(r"[^A-Za-z0-9_.@-]", "_", email)[:64]
     base = base if len(base) >= 3 else f"{base}___"[:3]
     return [base] + [f"{base[:60]}-{n}" for n in range(2, 10)]
 
