@@ -262,7 +262,7 @@ CREATE TABLE IF NOT EXISTS Stock_Movements (
     quantity_delta  integer NOT NULL CONSTRAINT stock_movements_delta_nonzero CHECK (quantity_delta <> 0),
     reason          text NOT NULL
                     CONSTRAINT stock_movements_reason_valid
-                    CHECK (reason IN ('receipt', 'sale', 'cancel', 'adjustment', 'write_off')),
+                    CHECK (reason IN ('receipt', 'sale', 'cancel', 'adjustment', 'write_off', 'return')),
     order_id        bigint CONSTRAINT stock_movements_order_fk REFERENCES Orders (order_id),
     user_id         integer CONSTRAINT stock_movements_user_fk REFERENCES Users (user_id),
     note            text,
@@ -272,6 +272,7 @@ CREATE TABLE IF NOT EXISTS Stock_Movements (
         (reason = 'receipt' AND quantity_delta > 0)
         OR (reason = 'sale' AND quantity_delta < 0 AND order_id IS NOT NULL)
         OR (reason = 'cancel' AND quantity_delta > 0 AND order_id IS NOT NULL)
+        OR (reason = 'return' AND quantity_delta > 0 AND order_id IS NOT NULL)
         OR (reason = 'write_off' AND quantity_delta < 0)
         OR reason = 'adjustment'
     )
@@ -547,7 +548,10 @@ $$;
 --   4. first-expiry-first-out allocation: each line takes units from its SKU's batches in
 --      (expiry_date, batch_id) order, splitting across batches. All or nothing: if a line
 --      is short, "short" lists every short line (sku_id, requested, available) and nothing
---      is written;
+--      is written; each allocation taxed at its SKU's class's rate of the day
+--      (stockline_line_tax, per allocation); then, for a customer with a credit limit (its
+--      row locked before the SKUs), "credit_limit" when the order's gross would take the
+--      exposure over it;
 --   5. the order, one item per batch drawn from (with the batch's cost), the `sale`
 --      movements (stockline_record_movements) and, for a checkout, the emptied cart;
 --      "placed" with the order's header and items as stockline/ordering/orders.py reads them.
@@ -573,6 +577,9 @@ DECLARE
     v_taken integer;
     v_shortages json[] := '{}';
     v_total numeric := 0;
+    v_tax numeric := 0;
+    v_limit numeric;
+    v_exposure numeric;
     v_order record;
     v_answer json;
     -- the allocations, one per batch drawn from, in (sku_id, expiry_date, batch_id) order
@@ -590,6 +597,8 @@ DECLARE
     a_name text[] := '{}';
     a_package text[] := '{}';
     a_unit text[] := '{}';
+    a_tax_rate numeric[] := '{}';
+    a_tax numeric[] := '{}';
     v_written json;
 BEGIN
     IF v_checkout THEN
@@ -629,12 +638,21 @@ BEGIN
     IF NOT v_checkout AND NOT EXISTS (SELECT 1 FROM Customers WHERE customer_id = p_customer_id) THEN
         RETURN json_build_object('outcome', 'no_customer');
     END IF;
+    -- a customer with a credit limit places one order at a time (its row locked before the
+    -- SKUs, always in that order), so the exposure read below includes every order placed
+    -- before this one and none can overshoot the limit; without a limit, no lock is taken
+    SELECT c.credit_limit INTO v_limit FROM Customers AS c WHERE c.customer_id = p_customer_id;
+    IF v_limit IS NOT NULL THEN
+        SELECT c.credit_limit INTO v_limit FROM Customers AS c WHERE c.customer_id = p_customer_id
+        FOR NO KEY UPDATE;
+    END IF;
 
     -- every SKU locked first (the ledger's order), each line priced; then, under the locks,
     -- each line allocated from its SKU's sellable batches, first expiry first
     FOR v_line IN
         SELECT k.sku_id, k.is_active, k.sku_code, k.product_name, k.package_size, k.unit_type, l.quantity,
-               s.base_price, p.discount_percentage, p.unit_price, p.line_total, p.rule_id
+               s.base_price, p.discount_percentage, p.unit_price, p.line_total, p.rule_id,
+               stockline_tax_rate(s.tax_class, p_today) AS tax_rate
         FROM stockline_lock_skus(v_skus) AS k
         JOIN unnest(v_skus, v_quantities) AS l (sku_id, quantity) USING (sku_id)
         JOIN Product_SKUs AS s USING (sku_id)
@@ -668,6 +686,8 @@ BEGIN
                 a_name := a_name || v_line.product_name;
                 a_package := a_package || v_line.package_size;
                 a_unit := a_unit || v_line.unit_type;
+                a_tax_rate := a_tax_rate || v_line.tax_rate;
+                a_tax := a_tax || stockline_line_tax(v_line.unit_price * v_taken, v_line.tax_rate);
             END LOOP;
         END IF;
         IF v_remaining > 0 THEN
@@ -684,10 +704,18 @@ BEGIN
     IF cardinality(v_shortages) > 0 THEN
         RETURN json_build_object('outcome', 'short', 'lines', array_to_json(v_shortages));
     END IF;
+    v_tax := (SELECT coalesce(sum(t), 0) FROM unnest(a_tax) AS t);
+    IF v_limit IS NOT NULL THEN
+        v_exposure := stockline_customer_exposure(p_customer_id);
+        IF v_exposure + v_total + v_tax > v_limit THEN
+            RETURN json_build_object('outcome', 'credit_limit', 'limit', v_limit, 'exposure', v_exposure,
+                                     'order_total', v_total + v_tax);
+        END IF;
+    END IF;
 
-    INSERT INTO Orders (customer_id, user_id, total_amount, idempotency_key, request_hash)
-    VALUES (p_customer_id, p_user_id, v_total, p_key, v_hash)
-    RETURNING order_id, customer_id, user_id, order_date, status, total_amount, updated_at INTO v_order;
+    INSERT INTO Orders (customer_id, user_id, total_amount, tax_amount, idempotency_key, request_hash)
+    VALUES (p_customer_id, p_user_id, v_total, v_tax, p_key, v_hash)
+    RETURNING order_id, customer_id, user_id, order_date, status, total_amount, tax_amount, updated_at INTO v_order;
     PERFORM stockline_record_movements(
         a_batch, ARRAY(SELECT -q FROM unnest(a_quantity) AS q), array_fill('sale'::text, ARRAY[cardinality(a_batch)]),
         array_fill(v_order.order_id, ARRAY[cardinality(a_batch)]), array_fill(p_user_id, ARRAY[cardinality(a_batch)]),
@@ -697,9 +725,9 @@ BEGIN
     END IF;
     WITH written AS (
         INSERT INTO Order_Items (order_id, sku_id, batch_id, quantity_ordered, base_price, discount_percentage,
-                                 sale_price, unit_cost, pricing_rule_id)
+                                 sale_price, unit_cost, pricing_rule_id, tax_rate, tax_amount)
         SELECT v_order.order_id, i.*
-        FROM unnest(a_sku, a_batch, a_quantity, a_base, a_discount, a_price, a_cost, a_rule) AS i
+        FROM unnest(a_sku, a_batch, a_quantity, a_base, a_discount, a_price, a_cost, a_rule, a_tax_rate, a_tax) AS i
         RETURNING order_item_id, batch_id
     )
     SELECT json_build_object('order_item_id', array_agg(order_item_id), 'batch_id', array_agg(batch_id))
@@ -713,12 +741,14 @@ BEGIN
             'customer_name', (SELECT name FROM Customers WHERE customer_id = p_customer_id),
             'user_id', v_order.user_id, 'username', (SELECT username FROM Users WHERE user_id = p_user_id),
             'order_date', v_order.order_date, 'status', v_order.status,
-            'total_amount', v_order.total_amount, 'updated_at', v_order.updated_at),
+            'total_amount', v_order.total_amount, 'tax_amount', v_order.tax_amount,
+            'updated_at', v_order.updated_at),
         'items', json_build_object(
             'sku_id', a_sku, 'sku_code', a_code, 'product_name', a_name, 'package_size', a_package,
             'unit_type', a_unit, 'batch_id', a_batch, 'batch_no', a_batch_no, 'expiry_date', a_expiry,
             'quantity', a_quantity, 'base_price', a_base, 'discount_percentage', a_discount,
-            'sale_price', a_price, 'unit_cost', a_cost, 'pricing_rule_id', a_rule),
+            'sale_price', a_price, 'unit_cost', a_cost, 'pricing_rule_id', a_rule,
+            'tax_rate', a_tax_rate, 'tax_amount', a_tax),
         'written', v_written);
     RETURN v_answer;
 END
@@ -731,4 +761,295 @@ CREATE OR REPLACE FUNCTION stockline_place_order(
 LANGUAGE sql VOLATILE AS $$
     SELECT stockline_place_order(p_user_id, p_customer_id, p_skus, p_quantities, p_key, p_today,
                                  p_sellable_after, NULL::integer)
+$$;
+
+-- ==========================================================================================
+-- The money side (issue 17): tax, invoices, credit, payments, returns and credit notes.
+-- docs/money.md describes the rules; the code lives in src/stockline/tax and
+-- src/stockline/billing.
+-- ==========================================================================================
+
+-- Tax classes, one per SKU, each with rates that take effect on a day: the rate of a class
+-- on day D is the one with the latest valid_from <= D. Every class has a rate from
+-- '-infinity', so every day has a rate; a rate already in force is never changed, so
+-- history is never rewritten (a change is a new rate from a later day). Orders store the
+-- rate and tax of each line at sale.
+CREATE TABLE IF NOT EXISTS Tax_Classes (
+    tax_class   text CONSTRAINT tax_classes_pkey PRIMARY KEY
+                CONSTRAINT tax_classes_code_valid CHECK (tax_class ~ '^[a-z][a-z0-9_-]{0,31}$'),
+    name        text NOT NULL CONSTRAINT tax_classes_name_not_blank CHECK (btrim(name) <> ''),
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS Tax_Rates (
+    tax_class   text NOT NULL CONSTRAINT tax_rates_class_fk REFERENCES Tax_Classes (tax_class) ON DELETE CASCADE,
+    valid_from  date NOT NULL,
+    rate        numeric(5, 2) NOT NULL CONSTRAINT tax_rates_rate_range CHECK (rate >= 0 AND rate <= 100),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT tax_rates_pkey PRIMARY KEY (tax_class, valid_from)
+);
+-- the class every SKU has until it is given another, and every order placed before tax existed
+INSERT INTO Tax_Classes (tax_class, name) VALUES ('zero', 'Zero rate') ON CONFLICT DO NOTHING;
+INSERT INTO Tax_Rates (tax_class, valid_from, rate) VALUES ('zero', '-infinity', 0) ON CONFLICT DO NOTHING;
+
+ALTER TABLE Product_SKUs ADD COLUMN IF NOT EXISTS tax_class text NOT NULL DEFAULT 'zero'
+    CONSTRAINT product_skus_tax_class_fk REFERENCES Tax_Classes (tax_class);
+
+-- The tax rate of a class on a day (one expression, inlined like the stock rules).
+CREATE OR REPLACE FUNCTION stockline_tax_rate(p_tax_class text, p_on date) RETURNS numeric
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce((SELECT r.rate FROM Tax_Rates AS r
+                     WHERE r.tax_class = p_tax_class AND r.valid_from <= p_on
+                     ORDER BY r.valid_from DESC LIMIT 1), 0)
+$$;
+-- The tax of one line: its net amount times the rate, rounded half-up to the cent
+-- (PostgreSQL's round() of numeric rounds half away from zero; amounts are never negative).
+-- stockline.tax.line_tax is the Python form; a test keeps them equal.
+CREATE OR REPLACE FUNCTION stockline_line_tax(p_net numeric, p_rate numeric) RETURNS numeric
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT round(p_net * p_rate / 100, 2)
+$$;
+
+-- Every order line stores its rate and tax at sale (net is sale_price x quantity_ordered);
+-- the order stores the sum of its lines' tax, so gross = total_amount (net) + tax_amount.
+ALTER TABLE Order_Items ADD COLUMN IF NOT EXISTS tax_rate numeric(5, 2) NOT NULL DEFAULT 0
+    CONSTRAINT order_items_tax_rate_range CHECK (tax_rate >= 0 AND tax_rate <= 100);
+ALTER TABLE Order_Items ADD COLUMN IF NOT EXISTS tax_amount numeric(12, 2) NOT NULL DEFAULT 0
+    CONSTRAINT order_items_tax_nonneg CHECK (tax_amount >= 0);
+ALTER TABLE Orders ADD COLUMN IF NOT EXISTS tax_amount numeric(14, 2) NOT NULL DEFAULT 0
+    CONSTRAINT orders_tax_nonneg CHECK (tax_amount >= 0);
+-- what a credit limit counts of orders not yet invoiced (stockline_customer_exposure)
+CREATE INDEX IF NOT EXISTS orders_open_idx ON Orders (customer_id) INCLUDE (total_amount, tax_amount)
+    WHERE status IN ('pending', 'processed');
+
+-- Payment terms (days from the invoice to its due date), a credit limit (NULL: unlimited)
+-- and the customer's own tax number, printed on their invoices.
+ALTER TABLE Customers ADD COLUMN IF NOT EXISTS payment_terms_days integer NOT NULL DEFAULT 30
+    CONSTRAINT customers_payment_terms_range CHECK (payment_terms_days BETWEEN 0 AND 365);
+ALTER TABLE Customers ADD COLUMN IF NOT EXISTS credit_limit numeric(14, 2)
+    CONSTRAINT customers_credit_limit_nonneg CHECK (credit_limit >= 0);
+ALTER TABLE Customers ADD COLUMN IF NOT EXISTS tax_id text;
+
+-- Gapless numbering: one counter row per series and year. Taking a number updates the row,
+-- which stays locked until the transaction ends: a rollback gives the number back, so
+-- numbers are never skipped, and the next taker waits, so none is taken twice. (A sequence
+-- would skip the numbers of rolled-back transactions.)
+CREATE TABLE IF NOT EXISTS Document_Counters (
+    series       text NOT NULL,
+    year         integer NOT NULL,
+    last_number  integer NOT NULL CONSTRAINT document_counters_positive CHECK (last_number > 0),
+    CONSTRAINT document_counters_pkey PRIMARY KEY (series, year)
+);
+CREATE OR REPLACE FUNCTION stockline_next_document_number(p_series text, p_year integer) RETURNS integer
+LANGUAGE sql VOLATILE AS $$
+    INSERT INTO Document_Counters AS c (series, year, last_number) VALUES (p_series, p_year, 1)
+    ON CONFLICT (series, year) DO UPDATE SET last_number = c.last_number + 1
+    RETURNING c.last_number
+$$;
+
+-- Invoices, issued when an order ships, in the same transaction. Everything on an invoice
+-- is copied onto it (seller, buyer, lines), so it reads the same forever; only what has
+-- been paid and credited against it moves. Balance = gross - paid - credited (negative:
+-- overpaid, the customer's credit).
+CREATE TABLE IF NOT EXISTS Invoices (
+    invoice_id       bigint GENERATED BY DEFAULT AS IDENTITY CONSTRAINT invoices_pkey PRIMARY KEY,
+    invoice_no       text NOT NULL CONSTRAINT invoices_invoice_no_key UNIQUE,
+    series_year      integer NOT NULL,
+    series_number    integer NOT NULL,
+    order_id         bigint NOT NULL CONSTRAINT invoices_order_key UNIQUE
+                     CONSTRAINT invoices_order_fk REFERENCES Orders (order_id),
+    customer_id      integer NOT NULL CONSTRAINT invoices_customer_fk REFERENCES Customers (customer_id),
+    issued_on        date NOT NULL,
+    due_on           date NOT NULL,
+    seller           jsonb NOT NULL,
+    buyer            jsonb NOT NULL,
+    net_amount       numeric(14, 2) NOT NULL CONSTRAINT invoices_net_nonneg CHECK (net_amount >= 0),
+    tax_amount       numeric(14, 2) NOT NULL CONSTRAINT invoices_tax_nonneg CHECK (tax_amount >= 0),
+    gross_amount     numeric(14, 2) NOT NULL,
+    amount_paid      numeric(14, 2) NOT NULL DEFAULT 0 CONSTRAINT invoices_paid_nonneg CHECK (amount_paid >= 0),
+    amount_credited  numeric(14, 2) NOT NULL DEFAULT 0
+                     CONSTRAINT invoices_credited_range CHECK (amount_credited >= 0 AND amount_credited <= gross_amount),
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT invoices_series_key UNIQUE (series_year, series_number),
+    CONSTRAINT invoices_gross_is_sum CHECK (gross_amount = net_amount + tax_amount),
+    CONSTRAINT invoices_due_after_issue CHECK (due_on >= issued_on)
+);
+CREATE INDEX IF NOT EXISTS invoices_customer_idx ON Invoices (customer_id, issued_on DESC, invoice_id DESC);
+CREATE INDEX IF NOT EXISTS invoices_issued_idx ON Invoices (issued_on DESC, invoice_id DESC);
+-- invoices with something left to pay or pay back: exposure, balances, aged receivables
+CREATE INDEX IF NOT EXISTS invoices_open_idx ON Invoices (customer_id, due_on)
+    INCLUDE (gross_amount, amount_paid, amount_credited)
+    WHERE gross_amount <> amount_paid + amount_credited;
+
+CREATE TABLE IF NOT EXISTS Invoice_Lines (
+    invoice_id     bigint NOT NULL CONSTRAINT invoice_lines_invoice_fk REFERENCES Invoices (invoice_id),
+    line_no        integer NOT NULL,
+    order_item_id  bigint NOT NULL CONSTRAINT invoice_lines_order_item_fk REFERENCES Order_Items (order_item_id),
+    sku_code       text NOT NULL,
+    description    text NOT NULL,
+    batch_no       text NOT NULL,
+    expiry_date    date NOT NULL,
+    quantity       integer NOT NULL CONSTRAINT invoice_lines_quantity_positive CHECK (quantity > 0),
+    unit_price     numeric(12, 2) NOT NULL,
+    net_amount     numeric(14, 2) NOT NULL,
+    tax_rate       numeric(5, 2) NOT NULL,
+    tax_amount     numeric(12, 2) NOT NULL,
+    CONSTRAINT invoice_lines_pkey PRIMARY KEY (invoice_id, line_no)
+);
+CREATE INDEX IF NOT EXISTS invoice_lines_order_item_idx ON Invoice_Lines (order_item_id);
+
+-- Payments against an invoice. An over-payment is accepted (the bank has the money): the
+-- invoice's balance goes below zero and is the customer's credit.
+CREATE TABLE IF NOT EXISTS Payments (
+    payment_id   bigint GENERATED BY DEFAULT AS IDENTITY CONSTRAINT payments_pkey PRIMARY KEY,
+    invoice_id   bigint NOT NULL CONSTRAINT payments_invoice_fk REFERENCES Invoices (invoice_id),
+    customer_id  integer NOT NULL CONSTRAINT payments_customer_fk REFERENCES Customers (customer_id),
+    amount       numeric(14, 2) NOT NULL CONSTRAINT payments_amount_positive CHECK (amount > 0),
+    paid_on      date NOT NULL,
+    reference    text NOT NULL CONSTRAINT payments_reference_not_blank CHECK (btrim(reference) <> ''),
+    recorded_by  integer CONSTRAINT payments_user_fk REFERENCES Users (user_id),
+    recorded_at  timestamptz NOT NULL DEFAULT now(),
+    -- the same bank reference twice on one invoice is the same payment entered twice
+    CONSTRAINT payments_reference_key UNIQUE (invoice_id, reference)
+);
+CREATE INDEX IF NOT EXISTS payments_customer_idx ON Payments (customer_id, paid_on);
+
+-- Returns: a customer asks to send back delivered units of an order's lines; staff approve
+-- (each line restocked into its batch or written off) or reject. Requested and approved
+-- units both count against what may still be asked for.
+CREATE TABLE IF NOT EXISTS Returns (
+    return_id      bigint GENERATED BY DEFAULT AS IDENTITY CONSTRAINT returns_pkey PRIMARY KEY,
+    order_id       bigint NOT NULL CONSTRAINT returns_order_fk REFERENCES Orders (order_id),
+    customer_id    integer NOT NULL CONSTRAINT returns_customer_fk REFERENCES Customers (customer_id),
+    status         text NOT NULL DEFAULT 'requested'
+                   CONSTRAINT returns_status_valid CHECK (status IN ('requested', 'approved', 'rejected')),
+    requested_by   integer CONSTRAINT returns_requested_by_fk REFERENCES Users (user_id),
+    requested_at   timestamptz NOT NULL DEFAULT now(),
+    decided_by     integer CONSTRAINT returns_decided_by_fk REFERENCES Users (user_id),
+    decided_at     timestamptz,
+    decision_note  text,
+    CONSTRAINT returns_decided CHECK ((status = 'requested') = (decided_at IS NULL))
+);
+CREATE INDEX IF NOT EXISTS returns_order_idx ON Returns (order_id);
+CREATE INDEX IF NOT EXISTS returns_customer_idx ON Returns (customer_id, return_id DESC);
+CREATE INDEX IF NOT EXISTS returns_open_idx ON Returns (requested_at) WHERE status = 'requested';
+
+CREATE TABLE IF NOT EXISTS Return_Lines (
+    return_id      bigint NOT NULL CONSTRAINT return_lines_return_fk REFERENCES Returns (return_id),
+    order_item_id  bigint NOT NULL CONSTRAINT return_lines_order_item_fk REFERENCES Order_Items (order_item_id),
+    quantity       integer NOT NULL CONSTRAINT return_lines_quantity_positive CHECK (quantity > 0),
+    reason         text NOT NULL CONSTRAINT return_lines_reason_not_blank CHECK (btrim(reason) <> ''),
+    -- set when the return is approved: back to sellable stock, or destroyed
+    disposition    text CONSTRAINT return_lines_disposition_valid CHECK (disposition IN ('restock', 'write_off')),
+    CONSTRAINT return_lines_pkey PRIMARY KEY (return_id, order_item_id)
+);
+CREATE INDEX IF NOT EXISTS return_lines_order_item_idx ON Return_Lines (order_item_id);
+
+-- Credit notes: issued when a return is approved, numbered in their own gapless series,
+-- against the returned order's invoice, whose balance they reduce. Immutable like invoices.
+CREATE TABLE IF NOT EXISTS Credit_Notes (
+    credit_note_id  bigint GENERATED BY DEFAULT AS IDENTITY CONSTRAINT credit_notes_pkey PRIMARY KEY,
+    credit_note_no  text NOT NULL CONSTRAINT credit_notes_no_key UNIQUE,
+    series_year     integer NOT NULL,
+    series_number   integer NOT NULL,
+    invoice_id      bigint NOT NULL CONSTRAINT credit_notes_invoice_fk REFERENCES Invoices (invoice_id),
+    return_id       bigint NOT NULL CONSTRAINT credit_notes_return_key UNIQUE
+                    CONSTRAINT credit_notes_return_fk REFERENCES Returns (return_id),
+    customer_id     integer NOT NULL CONSTRAINT credit_notes_customer_fk REFERENCES Customers (customer_id),
+    issued_on       date NOT NULL,
+    seller          jsonb NOT NULL,
+    buyer           jsonb NOT NULL,
+    net_amount      numeric(14, 2) NOT NULL CONSTRAINT credit_notes_net_nonneg CHECK (net_amount >= 0),
+    tax_amount      numeric(14, 2) NOT NULL CONSTRAINT credit_notes_tax_nonneg CHECK (tax_amount >= 0),
+    gross_amount    numeric(14, 2) NOT NULL,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT credit_notes_series_key UNIQUE (series_year, series_number),
+    CONSTRAINT credit_notes_gross_is_sum CHECK (gross_amount = net_amount + tax_amount)
+);
+CREATE INDEX IF NOT EXISTS credit_notes_customer_idx ON Credit_Notes (customer_id, issued_on DESC);
+CREATE INDEX IF NOT EXISTS credit_notes_invoice_idx ON Credit_Notes (invoice_id);
+CREATE INDEX IF NOT EXISTS credit_notes_issued_idx ON Credit_Notes (issued_on);
+
+CREATE TABLE IF NOT EXISTS Credit_Note_Lines (
+    credit_note_id  bigint NOT NULL CONSTRAINT credit_note_lines_note_fk REFERENCES Credit_Notes (credit_note_id),
+    line_no         integer NOT NULL,
+    order_item_id   bigint NOT NULL CONSTRAINT credit_note_lines_order_item_fk REFERENCES Order_Items (order_item_id),
+    sku_code        text NOT NULL,
+    description     text NOT NULL,
+    batch_no        text NOT NULL,
+    expiry_date     date NOT NULL,
+    quantity        integer NOT NULL CONSTRAINT credit_note_lines_quantity_positive CHECK (quantity > 0),
+    unit_price      numeric(12, 2) NOT NULL,
+    net_amount      numeric(14, 2) NOT NULL,
+    tax_rate        numeric(5, 2) NOT NULL,
+    tax_amount      numeric(12, 2) NOT NULL,
+    CONSTRAINT credit_note_lines_pkey PRIMARY KEY (credit_note_id, line_no)
+);
+
+-- Issued documents do not change. Lines never change; of an invoice only what was paid and
+-- credited against it moves. Defence in depth, like the audit log's triggers.
+CREATE OR REPLACE FUNCTION issued_document_immutable() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'invoices'
+       AND (to_jsonb(NEW) - 'amount_paid' - 'amount_credited') = (to_jsonb(OLD) - 'amount_paid' - 'amount_credited') THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION '% is issued and cannot change: % is not allowed', TG_TABLE_NAME, TG_OP
+        USING ERRCODE = 'restrict_violation';
+END;
+$$;
+CREATE OR REPLACE TRIGGER invoices_immutable BEFORE UPDATE OR DELETE ON Invoices
+    FOR EACH ROW EXECUTE FUNCTION issued_document_immutable();
+CREATE OR REPLACE TRIGGER invoice_lines_immutable BEFORE UPDATE OR DELETE ON Invoice_Lines
+    FOR EACH ROW EXECUTE FUNCTION issued_document_immutable();
+CREATE OR REPLACE TRIGGER credit_notes_immutable BEFORE UPDATE OR DELETE ON Credit_Notes
+    FOR EACH ROW EXECUTE FUNCTION issued_document_immutable();
+CREATE OR REPLACE TRIGGER credit_note_lines_immutable BEFORE UPDATE OR DELETE ON Credit_Note_Lines
+    FOR EACH ROW EXECUTE FUNCTION issued_document_immutable();
+
+-- An invoice's status, its one definition: paid (nothing left to pay: balance <= 0), else
+-- overdue (past its due date), else partly_paid (something paid or credited), else open.
+CREATE OR REPLACE FUNCTION stockline_invoice_status(
+    p_gross numeric, p_paid numeric, p_credited numeric, p_due_on date, p_today date
+) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN p_gross - p_paid - p_credited <= 0 THEN 'paid'
+                WHEN p_due_on < p_today THEN 'overdue'
+                WHEN p_paid + p_credited > 0 THEN 'partly_paid'
+                ELSE 'open' END
+$$;
+
+-- A customer's exposure: what they owe or will owe. Unpaid invoice balances (a negative
+-- one, an over-payment, counts as credit) plus the gross of orders not yet invoiced
+-- (pending or processed). The credit limit is checked against it (stockline_place_order).
+CREATE OR REPLACE FUNCTION stockline_customer_exposure(p_customer_id integer) RETURNS numeric
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce((SELECT sum(o.total_amount + o.tax_amount) FROM Orders AS o
+                     WHERE o.customer_id = p_customer_id AND o.status IN ('pending', 'processed')), 0)
+         + coalesce((SELECT sum(i.gross_amount - i.amount_paid - i.amount_credited) FROM Invoices AS i
+                     WHERE i.customer_id = p_customer_id
+                       AND i.gross_amount <> i.amount_paid + i.amount_credited), 0)
+$$;
+
+-- Returned units come back into the batch they left (reason 'return', naming the order);
+-- units destroyed on return are a 'return' and a 'write_off' of the same units. (The table's
+-- definition above has the reason; this brings a database made before it up to date.)
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint
+                   WHERE conname = 'stock_movements_reason_valid'
+                     AND pg_get_constraintdef(oid) LIKE '%return%') THEN
+        ALTER TABLE Stock_Movements DROP CONSTRAINT IF EXISTS stock_movements_reason_valid;
+        ALTER TABLE Stock_Movements ADD CONSTRAINT stock_movements_reason_valid
+            CHECK (reason IN ('receipt', 'sale', 'cancel', 'adjustment', 'write_off', 'return'));
+        ALTER TABLE Stock_Movements DROP CONSTRAINT IF EXISTS stock_movements_sign_matches_reason;
+        ALTER TABLE Stock_Movements ADD CONSTRAINT stock_movements_sign_matches_reason CHECK (
+            (reason = 'receipt' AND quantity_delta > 0)
+            OR (reason = 'sale' AND quantity_delta < 0 AND order_id IS NOT NULL)
+            OR (reason = 'cancel' AND quantity_delta > 0 AND order_id IS NOT NULL)
+            OR (reason = 'return' AND quantity_delta > 0 AND order_id IS NOT NULL)
+            OR (reason = 'write_off' AND quantity_delta < 0)
+            OR reason = 'adjustment');
+    END IF;
+END
 $$;

@@ -240,6 +240,10 @@ class Settings:
     cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API; ("*",) any
     cors_allow_credentials: bool = False  # cross-origin requests may carry cookies (never with *)
     pharmassist_compat: bool = False  # also serve PharmAssist's HTTP contract (stockline.compat)
+    # the seller printed on invoices and credit notes (copied onto each when it is issued)
+    seller_name: str = "Stockline Distribution"
+    seller_address: str | None = None
+    seller_tax_id: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -296,12 +300,21 @@ class Settings:
             cors_origins=_origins(environ, "CORS_ORIGINS"),
             cors_allow_credentials=_flag(environ, "CORS_ALLOW_CREDENTIALS", False),
             pharmassist_compat=_flag(environ, "PHARMASSIST_COMPAT", False),
+            seller_name=environ.get("SELLER_NAME", "").strip() or "Stockline Distribution",
+            # a literal "\n" in the environment breaks the address into lines
+            seller_address=environ.get("SELLER_ADDRESS", "").replace("\\n", "\n").strip() or None,
+            seller_tax_id=environ.get("SELLER_TAX_ID", "").strip() or None,
         )
 
     def __post_init__(self) -> None:
         if self.cors_allow_credentials and "*" in self.cors_origins:
             raise ConfigError("CORS_ORIGINS=* cannot be used with CORS_ALLOW_CREDENTIALS=1: list the "
                               "origins that may send credentials")
+
+    @property
+    def seller(self) -> dict[str, str | None]:
+        """The seller as invoices and credit notes carry it."""
+        return {"name": self.seller_name, "address": self.seller_address, "tax_id": self.seller_tax_id}
 
     @property
     def serves_api_docs(self) -> bool:

@@ -65,7 +65,8 @@ TABLES = (
     "customers", "users", "products", "product_skus", "inventory_batches", "pricing_rules",
     "carts", "cart_items", "orders", "order_items", "stock_movements", "sign_in_attempts",
     "sign_in_failures", "revoked_tokens", "batch_edits",
-    "audit_log", "customer_invitations",
+    "audit_log", "customer_invitations", "tax_classes", "tax_rates", "document_counters", "invoices",
+    "invoice_lines", "payments", "returns", "return_lines", "credit_notes", "credit_note_lines",
 )
 
 _SCHEMA_LOCK_KEY = 0x5704C1  # advisory lock so concurrent start-ups apply the schema once
@@ -579,5 +580,11 @@ def drop_schema(conn: psycopg.Connection) -> None:
         conn.execute("DROP FUNCTION IF EXISTS stockline_lock_skus(integer[])")
         conn.execute("DROP FUNCTION IF EXISTS "
                      "stockline_record_movements(integer[], integer[], text[], bigint[], integer[], text[])")
+        conn.execute("DROP FUNCTION IF EXISTS issued_document_immutable() CASCADE")
+        conn.execute("DROP FUNCTION IF EXISTS stockline_tax_rate(text, date)")
+        conn.execute("DROP FUNCTION IF EXISTS stockline_line_tax(numeric, numeric)")
+        conn.execute("DROP FUNCTION IF EXISTS stockline_next_document_number(text, integer)")
+        conn.execute("DROP FUNCTION IF EXISTS stockline_customer_exposure(integer)")
+        conn.execute("DROP FUNCTION IF EXISTS stockline_invoice_status(numeric, numeric, numeric, date, date)")
         conn.execute("DROP SEQUENCE IF EXISTS catalog_version")
         conn.execute("DROP SEQUENCE IF EXISTS catalog_listing_version")

@@ -10,6 +10,10 @@ The answer is built from what the function returns, not read back.
 
 An Idempotency-Key makes a retry return the first order (200) instead of placing another;
 the same key with a different request is 409. Keys are per customer.
+
+A customer with a credit limit is refused (409 credit_limit_exceeded) an order whose gross
+would take their exposure (stockline_customer_exposure: unpaid invoices and orders not yet
+invoiced) over it; the function checks it under the customer's row lock.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from stockline.inventory.allocation import InsufficientStock, Shortage
 from stockline.kernel.context import Context
 from stockline.kernel.expiry import business_day, sellable_after
 from stockline.kernel.identity import CurrentUser
+from stockline.kernel.money import money
 from stockline.ordering.orders import order_document, read_order
 from stockline.sqlfile import queries_beside
 
@@ -70,6 +75,11 @@ def _refusal(outcome: dict[str, Any], customer_id: int) -> Exception:
             return NotFound(f"No SKU {', '.join(map(str, missing))}", details={"sku_ids": missing})
         case "short":
             return InsufficientStock([Shortage(**line) for line in outcome["lines"]])
+        case "credit_limit":
+            return Conflict("This order would take the account over its credit limit; nothing was ordered",
+                            code="credit_limit_exceeded",
+                            details={"limit": money(outcome["limit"]), "exposure": money(outcome["exposure"]),
+                                     "order_total": money(outcome["order_total"])})
     raise AssertionError(f"unknown outcome {outcome['outcome']!r}")
 
 

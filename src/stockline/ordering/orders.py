@@ -1,6 +1,7 @@
 """Orders after they are placed: reading them and moving them through their lifecycle.
 
-pending -> processed -> shipped; pending or processed -> cancelled. Cancelling gives every
+pending -> processed -> shipped; pending or processed -> cancelled. Shipping issues the
+order's invoice in the same transaction (billing.invoices). Cancelling gives every
 allocated unit back to the batch it came from (ledger reason `cancel`). Any other transition
 is 409. Customers may cancel their own pending orders only. A move by staff is recorded in
 the audit log (stockline.audit); a customer cancelling their own order is not a privileged
@@ -17,9 +18,11 @@ import psycopg
 
 from stockline import db
 from stockline.audit import record as audit
+from stockline.billing import invoices
 from stockline.errors import Conflict, NotFound, ValidationFailed
 from stockline.inventory import ledger
 from stockline.kernel.context import Context
+from stockline.kernel.expiry import business_day
 from stockline.kernel.identity import CurrentUser
 from stockline.kernel.money import money
 from stockline.pagination import PageRequest
@@ -45,7 +48,8 @@ def _item(row: dict[str, Any], include_costs: bool) -> dict[str, Any]:
         "expiry_date": row["expiry_date"].isoformat(), "quantity": row["quantity"],
         "base_price": money(row["base_price"]), "discount_percentage": money(row["discount_percentage"]),
         "sale_price": money(row["sale_price"]), "line_total": money(row["line_total"]),
-        "applied_rule_id": row["pricing_rule_id"],
+        "applied_rule_id": row["pricing_rule_id"], "tax_rate": money(row["tax_rate"]),
+        "tax_amount": money(row["tax_amount"]), "line_gross": money(row["line_total"] + row["tax_amount"]),
     }
     if include_costs:
         cost = row["unit_cost"] * row["quantity"]
@@ -76,6 +80,9 @@ def order_document(header: dict[str, Any], rows: list[dict[str, Any]], *, custom
         "customer_name": header["customer_name"], "user_id": header["user_id"],
         "username": header["username"], "order_date": header["order_date"].isoformat(),
         "status": header["status"], "total_amount": money(header["total_amount"]),
+        "net_amount": money(header["total_amount"]), "tax_amount": money(header["tax_amount"]),
+        "gross_amount": money(header["total_amount"] + header["tax_amount"]),
+        "invoice_id": header.get("invoice_id"),
         "updated_at": header["updated_at"].isoformat(),
         "allowed_transitions": sorted((CUSTOMER_TRANSITIONS if customer_scoped else TRANSITIONS)
                                       .get(header["status"], ())),
@@ -147,6 +154,8 @@ async def change_status(ctx: Context, *,
             note = f"cancelled by {'the customer' if customer_id is not None else actor.username}"
             await ledger.restock_order(conn, order_id, user_id=actor.user_id, note=note)
         await db.execute(conn, Q["set_order_status"], {"order_id": order_id, "status": new_status})
+        if new_status == "shipped":
+            await invoices.issue_invoice(conn, order_id, issued_on=business_day(), seller=ctx.settings.seller)
         if actor.is_staff:
             await audit.record(conn, actor, "order.status_change", order_id,
                                {"status": order["status"]}, {"status": new_status})

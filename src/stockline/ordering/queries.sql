@@ -62,7 +62,8 @@ SELECT sku_id FROM Inventory_Batches WHERE batch_id = %(batch_id)s;
 -- name: order_header
 -- One order, if the caller may see it (%(customer_id)s NULL: staff, who see every order).
 SELECT o.order_id, o.customer_id, c.name AS customer_name, o.user_id, u.username, o.order_date, o.status,
-       o.total_amount, o.updated_at
+       o.total_amount, o.tax_amount, o.updated_at,
+       (SELECT i.invoice_id FROM Invoices AS i WHERE i.order_id = o.order_id) AS invoice_id
 FROM Orders AS o
 JOIN Customers AS c USING (customer_id)
 LEFT JOIN Users AS u ON u.user_id = o.user_id
@@ -74,7 +75,7 @@ WHERE o.order_id = %(order_id)s
 SELECT oi.order_item_id, oi.sku_id, s.sku_code, p.name AS product_name, s.package_size, s.unit_type,
        oi.batch_id, b.batch_no, b.expiry_date, oi.quantity_ordered AS quantity, oi.base_price,
        oi.discount_percentage, oi.sale_price, oi.sale_price * oi.quantity_ordered AS line_total,
-       oi.unit_cost, oi.pricing_rule_id
+       oi.unit_cost, oi.pricing_rule_id, oi.tax_rate, oi.tax_amount
 FROM Order_Items AS oi
 JOIN Product_SKUs AS s USING (sku_id)
 JOIN Products AS p USING (product_id)

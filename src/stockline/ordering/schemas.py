@@ -76,8 +76,11 @@ class OrderItem(BaseModel):
     base_price: str
     discount_percentage: str
     sale_price: str
-    line_total: str
+    line_total: str = Field(description="net: sale_price x quantity")
     applied_rule_id: int | None
+    tax_rate: str = Field(description="percent, the SKU's tax class's rate on the order's day")
+    tax_amount: str = Field(description="line_total x tax_rate / 100, rounded half-up to the cent")
+    line_gross: str
 
 
 class Order(BaseModel):
@@ -88,7 +91,11 @@ class Order(BaseModel):
     username: str | None
     order_date: datetime
     status: Status
-    total_amount: str
+    total_amount: str = Field(description="net, the sum of the lines' line_total (as net_amount)")
+    net_amount: str
+    tax_amount: str = Field(description="the sum of the lines' tax_amount")
+    gross_amount: str = Field(description="net_amount + tax_amount")
+    invoice_id: int | None = Field(description="the invoice issued when the order shipped")
     updated_at: datetime
     allowed_transitions: list[Status]
     total_units: int

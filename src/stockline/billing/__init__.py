@@ -1,0 +1,1 @@
+"""The money side after the sale: invoices, payments, credit limits, returns and credit notes."""
