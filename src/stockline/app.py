@@ -20,6 +20,9 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from stockline import __version__, api_docs, db, health
 from stockline.auth import routes as auth_routes
 from stockline.auth.service import new_user_state_cache
+from stockline.billing import account_routes, returns_routes
+from stockline.billing import admin_routes as invoice_admin_routes
+from stockline.billing import routes as invoice_routes
 from stockline.body_limit import BodyLimitMiddleware
 from stockline.catalog import routes as catalog_routes
 from stockline.catalog.admin import routes as catalog_admin_routes
@@ -37,10 +40,11 @@ from stockline.observability import Metrics, ObservabilityMiddleware
 from stockline.ordering import routes as ordering_routes
 from stockline.ordering.admin import routes as ordering_admin_routes
 from stockline.pricing.admin import routes as pricing_admin_routes
-from stockline.reporting import dashboard
+from stockline.reporting import dashboard, finance_routes
 from stockline.reporting import routes as reporting_routes
 from stockline.response_cache import create_response_cache
 from stockline.security_headers import SecurityHeadersMiddleware
+from stockline.tax import routes as tax_routes
 from stockline.web import routes as web_routes
 
 log = logging.getLogger(__name__)
@@ -144,8 +148,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(external_sign_in_routes.router)  # POST /api/oauth/{provider}/exchange
     app.include_router(catalog_routes.router)
     app.include_router(ordering_routes.router)
+    for money in (invoice_routes, returns_routes, account_routes):
+        app.include_router(money.router)
     for back_office in (catalog_admin_routes, customer_routes, batch_routes, stock_routes, stock_entry_routes,
-                        ordering_admin_routes, pricing_admin_routes, reporting_routes):
+                        ordering_admin_routes, pricing_admin_routes, reporting_routes, finance_routes,
+                        tax_routes, invoice_admin_routes):
         app.include_router(back_office.router)
     web_routes.install(app)
     if settings.serves_api_docs:

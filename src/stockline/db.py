@@ -585,6 +585,7 @@ def drop_schema(conn: psycopg.Connection) -> None:
         conn.execute("DROP FUNCTION IF EXISTS stockline_line_tax(numeric, numeric)")
         conn.execute("DROP FUNCTION IF EXISTS stockline_next_document_number(text, integer)")
         conn.execute("DROP FUNCTION IF EXISTS stockline_customer_exposure(integer)")
-        conn.execute("DROP FUNCTION IF EXISTS stockline_invoice_status(numeric, numeric, numeric, date, date)")
+        conn.execute("DROP FUNCTION IF EXISTS "
+                     "stockline_invoice_status(numeric, numeric, numeric, date, date)")
         conn.execute("DROP SEQUENCE IF EXISTS catalog_version")
         conn.execute("DROP SEQUENCE IF EXISTS catalog_listing_version")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from stockline.web.customer import cart, catalog, orders, quick_order
+from stockline.web.customer import account, cart, catalog, invoices, orders, quick_order, returns
 
 router = APIRouter(include_in_schema=False)
-for _area in (catalog, cart, orders, quick_order):
+for _area in (catalog, cart, orders, quick_order, invoices, returns, account):
     router.include_router(_area.router)

@@ -11,14 +11,19 @@ from stockline.web.staff import (
     catalog,
     customers,
     dashboard,
+    finance,
     inventory,
+    invoices,
     orders,
     pricing,
     reports,
+    returns,
     stock_entry,
+    tax,
     users,
 )
 
 router = APIRouter(include_in_schema=False)
-for _area in (dashboard, inventory, stock_entry, reports, orders, pricing, catalog, customers, users, audit):
+for _area in (dashboard, inventory, stock_entry, reports, finance, orders, invoices, returns, pricing,
+              catalog, customers, users, audit, tax):
     router.include_router(_area.router)

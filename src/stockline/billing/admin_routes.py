@@ -1,0 +1,7 @@
+"""Invoices and payments for staff."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/api/admin", tags=["invoices"])

@@ -1,0 +1,7 @@
+"""Money reports: receivables, revenue net of credit notes, tax collected."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/api/admin", tags=["finance reports"])

@@ -1,0 +1,1 @@
+"""Tax: classes, their dated rates, and the tax of a line."""

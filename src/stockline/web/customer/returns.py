@@ -1,0 +1,7 @@
+"""The customer's returns and credit notes pages."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

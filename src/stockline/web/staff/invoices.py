@@ -1,0 +1,7 @@
+"""Invoices and payments pages."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

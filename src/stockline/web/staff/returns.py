@@ -1,0 +1,7 @@
+"""Returns and credit notes pages."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
