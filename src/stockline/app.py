@@ -20,9 +20,10 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from stockline import __version__, api_docs, db, health
 from stockline.auth import routes as auth_routes
 from stockline.auth.service import new_user_state_cache
-from stockline.billing import account_routes, returns_routes
 from stockline.billing import admin_routes as invoice_admin_routes
 from stockline.billing import routes as invoice_routes
+from stockline.billing.account import routes as account_routes
+from stockline.billing.returns import routes as returns_routes
 from stockline.body_limit import BodyLimitMiddleware
 from stockline.catalog import routes as catalog_routes
 from stockline.catalog.admin import routes as catalog_admin_routes

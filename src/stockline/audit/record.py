@@ -37,8 +37,11 @@ Action = Literal[
     "sku.create", "sku.update", "sku.delete",
     "batch.receive", "batch.adjust", "batch.write_off", "batch.edit", "batch.delete",
     "order.status_change",
+    "tax_class.create", "tax_class.update", "tax_class.delete", "tax_class.schedule_rate",
+    "tax_class.delete_rate", "invoice.payment", "return.approve", "return.reject",
 ]
-EntityType = Literal["batch", "customer", "invitation", "order", "pricing_rule", "product", "sku", "user"]
+EntityType = Literal["batch", "customer", "invitation", "order", "pricing_rule", "product", "sku", "user",
+                     "tax_class", "invoice", "return"]
 ACTIONS: tuple[str, ...] = get_args(Action)
 ENTITY_TYPES: tuple[str, ...] = get_args(EntityType)
 

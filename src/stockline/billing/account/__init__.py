@@ -1,0 +1,1 @@
+"""A customer's account: balance, credit limit, exposure and payment terms."""

@@ -1,0 +1,1 @@
+"""Returns of delivered units, and the credit notes that approving them issues."""
