@@ -12,7 +12,8 @@ WITH matching AS (
 SELECT (SELECT count(*) FROM matching)::int AS total_items, page.*
 FROM (SELECT 1) AS one
 LEFT JOIN LATERAL (
-    SELECT c.customer_id, c.name, c.address, c.customer_type, c.email, c.phone, c.created_at,
+    SELECT c.customer_id, c.name, c.address, c.customer_type, c.email, c.phone, c.tax_id,
+           c.payment_terms_days, c.credit_limit, c.created_at,
            (SELECT count(*) FROM Users AS u WHERE u.customer_id = c.customer_id)::int AS user_count,
            (SELECT count(*) FROM Orders AS o WHERE o.customer_id = c.customer_id)::int AS order_count
     FROM (SELECT customer_id FROM matching ORDER BY lower(name), customer_id
@@ -23,7 +24,8 @@ ORDER BY lower(page.name), page.customer_id;
 
 -- name: customer
 -- One customer with its user and order counts and its open invitations (oldest first).
-SELECT c.customer_id, c.name, c.address, c.customer_type, c.email, c.phone, c.created_at,
+SELECT c.customer_id, c.name, c.address, c.customer_type, c.email, c.phone, c.tax_id,
+       c.payment_terms_days, c.credit_limit, c.created_at,
        (SELECT count(*) FROM Users AS u WHERE u.customer_id = c.customer_id)::int AS user_count,
        (SELECT count(*) FROM Orders AS o WHERE o.customer_id = c.customer_id)::int AS order_count,
        (SELECT coalesce(json_agg(json_build_object(
@@ -44,13 +46,14 @@ WHERE u.customer_id = %(customer_id)s
 ORDER BY u.user_id;
 
 -- name: insert_customer
-INSERT INTO Customers (name, address, customer_type, email, phone)
-VALUES (%(name)s, %(address)s, %(customer_type)s, %(email)s, %(phone)s)
-RETURNING customer_id, name, address, customer_type, email, phone;
+INSERT INTO Customers (name, address, customer_type, email, phone, tax_id, payment_terms_days, credit_limit)
+VALUES (%(name)s, %(address)s, %(customer_type)s, %(email)s, %(phone)s, %(tax_id)s, %(payment_terms_days)s,
+        %(credit_limit)s)
+RETURNING customer_id, name, address, customer_type, email, phone, tax_id, payment_terms_days, credit_limit;
 
 -- name: lock_customer
 -- A customer about to be edited, locked, as it was.
-SELECT customer_id, name, address, customer_type, email, phone
+SELECT customer_id, name, address, customer_type, email, phone, tax_id, payment_terms_days, credit_limit
 FROM Customers
 WHERE customer_id = %(customer_id)s
 FOR UPDATE;
@@ -62,9 +65,13 @@ SET name = CASE WHEN %(set_name)s::bool THEN %(name)s::text ELSE name END,
     address = CASE WHEN %(set_address)s::bool THEN %(address)s::text ELSE address END,
     customer_type = CASE WHEN %(set_customer_type)s::bool THEN %(customer_type)s::text ELSE customer_type END,
     email = CASE WHEN %(set_email)s::bool THEN %(email)s::text ELSE email END,
-    phone = CASE WHEN %(set_phone)s::bool THEN %(phone)s::text ELSE phone END
+    phone = CASE WHEN %(set_phone)s::bool THEN %(phone)s::text ELSE phone END,
+    tax_id = CASE WHEN %(set_tax_id)s::bool THEN %(tax_id)s::text ELSE tax_id END,
+    payment_terms_days = CASE WHEN %(set_payment_terms_days)s::bool THEN %(payment_terms_days)s::int
+                              ELSE payment_terms_days END,
+    credit_limit = CASE WHEN %(set_credit_limit)s::bool THEN %(credit_limit)s::numeric ELSE credit_limit END
 WHERE customer_id = %(customer_id)s
-RETURNING customer_id, name, address, customer_type, email, phone;
+RETURNING customer_id, name, address, customer_type, email, phone, tax_id, payment_terms_days, credit_limit;
 
 -- name: lock_customer_for_delete
 -- Locks the customer (a user or order being added for it meanwhile waits, through its foreign

@@ -4,7 +4,8 @@ appear in any of them."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from decimal import Decimal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,6 +17,13 @@ CustomerType = Literal["pharmacy", "hospital", "clinic", "wholesaler", "other"]
 # lenient on purpose: one @, no spaces, a dot in the domain; deliverability is not ours to prove
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 PHONE_PATTERN = r"^\+?[0-9][0-9 ()./-]{2,39}$"
+# the terms a new customer gets unless told otherwise (the column's default says the same)
+DEFAULT_PAYMENT_TERMS_DAYS = 30
+PaymentTerms = Annotated[int, Field(ge=0, le=365, description="days from an invoice to its due date")]
+CreditLimit = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2,
+                                       description="the most the account may owe; null: no limit")]
+TaxId = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9 ./-]+$",
+                             description="the customer's VAT or tax number, printed on their invoices")]
 
 
 class CustomerCreate(BaseModel):
@@ -25,6 +33,9 @@ class CustomerCreate(BaseModel):
     customer_type: CustomerType = "pharmacy"
     email: MaybeText = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
     phone: MaybeText = Field(default=None, max_length=40, pattern=PHONE_PATTERN)
+    tax_id: TaxId | None = None
+    payment_terms_days: PaymentTerms = DEFAULT_PAYMENT_TERMS_DAYS
+    credit_limit: CreditLimit | None = None
 
 
 class CustomerUpdate(BaseModel):
@@ -35,6 +46,9 @@ class CustomerUpdate(BaseModel):
     customer_type: CustomerType | None = None
     email: MaybeText = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
     phone: MaybeText = Field(default=None, max_length=40, pattern=PHONE_PATTERN)
+    tax_id: TaxId | None = None
+    payment_terms_days: PaymentTerms | None = None
+    credit_limit: CreditLimit | None = Field(default=None, description="null removes the limit")
 
 
 class UserRead(BaseModel):
@@ -65,6 +79,9 @@ class CustomerRead(BaseModel):
     customer_type: CustomerType
     email: str | None
     phone: str | None
+    tax_id: str | None
+    payment_terms_days: int
+    credit_limit: str | None = Field(description="null: no limit")
     created_at: datetime
     user_count: int
     order_count: int

@@ -31,12 +31,14 @@ from stockline.auth.service import hash_new_password
 from stockline.errors import Conflict, NotFound, ValidationFailed
 from stockline.kernel.context import Context
 from stockline.kernel.identity import STAFF_ROLES, CurrentUser
+from stockline.kernel.money import money
 from stockline.pagination import PageRequest
 from stockline.sqlfile import queries_beside
 
 Q = queries_beside(__file__)
 
-CUSTOMER_FIELDS = ("name", "address", "customer_type", "email", "phone")
+CUSTOMER_FIELDS = ("name", "address", "customer_type", "email", "phone", "tax_id", "payment_terms_days",
+                   "credit_limit")
 _USERNAME_CONSTRAINTS = ("users_username_key", "users_username_lower_key")
 
 
@@ -61,7 +63,7 @@ async def list_customers(ctx: Context, paging: PageRequest,
     async with ctx.pool.connection() as conn:
         rows = await db.fetch_all(conn, Q["customers_page"], {
             "pattern": contains_pattern(search), "limit": paging.limit, "offset": paging.offset})
-    items = [{key: value for key, value in row.items() if key != "total_items"}
+    items = [_shown({key: value for key, value in row.items() if key != "total_items"})
              for row in rows if row["customer_id"] is not None]
     return paging.envelope(items, rows[0]["total_items"], search=(search or "").strip() or None)
 
@@ -71,7 +73,13 @@ async def _read_customer(conn: psycopg.AsyncConnection, customer_id: int) -> dic
     if customer is None:
         raise NotFound(f"No customer {customer_id}")
     users = await db.fetch_all(conn, Q["customer_users"], {"customer_id": customer_id})
-    return customer | {"users": users}
+    return _shown(customer) | {"users": users}
+
+
+def _shown(customer: dict[str, Any]) -> dict[str, Any]:
+    """A customer row as the API shows it: the credit limit as money (None: no limit)."""
+    limit = customer["credit_limit"]
+    return customer | {"credit_limit": None if limit is None else money(limit)}
 
 
 async def get_customer(ctx: Context, customer_id: int) -> dict[str, Any]:
@@ -97,7 +105,7 @@ async def create_customer(ctx: Context, actor: CurrentUser,
 async def update_customer(ctx: Context, actor: CurrentUser, customer_id: int,
                           changes: dict[str, Any]) -> dict[str, Any]:
     """`changes` holds only the fields the caller sent; name and type cannot be cleared."""
-    for required in ("name", "customer_type"):
+    for required in ("name", "customer_type", "payment_terms_days"):
         if required in changes and changes[required] is None:
             raise ValidationFailed(f"The customer's {required.replace('_', ' ')} cannot be removed",
                                    details={"field": required})

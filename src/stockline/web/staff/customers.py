@@ -10,8 +10,14 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
+from stockline.billing.account.service import account_summary
 from stockline.customers import external_sign_in, service
-from stockline.customers.schemas import CustomerCreate, CustomerType, InvitationCreate
+from stockline.customers.schemas import (
+    DEFAULT_PAYMENT_TERMS_DAYS,
+    CustomerCreate,
+    CustomerType,
+    InvitationCreate,
+)
 from stockline.errors import DomainError
 from stockline.kernel.context import Context, Ctx
 from stockline.ordering import orders
@@ -25,9 +31,13 @@ CustomerId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 InvitationId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 RECENT_ORDERS = 10
 
-LABELS = {"name": "Name", "address": "Address", "customer_type": "Type", "email": "Email", "phone": "Phone"}
+LABELS = {"name": "Name", "address": "Address", "customer_type": "Type", "email": "Email", "phone": "Phone",
+          "tax_id": "Tax number", "payment_terms_days": "Payment terms", "credit_limit": "Credit limit"}
 HINTS = {"email": "must be an address like orders@pharmacy.example",
-         "phone": "must be digits, spaces and ( ) . / - (an optional + first), 3 to 40 characters"}
+         "phone": "must be digits, spaces and ( ) . / - (an optional + first), 3 to 40 characters",
+         "tax_id": "must be letters, digits, spaces and . / - (up to 40)",
+         "payment_terms_days": "must be a whole number of days from 0 to 365",
+         "credit_limit": "must be an amount like 5000 or 5000.00 (two decimals at most), or empty: no limit"}
 CUSTOMER_TYPES = get_args(CustomerType)
 
 
@@ -62,7 +72,8 @@ def _checked(values: dict[str, str | None]) -> dict[str, Any]:
 
 @router.get("/staff/customers/new")
 async def new_customer(request: Request, user: AdminPage) -> Response:
-    return _customer_form(request, {"customer_type": "pharmacy"})
+    return _customer_form(request, {"customer_type": "pharmacy",
+                                    "payment_terms_days": DEFAULT_PAYMENT_TERMS_DAYS})
 
 
 @router.post("/staff/customers", dependencies=[CsrfChecked])
@@ -84,10 +95,12 @@ async def customer_detail(request: Request, ctx: Ctx, customer_id: CustomerId, u
 async def _detail(request: Request, ctx: Context, customer_id: int, *, error: str | None = None,
                   status_code: int = 200) -> Response:
     customer = await service.get_customer(ctx, customer_id)
+    async with ctx.pool.connection() as conn:
+        account = await account_summary(conn, customer_id)
     recent = await orders.all_orders(ctx, PageRequest(1, RECENT_ORDERS), status=None,
                                      customer_id=customer_id, date_from=None, date_to=None)
     return render(request, "staff/customer_detail.html", {
-        "section": "customers", "customer": customer, "recent": recent, "error": error,
+        "section": "customers", "customer": customer, "account": account, "recent": recent, "error": error,
         "invitations": customer["invitations"], "oidc": ctx.settings.oidc,
     }, status_code=status_code)
 
