@@ -934,6 +934,8 @@ CREATE TABLE IF NOT EXISTS Returns (
 CREATE INDEX IF NOT EXISTS returns_order_idx ON Returns (order_id);
 CREATE INDEX IF NOT EXISTS returns_customer_idx ON Returns (customer_id, return_id DESC);
 CREATE INDEX IF NOT EXISTS returns_open_idx ON Returns (requested_at) WHERE status = 'requested';
+-- what the customer wrote about the return as a whole (each line has its own reason)
+ALTER TABLE Returns ADD COLUMN IF NOT EXISTS request_note text;
 
 CREATE TABLE IF NOT EXISTS Return_Lines (
     return_id      bigint NOT NULL CONSTRAINT return_lines_return_fk REFERENCES Returns (return_id),

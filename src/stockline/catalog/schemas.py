@@ -9,6 +9,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from stockline.kernel.inputs import MaybeText, Text
+from stockline.tax.schemas import DEFAULT_TAX_CLASS, TAX_CLASS_CODE
 
 
 class Sort(StrEnum):
@@ -112,6 +113,8 @@ class SkuCreate(BaseModel):
     unit_type: Text = Field(min_length=1, max_length=50)
     base_price: Decimal = Price
     reorder_level: int = Field(default=10, ge=0, le=10_000_000)
+    tax_class: Text = Field(default=DEFAULT_TAX_CLASS, min_length=1, max_length=32, pattern=TAX_CLASS_CODE,
+                            description="the SKU's tax class (GET /api/admin/tax-classes); default zero")
 
 
 class SkuUpdate(BaseModel):
@@ -123,3 +126,5 @@ class SkuUpdate(BaseModel):
     base_price: Decimal | None = Field(default=None, ge=0, le=Decimal("9999999999.99"), decimal_places=2)
     reorder_level: int | None = Field(default=None, ge=0, le=10_000_000)
     is_active: bool | None = None
+    tax_class: MaybeText = Field(default=None, min_length=1, max_length=32, pattern=TAX_CLASS_CODE,
+                                 description="a new class applies to orders placed from now on")

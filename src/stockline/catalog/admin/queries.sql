@@ -54,7 +54,8 @@ DELETE FROM Products WHERE product_id = %(product_id)s
 RETURNING product_id, name, manufacturer, description, category, is_active;
 
 -- name: skus_page
--- SKUs with their product, sellable stock and low-stock flag, filtered; one row always.
+-- SKUs with their product, sellable stock, low-stock flag and tax class (with its rate in
+-- force today), filtered; one row always.
 WITH matching AS (
     SELECT s.*, p.name AS product_name, p.manufacturer, p.is_active AS product_active
     FROM Product_SKUs AS s
@@ -71,9 +72,11 @@ FROM (SELECT 1) AS one
 LEFT JOIN LATERAL (
     SELECT m.*, coalesce(stock.available, 0) AS available,
            stockline_low_stock(m.is_active AND m.product_active, coalesce(stock.available, 0),
-                               m.reorder_level) AS low_stock
+                               m.reorder_level) AS low_stock,
+           t.name AS tax_class_name, stockline_tax_rate(m.tax_class, %(today)s::date) AS tax_rate
     FROM (SELECT * FROM matching ORDER BY lower(product_name), product_id, sku_id
           LIMIT %(limit)s OFFSET %(offset)s) AS m
+    JOIN Tax_Classes AS t USING (tax_class)
     LEFT JOIN LATERAL (
         SELECT sum(b.quantity_on_hand)::int AS available
         FROM Inventory_Batches AS b
@@ -86,19 +89,22 @@ ORDER BY lower(page.product_name), page.product_id, page.sku_id;
 SELECT s.*, p.name AS product_name, p.manufacturer, p.is_active AS product_active,
        coalesce((SELECT sum(b.quantity_on_hand)::int FROM Inventory_Batches AS b
                  WHERE b.sku_id = s.sku_id
-                   AND stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s)), 0) AS available
+                   AND stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s)), 0) AS available,
+       t.name AS tax_class_name, stockline_tax_rate(s.tax_class, %(today)s::date) AS tax_rate
 FROM Product_SKUs AS s
 JOIN Products AS p USING (product_id)
+JOIN Tax_Classes AS t USING (tax_class)
 WHERE s.sku_id = %(sku_id)s;
 
 -- name: insert_sku
-INSERT INTO Product_SKUs (product_id, sku_code, package_size, unit_type, base_price, reorder_level)
-VALUES (%(product_id)s, %(sku_code)s, %(package_size)s, %(unit_type)s, %(base_price)s, %(reorder_level)s)
-RETURNING sku_id, product_id, sku_code, package_size, unit_type, base_price, reorder_level, is_active;
+INSERT INTO Product_SKUs (product_id, sku_code, package_size, unit_type, base_price, reorder_level, tax_class)
+VALUES (%(product_id)s, %(sku_code)s, %(package_size)s, %(unit_type)s, %(base_price)s, %(reorder_level)s,
+        %(tax_class)s)
+RETURNING sku_id, product_id, sku_code, package_size, unit_type, base_price, reorder_level, is_active, tax_class;
 
 -- name: lock_sku
 -- A SKU about to be edited, locked, as the audit log records it.
-SELECT sku_id, product_id, sku_code, package_size, unit_type, base_price, reorder_level, is_active
+SELECT sku_id, product_id, sku_code, package_size, unit_type, base_price, reorder_level, is_active, tax_class
 FROM Product_SKUs
 WHERE sku_id = %(sku_id)s
 FOR UPDATE;
@@ -111,10 +117,12 @@ SET sku_code = CASE WHEN 'sku_code' = ANY(%(fields)s::text[]) THEN %(sku_code)s 
     base_price = CASE WHEN 'base_price' = ANY(%(fields)s::text[]) THEN %(base_price)s ELSE base_price END,
     reorder_level = CASE WHEN 'reorder_level' = ANY(%(fields)s::text[]) THEN %(reorder_level)s
                          ELSE reorder_level END,
-    is_active = CASE WHEN 'is_active' = ANY(%(fields)s::text[]) THEN %(is_active)s ELSE is_active END
+    is_active = CASE WHEN 'is_active' = ANY(%(fields)s::text[]) THEN %(is_active)s ELSE is_active END,
+    -- a new class taxes orders placed from now on; orders keep the rate and tax they stored
+    tax_class = CASE WHEN 'tax_class' = ANY(%(fields)s::text[]) THEN %(tax_class)s ELSE tax_class END
 WHERE sku_id = %(sku_id)s
-RETURNING sku_id, product_id, sku_code, package_size, unit_type, base_price, reorder_level, is_active;
+RETURNING sku_id, product_id, sku_code, package_size, unit_type, base_price, reorder_level, is_active, tax_class;
 
 -- name: delete_sku
 DELETE FROM Product_SKUs WHERE sku_id = %(sku_id)s
-RETURNING sku_id, product_id, sku_code, package_size, unit_type, base_price, reorder_level, is_active;
+RETURNING sku_id, product_id, sku_code, package_size, unit_type, base_price, reorder_level, is_active, tax_class;

@@ -6,6 +6,8 @@ Every change is recorded in the audit log (stockline.audit) in its own transacti
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
@@ -15,7 +17,7 @@ from stockline.audit import record as audit
 from stockline.config import Settings
 from stockline.errors import Conflict, NotFound, ValidationFailed
 from stockline.kernel.context import Context
-from stockline.kernel.expiry import sellable_after
+from stockline.kernel.expiry import business_day, sellable_after
 from stockline.kernel.identity import CurrentUser
 from stockline.kernel.money import money
 from stockline.pagination import PageRequest
@@ -25,10 +27,11 @@ from stockline.sqlfile import queries_beside
 Q = queries_beside(__file__)
 
 PRODUCT_FIELDS = ("name", "manufacturer", "description", "category", "is_active")
-SKU_FIELDS = ("sku_code", "package_size", "unit_type", "base_price", "reorder_level", "is_active")
+SKU_FIELDS = ("sku_code", "package_size", "unit_type", "base_price", "reorder_level", "is_active", "tax_class")
 NOT_NULL = frozenset(
-    {"name", "is_active", "sku_code", "package_size", "unit_type", "base_price", "reorder_level"}
+    {"name", "is_active", "sku_code", "package_size", "unit_type", "base_price", "reorder_level", "tax_class"}
 )
+TAX_CLASS_FK = "product_skus_tax_class_fk"
 
 
 def _product(row: dict[str, Any]) -> dict[str, Any]:
@@ -53,8 +56,11 @@ def _sku(row: dict[str, Any]) -> dict[str, Any]:
             "is_active",
             "product_active",
             "available",
+            "tax_class",
+            "tax_class_name",
         )
-    } | {"base_price": money(row["base_price"]), "created_at": row["created_at"].isoformat()}
+    } | {"base_price": money(row["base_price"]), "tax_rate": money(row["tax_rate"]),
+         "created_at": row["created_at"].isoformat()}
 
 
 def _changes(sent: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
@@ -169,6 +175,7 @@ async def list_skus(
                 "product_id": product_id,
                 "active": active,
                 "sellable_after": sellable_after(ctx.settings),
+                "today": business_day(),
                 "limit": paging.limit,
                 "offset": paging.offset,
             },
@@ -181,7 +188,7 @@ async def list_skus(
 def _sku_reader(settings: Settings):
     async def read(conn: psycopg.AsyncConnection, sku_id: int) -> dict[str, Any]:
         row = await db.fetch_one(
-            conn, Q["sku"], {"sku_id": sku_id, "sellable_after": sellable_after(settings)}
+            conn, Q["sku"], {"sku_id": sku_id, "sellable_after": sellable_after(settings), "today": business_day()}
         )
         if row is None:
             raise NotFound(f"No SKU {sku_id}")
@@ -195,10 +202,23 @@ async def get_sku(ctx: Context, sku_id: int) -> dict[str, Any]:
         return await _sku_reader(ctx.settings)(conn, sku_id)
 
 
+@contextmanager
+def _known_tax_class(tax_class: str | None) -> Iterator[None]:
+    """A SKU put in a class that does not exist: 422 naming the field, not the constraint."""
+    try:
+        yield
+    except ValidationFailed as exc:
+        if (exc.details or {}).get("constraint") != TAX_CLASS_FK:
+            raise
+        raise ValidationFailed(f"There is no tax class {tax_class!r} (see GET /api/admin/tax-classes)",
+                               code="unknown_tax_class", details={"field": "tax_class"}) from None
+
+
 async def create_sku(ctx: Context, actor: CurrentUser, fields: dict[str, Any]) -> dict[str, Any]:
     async def work(conn: psycopg.AsyncConnection) -> int:
         await read_product(conn, fields["product_id"])  # 404 rather than a foreign-key error
-        created = await db.fetch_one(conn, Q["insert_sku"], fields)
+        with _known_tax_class(fields["tax_class"]):
+            created = await db.fetch_one(conn, Q["insert_sku"], fields)
         await audit.record(conn, actor, "sku.create", created["sku_id"], None, created)
         return created["sku_id"]
 
@@ -210,7 +230,8 @@ async def update_sku(ctx: Context, actor: CurrentUser, sku_id: int, sent: dict[s
 
     async def work(conn: psycopg.AsyncConnection) -> int:
         before = await db.send(conn, Q["lock_sku"], params)
-        after = await db.fetch_one(conn, Q["update_sku"], params)
+        with _known_tax_class(params["tax_class"]):
+            after = await db.fetch_one(conn, Q["update_sku"], params)
         if after is None:
             raise NotFound(f"No SKU {sku_id}")
         await audit.record(conn, actor, "sku.update", sku_id, await before.one(), after)
