@@ -52,8 +52,9 @@ async def rename_class(tax_class: ClassCode, body: TaxClassUpdate, ctx: Ctx, use
 
 @router.delete("/tax-classes/{tax_class}", status_code=204,
                summary="Delete a tax class no SKU is in (orders keep the rates they stored)",
-               responses=_NO_CLASS | {409: {"description": "SKUs are in it (tax_class_in_use, details.sku_count), "
-                                                         "or it is the default 'zero' class (tax_class_is_default)"}})
+               responses=_NO_CLASS | {409: {
+                   "description": "SKUs are in it (tax_class_in_use, details.sku_count), or it is the "
+                                  "default 'zero' class (tax_class_is_default)"}})
 async def delete_class(tax_class: ClassCode, ctx: Ctx, user: AdminUser) -> Response:
     await service.delete_class(ctx, user, tax_class)
     return Response(status_code=204)
@@ -64,8 +65,9 @@ async def delete_class(tax_class: ClassCode, ctx: Ctx, user: AdminUser) -> Respo
              responses=_NO_CLASS | {
                  409: {"description": "the class already has a rate from that day (tax_rate_exists): "
                                       "cancel it first"},
-                 422: {"description": "valid_from is today or earlier (tax_rate_in_force: history is never "
-                                      "rewritten), or the rate is outside 0-100 or has more than two places"}})
+                 422: {"description": "valid_from is today or earlier (tax_rate_in_force: history is "
+                                      "never rewritten), or the rate is outside 0-100 or has more than "
+                                      "two places"}})
 async def schedule_rate(tax_class: ClassCode, body: RateCreate, ctx: Ctx, user: AdminUser) -> TaxClassRead:
     return await service.schedule_rate(ctx, user, tax_class, rate=body.rate, valid_from=body.valid_from)
 

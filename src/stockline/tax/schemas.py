@@ -17,7 +17,8 @@ TAX_CLASS_CODE = r"^[a-z][a-z0-9_-]{0,31}$"
 DEFAULT_TAX_CLASS = "zero"  # every SKU's class until it is given another (the schema's default)
 TaxClassCode = Field(min_length=1, max_length=32, pattern=TAX_CLASS_CODE,
                      description="lower-case letters, digits, _ and -, starting with a letter (at most 32)")
-Rate = Field(ge=0, le=100, max_digits=5, decimal_places=2, description="percent, 0 to 100, two places at most")
+Rate = Field(ge=0, le=100, max_digits=5, decimal_places=2,
+             description="percent, 0 to 100, two places at most")
 ClassName = Field(min_length=1, max_length=100)
 RateState = Literal["superseded", "current", "scheduled"]
 

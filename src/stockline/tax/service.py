@@ -49,10 +49,10 @@ def in_force(valid_from: date, today: date) -> bool:
 def _class(row: dict[str, Any]) -> dict[str, Any]:
     rates = [{"valid_from": valid_from, "rate": money(rate), "state": state}
              for valid_from, rate, state in zip(row["valid_froms"], row["rates"], row["states"], strict=True)]
-    upcoming = next((rate for rate in rates if rate["state"] == "scheduled"), None)
+    upcoming = next(({"valid_from": rate["valid_from"], "rate": rate["rate"]}
+                     for rate in rates if rate["state"] == "scheduled"), None)
     return {"tax_class": row["tax_class"], "tax_class_id": row["tax_class_id"], "name": row["name"],
-            "current_rate": money(row["current_rate"]),
-            "next_rate": {"valid_from": upcoming["valid_from"], "rate": upcoming["rate"]} if upcoming else None,
+            "current_rate": money(row["current_rate"]), "next_rate": upcoming,
             "rates": rates, "sku_count": row["sku_count"], "created_at": row["created_at"]}
 
 
@@ -102,7 +102,8 @@ async def _write(ctx: Context, tax_class: str, work) -> dict[str, Any]:
 async def create_class(ctx: Context, actor: CurrentUser, *, tax_class: str, name: str,
                        rate: Decimal) -> dict[str, Any]:
     async def work(conn: psycopg.AsyncConnection) -> None:
-        created = await db.fetch_one(conn, Q["insert_class"], {"tax_class": tax_class, "name": name, "rate": rate})
+        created = await db.fetch_one(conn, Q["insert_class"],
+                                     {"tax_class": tax_class, "name": name, "rate": rate})
         if created is None:
             raise Conflict(f"There is already a tax class {tax_class!r}; choose another code",
                            code="tax_class_exists", details={"tax_class": tax_class})
@@ -136,7 +137,8 @@ async def delete_class(ctx: Context, actor: CurrentUser, tax_class: str) -> None
                            details={"tax_class": tax_class, "sku_count": count})
         rates = await db.fetch_all(conn, Q["class_rates"], {"tax_class": tax_class})
         await db.execute(conn, Q["delete_class"], {"tax_class": tax_class})
-        await audit.record(conn, actor, "tax_class.delete", locked["tax_class_id"], locked | {"rates": rates}, None)
+        await audit.record(conn, actor, "tax_class.delete", locked["tax_class_id"],
+                           locked | {"rates": rates}, None)
 
     await ctx.transaction(work)
 
@@ -161,11 +163,11 @@ async def schedule_rate(ctx: Context, actor: CurrentUser, tax_class: str, *, rat
         params = {"tax_class": tax_class, "valid_from": valid_from, "rate": rate}
         added = await db.fetch_one(conn, Q["insert_rate"], params)
         if added is None:
-            existing = await db.fetch_one(conn, Q["rate"], params)
+            existing = money((await db.fetch_one(conn, Q["rate"], params))["rate"])
             raise Conflict(
-                f"Tax class {tax_class!r} already has a rate of {money(existing['rate'])} % from "
-                f"{_day(valid_from)}; cancel it first to set another", code="tax_rate_exists",
-                details={"field": "valid_from", "valid_from": _day(valid_from), "rate": money(existing["rate"])})
+                f"Tax class {tax_class!r} already has a rate of {existing} % from {_day(valid_from)}; "
+                "cancel it first to set another", code="tax_rate_exists",
+                details={"field": "valid_from", "valid_from": _day(valid_from), "rate": existing})
         await audit.record(conn, actor, "tax_class.schedule_rate", locked["tax_class_id"], None, added)
 
     return await _write(ctx, tax_class, work)

@@ -76,7 +76,8 @@ async def list_skus(
     "/skus",
     status_code=201,
     summary="Create a SKU (sku_code generated when left out)",
-    responses={404: {"description": "no such product"}, 409: {"description": "sku_code taken"}},
+    responses={404: {"description": "no such product"}, 409: {"description": "sku_code taken"},
+               422: {"description": "invalid values, or no such tax class (unknown_tax_class)"}},
 )
 async def create_sku(body: SkuCreate, ctx: Ctx, user: StaffUser) -> dict:
     return await admin.create_sku(ctx, user, body.model_dump())
@@ -89,8 +90,9 @@ async def get_sku(sku_id: SkuId, ctx: Ctx, user: StaffUser) -> dict:
 
 @router.patch(
     "/skus/{sku_id}",
-    summary="Edit, reprice or (de)activate a SKU",
-    responses={404: {"description": "not found"}, 409: {"description": "sku_code taken"}},
+    summary="Edit, reprice, (de)activate or change the tax class of a SKU",
+    responses={404: {"description": "not found"}, 409: {"description": "sku_code taken"},
+               422: {"description": "invalid values, or no such tax class (unknown_tax_class)"}},
 )
 async def update_sku(sku_id: SkuId, body: SkuUpdate, ctx: Ctx, user: StaffUser) -> dict:
     return await admin.update_sku(

@@ -2,7 +2,9 @@
 the listing version (and with it the catalog version), so cached catalog pages and listing
 skeletons refresh in every worker at once. Referenced
 records are deactivated, not deleted (a delete that something still references is 409).
-Every change is recorded in the audit log (stockline.audit) in its own transaction."""
+Every change is recorded in the audit log (stockline.audit) in its own transaction. A SKU is
+in one tax class ('zero' unless given another); a change of class taxes orders placed from then
+on, while orders keep the rate and tax they stored."""
 
 from __future__ import annotations
 
@@ -27,7 +29,8 @@ from stockline.sqlfile import queries_beside
 Q = queries_beside(__file__)
 
 PRODUCT_FIELDS = ("name", "manufacturer", "description", "category", "is_active")
-SKU_FIELDS = ("sku_code", "package_size", "unit_type", "base_price", "reorder_level", "is_active", "tax_class")
+SKU_FIELDS = ("sku_code", "package_size", "unit_type", "base_price", "reorder_level", "is_active",
+              "tax_class")
 NOT_NULL = frozenset(
     {"name", "is_active", "sku_code", "package_size", "unit_type", "base_price", "reorder_level", "tax_class"}
 )
@@ -187,9 +190,8 @@ async def list_skus(
 
 def _sku_reader(settings: Settings):
     async def read(conn: psycopg.AsyncConnection, sku_id: int) -> dict[str, Any]:
-        row = await db.fetch_one(
-            conn, Q["sku"], {"sku_id": sku_id, "sellable_after": sellable_after(settings), "today": business_day()}
-        )
+        row = await db.fetch_one(conn, Q["sku"], {
+            "sku_id": sku_id, "sellable_after": sellable_after(settings), "today": business_day()})
         if row is None:
             raise NotFound(f"No SKU {sku_id}")
         return _sku(row)
