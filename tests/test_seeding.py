@@ -16,7 +16,9 @@ from stockline.config import SeedSettings
 from stockline.invariants import check_invariants
 from stockline.kernel.expiry import business_day
 from stockline.pricing.rules import PricingRule, price_line
+from stockline.seeding import demo
 from stockline.seeding.service import run_seed
+from stockline.tax.rules import line_tax
 from tests.conftest import REPO, create_database, drop_database
 
 SMALL = SeedSettings(customers=50, products=20, skus=120, batches=900, chunk_size=250, seed=11)
@@ -183,6 +185,39 @@ def test_the_ledger_holds_after_seeding_with_history(clean_db):
         assert receipts == batches_ever_stocked > 0
         assert conn.execute("SELECT count(*) FROM Orders").fetchone()[0] == 150
         assert conn.execute("SELECT count(*) FROM Pricing_Rules").fetchone()[0] == 30
+
+
+def test_the_procedure_leaves_every_sku_zero_rated_and_its_orders_untaxed(clean_db):
+    seed(clean_db, SeedSettings(customers=20, products=10, skus=30, batches=200, orders=60, seed=5))
+    with db.connect(clean_db) as conn:
+        assert conn.execute("SELECT array_agg(DISTINCT tax_class) FROM Product_SKUs").fetchone()[0] == ["zero"]
+        assert conn.execute("SELECT array_agg(tax_class) FROM Tax_Classes").fetchone()[0] == ["zero"]
+        taxed = conn.execute("SELECT count(*) FROM Order_Items WHERE tax_rate <> 0 OR tax_amount <> 0").fetchone()[0]
+        assert taxed == 0 and conn.execute("SELECT sum(tax_amount) FROM Orders").fetchone()[0] == 0
+
+
+def test_the_demo_taxes_medicines_reduced_other_goods_standard_and_its_orders_as_sold(clean_db, tmp_path,
+                                                                                     monkeypatch):
+    monkeypatch.setattr(demo, "DEMO_PLAN", SeedSettings(customers=10, products=60, skus=150, batches=900,
+                                                        pricing_rules=10, orders=300, seed=3))
+    with db.connect(clean_db) as conn:
+        assert demo.seed_demo(conn, tmp_path, io.StringIO()) is not None
+        rates = conn.execute("SELECT tax_class, stockline_tax_rate(tax_class, %s) FROM Tax_Classes ORDER BY 1",
+                             (business_day(),)).fetchall()
+        assert rates == [("reduced", Decimal("5.00")), ("standard", Decimal("20.00")), ("zero", Decimal("0.00"))]
+        classes = conn.execute(
+            "SELECT p.category = ANY(%s), array_agg(DISTINCT s.tax_class ORDER BY s.tax_class) "
+            "FROM Product_SKUs AS s JOIN Products AS p USING (product_id) GROUP BY 1 ORDER BY 1",
+            (list(demo.STANDARD_RATED_CATEGORIES),)).fetchall()
+        assert classes == [(False, ["reduced"]), (True, ["standard"])]
+        # every line at its SKU's rate of the order's day, as stockline_place_order() taxes a sale
+        lines = conn.execute("""
+            SELECT i.tax_rate, i.tax_amount, i.sale_price * i.quantity_ordered AS net,
+                   stockline_tax_rate(s.tax_class, (o.order_date AT TIME ZONE 'UTC')::date) AS rate_then
+            FROM Order_Items AS i JOIN Orders AS o USING (order_id) JOIN Product_SKUs AS s USING (sku_id)""").fetchall()
+        assert all(rate == rate_then and tax == line_tax(net, rate) for rate, tax, net, rate_then in lines)
+        assert {rate for rate, *_ in lines} == {Decimal("5.00"), Decimal("20.00")}
+        assert all(result.holds for result in check_invariants(conn))  # orders' tax = the sum of their lines'
 
 
 def test_order_history_is_fefo_priced_and_never_from_expired_stock(clean_db):

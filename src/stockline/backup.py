@@ -264,7 +264,8 @@ def restore(url: str, path: Path, force: bool = False, out: TextIO | None = None
     with conn:
         server_major, version = server_version(conn)
         existing = stockline_rows(conn)
-    holding = [table for table, has_rows in existing.items() if has_rows]
+    holding = [table for table, has_rows in existing.items()
+               if has_rows and table not in db.SCHEMA_ROW_TABLES]
     if holding and not force:
         raise RestoreRefused(
             f"database {name!r} already holds Stockline data ({', '.join(holding[:4])}"

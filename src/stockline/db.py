@@ -68,6 +68,9 @@ TABLES = (
     "audit_log", "customer_invitations", "tax_classes", "tax_rates", "document_counters", "invoices",
     "invoice_lines", "payments", "returns", "return_lines", "credit_notes", "credit_note_lines",
 )
+# tables the schema itself puts rows in (the zero tax class and its rate): configuration,
+# not data, so a database holding only those rows counts as empty (backup.restore)
+SCHEMA_ROW_TABLES = ("tax_classes", "tax_rates")
 
 _SCHEMA_LOCK_KEY = 0x5704C1  # advisory lock so concurrent start-ups apply the schema once
 _RETRYABLE = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected)

@@ -120,3 +120,116 @@ GROUP BY d.series, d.series_year, c.last_number
 HAVING count(*) <> max(d.series_number) - min(d.series_number) + 1
     OR max(d.series_number) > coalesce(c.last_number, 0)
 ORDER BY 1, 2;
+
+-- name: returned_beyond_delivered
+-- Order items whose requested and approved return units exceed what was delivered, returns
+-- of an order that is not shipped (only delivered orders are returned), and return lines
+-- naming an item of another order than their return's.
+SELECT oi.order_item_id, oi.order_id, o.status AS order_status, oi.quantity_ordered AS delivered,
+       coalesce(sum(rl.quantity) FILTER (WHERE r.status <> 'rejected'), 0) AS returned,
+       bool_or(r.order_id <> oi.order_id) AS on_another_orders_return
+FROM Return_Lines AS rl
+JOIN Returns AS r USING (return_id)
+JOIN Order_Items AS oi USING (order_item_id)
+JOIN Orders AS o ON o.order_id = oi.order_id
+GROUP BY oi.order_item_id, oi.order_id, o.status, oi.quantity_ordered
+HAVING coalesce(sum(rl.quantity) FILTER (WHERE r.status <> 'rejected'), 0) > oi.quantity_ordered
+    OR o.status <> 'shipped' OR bool_or(r.order_id <> oi.order_id)
+ORDER BY oi.order_item_id;
+
+-- name: return_decision_mismatch
+-- Returns decided halfway: an approved one needs a disposition on every line and its credit
+-- note; a requested or rejected one has neither. A return without lines is broken too.
+SELECT r.return_id, r.status, count(rl.order_item_id) AS lines,
+       count(rl.disposition) AS lines_with_disposition, cn.credit_note_id
+FROM Returns AS r
+LEFT JOIN Return_Lines AS rl USING (return_id)
+LEFT JOIN Credit_Notes AS cn ON cn.return_id = r.return_id
+GROUP BY r.return_id, r.status, cn.credit_note_id
+HAVING count(rl.order_item_id) = 0
+    OR CASE WHEN r.status = 'approved'
+            THEN count(rl.disposition) <> count(rl.order_item_id) OR cn.credit_note_id IS NULL
+            ELSE count(rl.disposition) > 0 OR cn.credit_note_id IS NOT NULL END
+ORDER BY r.return_id;
+
+-- name: return_ledger_mismatch
+-- Per order and batch, the ledger must show every approved returned unit coming back
+-- (`return` movements) and every one written off on return leaving again (`write_off`
+-- movements naming the order); anything else is a unit lost or counted twice.
+WITH approved AS (
+    SELECT oi.order_id, oi.batch_id, sum(rl.quantity) AS returned,
+           coalesce(sum(rl.quantity) FILTER (WHERE rl.disposition = 'write_off'), 0) AS written_off
+    FROM Return_Lines AS rl
+    JOIN Returns AS r USING (return_id)
+    JOIN Order_Items AS oi USING (order_item_id)
+    WHERE r.status = 'approved'
+    GROUP BY oi.order_id, oi.batch_id
+), moves AS (
+    SELECT order_id, batch_id,
+           coalesce(sum(quantity_delta) FILTER (WHERE reason = 'return'), 0) AS returned,
+           coalesce(-sum(quantity_delta) FILTER (WHERE reason = 'write_off'), 0) AS written_off
+    FROM Stock_Movements
+    WHERE order_id IS NOT NULL AND reason IN ('return', 'write_off')
+    GROUP BY order_id, batch_id
+)
+SELECT coalesce(a.order_id, m.order_id) AS order_id, coalesce(a.batch_id, m.batch_id) AS batch_id,
+       coalesce(a.returned, 0) AS approved_units, coalesce(m.returned, 0) AS return_movements,
+       coalesce(a.written_off, 0) AS written_off_units, coalesce(m.written_off, 0) AS write_off_movements
+FROM approved AS a
+FULL JOIN moves AS m ON m.order_id = a.order_id AND m.batch_id = a.batch_id
+WHERE coalesce(a.returned, 0) <> coalesce(m.returned, 0)
+   OR coalesce(a.written_off, 0) <> coalesce(m.written_off, 0)
+ORDER BY 1, 2;
+
+-- name: credit_note_total_mismatch
+-- Credit notes whose net or tax is not the sum of their lines (a note without lines
+-- included), or whose gross is not net + tax, and lines whose net is not unit price x
+-- quantity.
+SELECT cn.credit_note_id, cn.credit_note_no, NULL::integer AS line_no, cn.net_amount, cn.tax_amount,
+       cn.gross_amount, l.net AS lines_net, l.tax AS lines_tax
+FROM Credit_Notes AS cn
+LEFT JOIN (SELECT credit_note_id, sum(net_amount) AS net, sum(tax_amount) AS tax
+           FROM Credit_Note_Lines GROUP BY credit_note_id) AS l USING (credit_note_id)
+WHERE cn.net_amount IS DISTINCT FROM l.net OR cn.tax_amount IS DISTINCT FROM l.tax
+   OR cn.gross_amount <> cn.net_amount + cn.tax_amount
+UNION ALL
+SELECT cl.credit_note_id, cn.credit_note_no, cl.line_no, cl.net_amount, cl.tax_amount, NULL,
+       cl.unit_price * cl.quantity, NULL
+FROM Credit_Note_Lines AS cl
+JOIN Credit_Notes AS cn USING (credit_note_id)
+WHERE cl.net_amount <> cl.unit_price * cl.quantity
+ORDER BY 1, 3 NULLS FIRST;
+
+-- name: credit_beyond_invoiced
+-- Per order item, what credit notes credit must be the units approved on its returns, at
+-- most what was sold, and never more tax than was charged for it (rounding included).
+WITH approved AS (
+    SELECT rl.order_item_id, sum(rl.quantity) AS units
+    FROM Return_Lines AS rl
+    JOIN Returns AS r USING (return_id)
+    WHERE r.status = 'approved'
+    GROUP BY rl.order_item_id
+), credited AS (
+    SELECT order_item_id, sum(quantity) AS units, sum(net_amount) AS net, sum(tax_amount) AS tax
+    FROM Credit_Note_Lines
+    GROUP BY order_item_id
+)
+SELECT oi.order_item_id, oi.order_id, oi.quantity_ordered, coalesce(a.units, 0) AS approved_units,
+       coalesce(c.units, 0) AS credited_units, oi.sale_price * oi.quantity_ordered AS item_net,
+       coalesce(c.net, 0) AS credited_net, oi.tax_amount AS item_tax, coalesce(c.tax, 0) AS credited_tax
+FROM Order_Items AS oi
+LEFT JOIN approved AS a USING (order_item_id)
+LEFT JOIN credited AS c USING (order_item_id)
+WHERE (a.units IS NOT NULL OR c.units IS NOT NULL)
+  AND (coalesce(a.units, 0) <> coalesce(c.units, 0) OR coalesce(c.units, 0) > oi.quantity_ordered
+       OR coalesce(c.net, 0) > oi.sale_price * oi.quantity_ordered OR coalesce(c.tax, 0) > oi.tax_amount)
+ORDER BY oi.order_item_id;
+
+-- name: invoice_credited_mismatch
+-- Invoices whose amount_credited is not the sum of the gross of their credit notes.
+SELECT i.invoice_id, i.invoice_no, i.amount_credited, coalesce(c.credited, 0) AS credit_notes
+FROM Invoices AS i
+LEFT JOIN (SELECT invoice_id, sum(gross_amount) AS credited FROM Credit_Notes GROUP BY invoice_id) AS c
+    USING (invoice_id)
+WHERE i.amount_credited <> coalesce(c.credited, 0)
+ORDER BY i.invoice_id;

@@ -40,8 +40,9 @@ Q = queries_beside(__file__)
 MAX_SEARCH_LENGTH = 50
 # one list for the list's JSON items and its CSV export
 LIST_COLUMNS = (
-    Column("invoice_id", "int"), Column("invoice_no"), Column("order_id", "int"), Column("customer_id", "int"),
-    Column("customer_name"), Column("issued_on", "date"), Column("due_on", "date"),
+    Column("invoice_id", "int"), Column("invoice_no"), Column("order_id", "int"),
+    Column("customer_id", "int"), Column("customer_name"),
+    Column("issued_on", "date"), Column("due_on", "date"),
     Column("net_amount", "money"), Column("tax_amount", "money"), Column("gross_amount", "money"),
     Column("amount_paid", "money"), Column("amount_credited", "money"), Column("balance", "money"),
     Column("status"),
@@ -100,7 +101,8 @@ class InvoiceFilters:
                 "search": (self.search or "").strip() or None}
 
 
-async def _list_rows(ctx: Context, filters: InvoiceFilters, paging: PageRequest | None) -> list[dict[str, Any]]:
+async def _list_rows(ctx: Context, filters: InvoiceFilters,
+                     paging: PageRequest | None) -> list[dict[str, Any]]:
     limits = {"limit": paging.limit, "offset": paging.offset} if paging else {"limit": None, "offset": 0}
     async with ctx.pool.connection() as conn:
         return await db.fetch_all(conn, Q["invoices_page"], filters.checked().params() | limits)
@@ -186,9 +188,10 @@ async def get_invoice(ctx: Context, invoice_id: int, *, customer_id: int | None,
 
 def _document(read: _Read) -> dict[str, Any]:
     header = read.header
+    payment = {"amount_paid": header["amount_paid"], "amount_credited": header["amount_credited"],
+               "balance": header["balance"], "status": header["status"]}
     return build_document("invoice", header, read.lines, references=[["Order", str(header["order_id"])]],
-                          payment={"amount_paid": header["amount_paid"], "status": header["status"],
-                                   "amount_credited": header["amount_credited"], "balance": header["balance"]})
+                          payment=payment)
 
 
 async def invoice_document(ctx: Context, invoice_id: int, *, customer_id: int | None) -> dict[str, Any]:

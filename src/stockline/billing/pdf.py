@@ -163,15 +163,28 @@ def _lines(pdf: _DocumentPdf, document: Mapping[str, Any]) -> None:
     _table(pdf, [(title, width, align) for _, title, width, align in LINE_COLUMNS], rows)
 
 
+ROW_HEIGHT = 6.5  # mm, a one-line row of the small tables
+
+
+def _keep_together(pdf: _DocumentPdf, document: Mapping[str, Any]) -> None:
+    """A new page now if the tax summary, the totals and the payment block would not fit
+    below the lines: they are read together, so they are never split."""
+    rows = (len(document["tax_summary"]) + 1) + 4 + (5 if document["kind"] == "invoice" else 0)
+    if pdf.will_page_break(rows * ROW_HEIGHT + 25):
+        pdf.add_page()
+
+
 def _totals(pdf: _DocumentPdf, document: Mapping[str, Any]) -> None:
     pdf.ln(4)
+    _keep_together(pdf, document)
     summary = [[f"{row['tax_rate']} %", _amount(row["net_amount"]), _amount(row["tax_amount"])]
                for row in document["tax_summary"]]
     _table(pdf, [("Tax rate", 22, Align.R), ("Net", 28, Align.R), ("Tax", 28, Align.R)], summary, width=78)
     pdf.ln(3)
+    total = "Total" if document["kind"] == "invoice" else "Total credited"
     totals = [["Net", _amount(document["net_amount"])], ["Tax", _amount(document["tax_amount"])],
-              ["Total" if document["kind"] == "invoice" else "Total credited", _amount(document["gross_amount"])]]
-    _table(pdf, [("", 50, Align.R), ("Amount", 28, Align.R)], totals, width=78, bold_last=True)
+              [total, _amount(document["gross_amount"])]]
+    _table(pdf, [("Totals", 50, Align.R), ("Amount", 28, Align.R)], totals, width=78, bold_last=True)
 
 
 def _payment(pdf: _DocumentPdf, document: Mapping[str, Any]) -> None:

@@ -2,7 +2,8 @@
 
 Every change of quantity_on_hand is written here or by the SQL functions this module
 calls: receipts, adjustments and write-offs (inventory.batches), cancellations
-(`restock_order`), the seed's opening stock and simulated history (`record_opening_receipts`,
+(`restock_order`), returns (billing.returns: `return`, and a `write_off` of
+units destroyed on return), the seed's opening stock and simulated history (`record_opening_receipts`,
 `copy_movements`); sales are written by `stockline_place_order()` in db/schema.sql with the
 same `stockline_record_movements()`.
 
@@ -31,7 +32,7 @@ from stockline.sqlfile import queries_beside
 
 Q = queries_beside(__file__)
 
-Reason = Literal["receipt", "sale", "cancel", "adjustment", "write_off"]
+Reason = Literal["receipt", "sale", "cancel", "adjustment", "write_off", "return"]
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,18 @@ included, oldest first), `weekly` the last WEEKS ISO weeks (Monday starts, the c
 included), empty periods "0.00"; the top tens rank revenue over the last TOP_WINDOW_DAYS
 days (ties: lowest id first).
 
+The money figures: receivables outstanding (the positive balances of open invoices: what
+the aged receivables report totals for today, over-payments left out), of which overdue
+(past their due date), and this calendar month's invoiced net, credit notes' net and tax
+net of credit notes (by issue day, the month's first day to today), as the revenue-net and
+tax reports count them (reporting.finance).
+
 The cache key is the catalog version (every checkout, cancellation and stock change bumps
 it after commit, in every worker) and the day, so a write shows at the next request; the
 short time-to-live bounds what a write that does not bump the version (a status change
-that leaves revenue alone, a bulk load) can leave stale. The version is read before the
-figures, so figures read before a commit are never stored under the version after it.
+that leaves revenue alone, an invoice issued at shipping, a payment, a bulk load) can leave
+stale. The version is read before the figures, so figures read before a commit are never
+stored under the version after it.
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ def _params(settings: Settings, today: date) -> dict[str, Any]:
     weeks_from = this_monday - timedelta(weeks=WEEKS - 1)
     top_from = window_start(today, TOP_WINDOW_DAYS)
     return {
+        "today": today, "month_from": today.replace(day=1),
         "days_from": days_from, "day_count": DAYS, "weeks_from": weeks_from, "week_count": WEEKS,
         "top_from": utc_midnight(top_from), "top_count": TOP_COUNT,
         "sellable_after": sellable_after(settings, today),
@@ -65,6 +73,12 @@ def _render(row: dict[str, Any], today: date) -> dict[str, Any]:
         "total_revenue": money(row["total_revenue"]), "total_profit": money(row["total_profit"]),
         "total_orders": row["total_orders"], "total_batches": row["total_batches"],
         "expiring_soon": row["expiring_soon"], "low_stock_count": row["low_stock_count"],
+        "receivables_outstanding": money(row["receivables_outstanding"]),
+        "receivables_overdue": money(row["receivables_overdue"]),
+        "month_from": today.replace(day=1).isoformat(),
+        "invoiced_net_this_month": money(row["invoiced_net_this_month"]),
+        "credited_net_this_month": money(row["credited_net_this_month"]),
+        "tax_this_month": money(row["tax_this_month"]),
         "daily": [{"day": d["day"], "revenue": _money(d["revenue"]), "profit": _money(d["profit"])}
                   for d in row["daily"]],
         "weekly": [{"week_start": w["week_start"], "revenue": _money(w["revenue"]),

@@ -98,3 +98,9 @@ WHERE tax_class = %(tax_class)s AND valid_from = %(valid_from)s::date;
 DELETE FROM Tax_Rates
 WHERE tax_class = %(tax_class)s AND valid_from = %(valid_from)s::date
 RETURNING tax_class, valid_from, rate;
+
+-- name: class_choices
+-- Every class with its rate in force today, by name: the choices of a SKU's tax class.
+SELECT tax_class, name, stockline_tax_rate(tax_class, %(today)s::date) AS current_rate
+FROM Tax_Classes
+ORDER BY lower(name), tax_class;

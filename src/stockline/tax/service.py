@@ -83,6 +83,13 @@ async def get_class(ctx: Context, tax_class: str) -> dict[str, Any]:
         return await _read_class(conn, tax_class)
 
 
+async def class_choices(ctx: Context) -> list[dict[str, Any]]:
+    """Every class (code, name, the rate in force today), by name: what a SKU may be put in."""
+    async with ctx.pool.connection() as conn:
+        rows = await db.fetch_all(conn, Q["class_choices"], {"today": business_day()})
+    return [row | {"current_rate": money(row["current_rate"])} for row in rows]
+
+
 async def _lock_class(conn: psycopg.AsyncConnection, tax_class: str) -> dict[str, Any]:
     row = await db.fetch_one(conn, Q["lock_class"], {"tax_class": tax_class})
     if row is None:

@@ -52,15 +52,15 @@ class CreditLine:
 
 
 def credit_line(*, order_item_id: int, quantity: int, unit_price: Decimal, tax_rate: Decimal,
-                item_quantity: int, item_tax: Decimal, credited_units: int, credited_tax: Decimal) -> CreditLine:
+                item_quantity: int, item_tax: Decimal, credited_units: int,
+                credited_tax: Decimal) -> CreditLine:
     """The credit for `quantity` units of an order item sold at `unit_price` (net) and taxed
     `item_tax` in all, of which `credited_units` and `credited_tax` were credited before."""
     net = unit_price * quantity
     tax_left = item_tax - credited_tax
-    if credited_units + quantity >= item_quantity:
-        tax = tax_left  # the item's last units: all of its tax is now credited, to the cent
-    else:
-        tax = min(line_tax(net, tax_rate), tax_left)
+    completes_item = credited_units + quantity >= item_quantity
+    # the item's last units credit all of its tax that is left, to the cent
+    tax = tax_left if completes_item else min(line_tax(net, tax_rate), tax_left)
     return CreditLine(order_item_id, quantity, unit_price, net, tax_rate, tax)
 
 
@@ -70,10 +70,11 @@ async def issue_credit_note(conn: psycopg.AsyncConnection, *, return_id: int, in
     """Issue the credit note of an approved return (the caller holds the return's and the
     order's locks): {credit_note_id, credit_note_no, gross_amount}."""
     return await db.fetch_one(conn, Q["issue_credit_note"], {
-        "return_id": return_id, "invoice_id": invoice_id, "issued_on": issued_on, "seller": json.dumps(seller),
-        "order_item_ids": [line.order_item_id for line in lines], "quantities": [line.quantity for line in lines],
-        "unit_prices": [line.unit_price for line in lines], "net_amounts": [line.net_amount for line in lines],
-        "tax_rates": [line.tax_rate for line in lines], "tax_amounts": [line.tax_amount for line in lines]})
+        "return_id": return_id, "invoice_id": invoice_id, "issued_on": issued_on,
+        "seller": json.dumps(seller), "order_item_ids": [line.order_item_id for line in lines],
+        "quantities": [line.quantity for line in lines], "unit_prices": [line.unit_price for line in lines],
+        "net_amounts": [line.net_amount for line in lines], "tax_rates": [line.tax_rate for line in lines],
+        "tax_amounts": [line.tax_amount for line in lines]})
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -124,7 +125,8 @@ async def list_credit_notes(ctx: Context, paging: PageRequest, *, customer_id: i
     rows = await _rows(ctx, paging, customer_id=customer_id, date_from=date_from, date_to=date_to)
     items = [item(row, COLUMNS) for row in rows if row["credit_note_id"] is not None]
     return paging.envelope(items, rows[0]["total_items"], customer_id=customer_id,
-                           date_from=date_from and date_from.isoformat(), date_to=date_to and date_to.isoformat())
+                           date_from=date_from and date_from.isoformat(),
+                           date_to=date_to and date_to.isoformat())
 
 
 async def credit_notes_csv(ctx: Context, *, customer_id: int | None, date_from: date | None,

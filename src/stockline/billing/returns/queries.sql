@@ -12,6 +12,14 @@ WHERE o.order_id = %(order_id)s
   AND (%(customer_id)s::int IS NULL OR o.customer_id = %(customer_id)s::int)
 FOR UPDATE OF o;
 
+-- name: order_for_return
+-- lock_order_for_return without the lock, for showing what may be returned.
+SELECT o.order_id, o.customer_id, o.status,
+       (SELECT i.invoice_id FROM Invoices AS i WHERE i.order_id = o.order_id) AS invoice_id
+FROM Orders AS o
+WHERE o.order_id = %(order_id)s
+  AND (%(customer_id)s::int IS NULL OR o.customer_id = %(customer_id)s::int);
+
 -- name: returnable_items
 -- Every item (one per batch drawn from) of an order: what was delivered, what is already
 -- asked back or taken back, and what it is.
@@ -47,12 +55,14 @@ SELECT return_id FROM created;
 
 -- name: return_header
 -- One return, if the caller may see it (customer_id NULL: staff), with who asked and who
--- decided, and the credit note its approval issued.
+-- decided, the invoice of its order, and the credit note its approval issued.
 SELECT r.return_id, r.order_id, r.customer_id, c.name AS customer_name, r.status, r.requested_at,
        r.request_note, r.decided_at, r.decision_note, requester.username AS requested_by,
-       decider.username AS decided_by, cn.credit_note_id, cn.credit_note_no, cn.gross_amount AS credit_gross
+       decider.username AS decided_by, cn.credit_note_id, cn.credit_note_no, cn.gross_amount AS credit_gross,
+       i.invoice_id, i.invoice_no
 FROM Returns AS r
 JOIN Customers AS c USING (customer_id)
+LEFT JOIN Invoices AS i ON i.order_id = r.order_id
 LEFT JOIN Users AS requester ON requester.user_id = r.requested_by
 LEFT JOIN Users AS decider ON decider.user_id = r.decided_by
 LEFT JOIN Credit_Notes AS cn ON cn.return_id = r.return_id

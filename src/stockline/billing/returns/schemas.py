@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from stockline.billing.schemas import InvoiceLine, Party, TaxSummaryRow
 from stockline.kernel.inputs import INT8_MAX, MaybeText, Text
 
 MAX_UNITS = 1_000_000
@@ -113,6 +114,8 @@ class Return(BaseModel):
     decided_by: str | None
     decided_at: datetime | None
     decision_note: str | None
+    invoice_id: int | None = Field(description="the invoice of the order, which the credit note credits")
+    invoice_no: str | None
     total_units: int
     net_amount: str = Field(description="the returned units at the net price they were sold at")
     credit_note: CreditNoteRef | None = Field(description="issued when the return was approved")
@@ -161,3 +164,31 @@ class CreditNotePage(BaseModel):
     total_pages: int
     current_page: int
     page_size: int
+    customer_id: int | None
+    date_from: date | None
+    date_to: date | None
+
+
+class CreditNote(BaseModel):
+    """The credit note as the shared document (billing.document: what its PDF and printable
+    page show) with the ids it links to."""
+    credit_note_id: int
+    customer_id: int
+    invoice_id: int
+    invoice_no: str = Field(description="the invoice it credits")
+    return_id: int
+    order_id: int
+    kind: Literal["credit_note"]
+    title: str
+    number: str = Field(description="CN-<year>-nnnnnn, gapless per year")
+    issued_on: date
+    due_on: None
+    references: list[list[str]] = Field(description="label/value pairs: the invoice, the order, the return")
+    seller: Party
+    buyer: Party
+    lines: list[InvoiceLine]
+    tax_summary: list[TaxSummaryRow] = Field(description="one row per tax rate, ascending")
+    net_amount: str
+    tax_amount: str
+    gross_amount: str = Field(description="net_amount + tax_amount: what the invoice's balance went down by")
+    payment: None

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
 from stockline.auth.dependencies import StaffUser
+from stockline.inventory.ledger import Reason
 from stockline.inventory.stock import service as stock
 from stockline.inventory.stock.schemas import InventoryFilter, InventorySort
 from stockline.kernel.context import Ctx
@@ -53,7 +54,7 @@ async def stock_movements(
     batch_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     sku_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     order_id: Annotated[int | None, Query(ge=1, le=9_223_372_036_854_775_807)] = None,
-    reason: Literal["receipt", "sale", "cancel", "adjustment", "write_off"] | None = None,
+    reason: Reason | None = None,
     created_from: Annotated[datetime | None, Query(description="ISO 8601, inclusive")] = None,
     created_before: Annotated[datetime | None, Query(description="ISO 8601, exclusive")] = None,
 ) -> dict:

@@ -2,7 +2,9 @@
 product list with search and an active filter, one product with its SKUs and their sellable
 stock, forms to add and edit products and SKUs, (de)activating, and deleting what nothing
 refers to. Values are checked by the API's own models (catalog.schemas) and written by
-catalog.admin, which also bumps the catalog version, so customers see a change at once."""
+catalog.admin, which also bumps the catalog version, so customers see a change at once. A
+SKU's form chooses its tax class among tax.service's; the product page shows each SKU's
+class with its rate today."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ from stockline.catalog.schemas import ProductCreate, ProductUpdate, SkuCreate, S
 from stockline.errors import DomainError
 from stockline.kernel.context import Context, Ctx
 from stockline.kernel.identity import CurrentUser
+from stockline.tax import service as tax
+from stockline.tax.schemas import DEFAULT_TAX_CLASS
 from stockline.web.forms import REFUSED, FormInvalid, field_errors, paging, texts, validated
 from stockline.web.render import form_text, redirect, render
 from stockline.web.session import CsrfChecked, StaffPage
@@ -28,8 +32,10 @@ SkuId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 PRODUCT_LABELS = {"name": "Name", "manufacturer": "Manufacturer", "category": "Category",
                   "description": "Description"}
 SKU_LABELS = {"sku_code": "SKU code", "package_size": "Package size", "unit_type": "Unit type",
-              "base_price": "Base price", "reorder_level": "Reorder level"}
-HINTS = {"sku_code": "must start with a letter or digit and hold only letters, digits and . _ / -"}
+              "base_price": "Base price", "reorder_level": "Reorder level", "tax_class": "Tax class"}
+REQUIRED_ON_EDIT = tuple(name for name in SKU_LABELS if name != "tax_class")
+HINTS = {"sku_code": "must start with a letter or digit and hold only letters, digits and . _ / -",
+         "tax_class": "must be one of the choices offered"}
 FILTER_LABELS = {"search": "Search", "active": "Shown"}
 SKU_CODE_TAKEN = "product_skus_sku_code_key"  # the constraint behind "Another SKU already uses that SKU code"
 
@@ -173,12 +179,12 @@ async def delete_product(request: Request, ctx: Ctx, product_id: ProductId, user
 
 # --- SKUs ----------------------------------------------------------------------------------
 
-def _sku_form(request: Request, product: dict[str, Any], values: dict[str, Any], *,
-              sku: dict[str, Any] | None = None, error: DomainError | None = None,
-              problems: dict[str, str] | None = None) -> Response:
+async def _sku_form(request: Request, ctx: Context, product: dict[str, Any], values: dict[str, Any], *,
+                    sku: dict[str, Any] | None = None, error: DomainError | None = None,
+                    problems: dict[str, str] | None = None) -> Response:
     return render(request, "staff/sku_form.html", {
         "section": "products", "product": product, "values": values, "sku": sku,
-        "error": error.message if error else None,
+        "tax_classes": await tax.class_choices(ctx), "error": error.message if error else None,
         "problems": problems if problems is not None else _problems(error) if error else {},
     }, status_code=error.status if error else 200)
 
@@ -190,7 +196,7 @@ def _product_of(sku: dict[str, Any]) -> dict[str, Any]:
 @router.get("/staff/products/{product_id}/skus/new")
 async def new_sku(request: Request, ctx: Ctx, product_id: ProductId, user: StaffPage) -> Response:
     product = await admin.get_product(ctx, product_id)
-    return _sku_form(request, product, {"reorder_level": 10})
+    return await _sku_form(request, ctx, product, {"reorder_level": 10, "tax_class": DEFAULT_TAX_CLASS})
 
 
 @router.post("/staff/products/{product_id}/skus", dependencies=[CsrfChecked])
@@ -201,7 +207,7 @@ async def create_sku(request: Request, ctx: Ctx, product_id: ProductId, user: St
         sku = await admin.create_sku(ctx, user, fields)
     except REFUSED as exc:
         product = await admin.get_product(ctx, product_id)
-        return _sku_form(request, product, values, error=exc)
+        return await _sku_form(request, ctx, product, values, error=exc)
     return redirect(request, f"/staff/products/{product_id}",
                     notice=f"SKU {sku['sku_code']} added at {sku['base_price']}; it is on sale now.")
 
@@ -209,8 +215,8 @@ async def create_sku(request: Request, ctx: Ctx, product_id: ProductId, user: St
 @router.get("/staff/skus/{sku_id}/edit")
 async def edit_sku(request: Request, ctx: Ctx, sku_id: SkuId, user: StaffPage) -> Response:
     sku = await admin.get_sku(ctx, sku_id)
-    return _sku_form(request, _product_of(sku), {name: sku[name] for name in (*SKU_LABELS, "is_active")},
-                     sku=sku)
+    return await _sku_form(request, ctx, _product_of(sku),
+                           {name: sku[name] for name in (*SKU_LABELS, "is_active")}, sku=sku)
 
 
 @router.post("/staff/skus/{sku_id}", dependencies=[CsrfChecked])
@@ -219,11 +225,13 @@ async def update_sku(request: Request, ctx: Ctx, sku_id: SkuId, user: StaffPage)
     values: dict[str, Any] = texts(form, tuple(SKU_LABELS))
     values["is_active"] = form_text(form, "is_active") == "yes"
     try:
-        fields = _checked(SkuUpdate, values, SKU_LABELS, tuple(SKU_LABELS))
+        fields = _checked(SkuUpdate, values, SKU_LABELS, REQUIRED_ON_EDIT)
+        if fields["tax_class"] is None:  # not sent (the form's select always sends one): it stays
+            del fields["tax_class"]
         sku = await admin.update_sku(ctx, user, sku_id, fields)
     except REFUSED as exc:
         shown = await admin.get_sku(ctx, sku_id)
-        return _sku_form(request, _product_of(shown), values, sku=shown, error=exc)
+        return await _sku_form(request, ctx, _product_of(shown), values, sku=shown, error=exc)
     return redirect(request, f"/staff/products/{sku['product_id']}", notice=f"SKU {sku['sku_code']} saved.")
 
 
@@ -252,6 +260,7 @@ async def delete_sku(request: Request, ctx: Ctx, sku_id: SkuId, user: StaffPage)
     try:
         await admin.delete_sku(ctx, user, sku_id)
     except REFUSED as exc:
-        return _sku_form(request, _product_of(sku), {name: sku[name] for name in (*SKU_LABELS, "is_active")},
-                         sku=sku, error=exc, problems={})
+        return await _sku_form(request, ctx, _product_of(sku),
+                               {name: sku[name] for name in (*SKU_LABELS, "is_active")}, sku=sku, error=exc,
+                               problems={})
     return redirect(request, f"/staff/products/{sku['product_id']}", notice=f"SKU {sku['sku_code']} deleted.")
