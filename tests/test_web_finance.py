@@ -82,10 +82,10 @@ async def test_aged_receivables_show_each_customer_with_the_totals_row(client, a
     rows = re.findall(r"<tr>\s*<td class=\"wrap\">.*?</tr>", html, re.S)
     assert [re.search(r'customer_id=(\d+)">([^<]+)</a>', row).groups() for row in rows] == [
         ("1", "First Pharmacy"), ("2", "Second Pharmacy"), ("3", "=Third Clinic")]
-    assert "First Pharmacy customer #1 · by invoice 5,000.00 30 days 320.00 62.00 13.00 9.00 3.00 407.00 0.00 9 open" \
+    assert "First Pharmacy #1 · 30 days · limit 5,000.00 320.00 62.00 13.00 9.00 3.00 407.00 0.00 9 open" \
         in _text(rows[0])
-    assert "Second Pharmacy customer #2 · by invoice none 60 days 0.00 0.00 300.00 0.00 0.00 300.00 15.00 1 open" \
-        in _text(rows[1])
+    assert "Second Pharmacy #2 · 60 days · no limit 0.00 0.00 300.00 0.00 0.00 300.00 15.00 1 open" in _text(rows[1])
+    assert "8.00 none open" in _text(rows[2])
     assert 'class="num overdue">300.00</td>' in rows[1]  # owed past its due date stands out
     footer = _text(re.search(r"<tfoot>.*?</tfoot>", html, re.S).group(0))
     assert footer.strip() == "Total, every customer 320.00 62.00 313.00 9.00 3.00 707.00 23.00 10 open"

@@ -6,12 +6,14 @@ real browser (one h1, labels, no sideways scrolling, no console or CSP error).""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
+from tests.conftest import serve
 from tests.invoice_support import issue_on, pay, place, shipped, taxed
 from tests.ordering_world import PASSWORD, TODAY, bearer
 from tests.test_web_quality import _check_pages
@@ -130,6 +132,28 @@ async def test_the_printable_page_is_the_document_without_script_or_inline_style
     assert f'href="/api/my-invoices/{invoice["invoice_id"]}/pdf"' in page.text
     assert "style=" not in page.text and not re.search(r"<script(?![^>]*\bsrc=)", page.text)
     assert '<button type="button" class="primary" data-print hidden>Print</button>' in page.text
+
+
+def test_the_printable_template_prints_a_credit_note_too():
+    """The returns side renders billing/document.html with a credit note's document."""
+    from stockline.billing.document import build_document
+    from stockline.web.render import templates
+
+    header = {"credit_note_no": "CN-2026-000003", "issued_on": TODAY,
+              "seller": {"name": "Stockline Distribution", "address": "1 Dock Road\nLeeds", "tax_id": "GB1"},
+              "buyer": {"customer_id": 7, "name": "Pharmacie Éclair", "address": None, "email": None, "tax_id": None},
+              "net_amount": Decimal("16.00"), "tax_amount": Decimal("3.20"), "gross_amount": Decimal("19.20")}
+    lines = [{"line_no": 1, "sku_code": "AMOX-1", "description": "Amoxicillin", "batch_no": "A-SOON",
+              "expiry_date": TODAY, "quantity": 2, "unit_price": Decimal("8.00"), "net_amount": Decimal("16.00"),
+              "tax_rate": Decimal("20.00"), "tax_amount": Decimal("3.20")}]
+    document = build_document("credit_note", header, lines, references=[["Credits invoice", "INV-2026-000007"]])
+    html = templates.get_template("billing/document.html").render(
+        document=document, user=None, csrf_token="x", flashes=[], back_url="/returns/12", back_label="Back")
+    text = _text(html)
+    for expected in ("Credit note CN-2026-000003", "Credited to", "Pharmacie Éclair", "Credits invoice INV-2026-000007",
+                     "A-SOON", "Total credited 19.20", "Leeds"):
+        assert expected in text, expected
+    assert "Bill to" not in text and "Due" not in text and "Balance due" not in text and "Download PDF" not in text
 
 
 async def test_staff_cannot_open_the_customers_pages_nor_customers_the_staff_ones(client, invoices):
@@ -267,6 +291,40 @@ async def test_an_orders_pages_link_to_its_invoice(client, invoices):
     await sign_in_by_form(client, "staffer", PASSWORD)
     theirs = await client.get(f"/staff/orders/{invoice['order_id']}", headers=HTML)
     assert f'href="/staff/invoices/{invoice["invoice_id"]}"' in theirs.text
+
+
+def _queries(response) -> int:
+    assert response.status_code == 200, response.text
+    return int(re.search(r'desc="(\d+) queries"', response.headers["server-timing"]).group(1))
+
+
+async def test_invoice_pages_run_a_fixed_number_of_queries(world, settings, conn):
+    """However many invoices, lines and payments there are, a page costs the same queries."""
+    taxed(conn)
+    async with serve(dataclasses.replace(settings, log_timing=True)) as client:
+        staff = await bearer(client, "staffer")
+        first = (await shipped(client, "cust_1", {3: 1}, staff))["invoice_id"]
+        pages = {"/invoices": "cust_1", "/invoices/{i}": "cust_1", "/invoices/{i}/print": "cust_1",
+                 "/staff/invoices": "staffer", "/staff/invoices/{i}": "staffer", "/staff/invoices/{i}/print": "staffer"}
+
+        async def count(invoice_id: int) -> dict[str, int]:
+            counts = {}
+            for username in ("cust_1", "staffer"):
+                client.cookies.clear()
+                await sign_in_by_form(client, username, PASSWORD)
+                for page, who in pages.items():
+                    if who == username:
+                        counts[page] = _queries(await client.get(page.format(i=invoice_id), headers=HTML))
+            return counts
+
+        few = await count(first)
+        for _ in range(8):
+            await shipped(client, "cust_1", {2: 1}, staff)
+        many_lines = (await shipped(client, "cust_1", {1: 25, 2: 5, 3: 3}, staff))["invoice_id"]
+        for n in range(5):
+            pay(conn, many_lines, f"0.0{n + 1}")
+        assert await count(many_lines) == few
+    assert max(few.values()) <= 5, few
 
 
 # --- in a browser ----------------------------------------------------------------------------

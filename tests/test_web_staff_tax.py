@@ -79,6 +79,7 @@ async def test_staff_see_the_pages_without_forms_and_may_not_post(client, world,
         assert shown.status_code == (await client.get(api)).status_code == 200, page
         assert shown.text.count("<h1>") == 1
         assert '<form method="post" action="/staff/tax' not in shown.text, page
+        assert "/staff/audit?" not in shown.text  # the log is the admins'
     assert 'href="/staff/tax"' not in (await client.get("/staff", headers=HTML)).text  # the link is the admins'
     before = _snapshot(conn)
     for form, body in FORMS.items():
@@ -94,6 +95,8 @@ async def test_admins_see_the_link_and_every_form(client, world, conn):
     assert '<a href="/staff/tax" aria-current="page">Tax</a>' in listed.text
     assert '<form method="post" action="/staff/tax" data-once>' in listed.text
     detail = (await client.get("/staff/tax/standard", headers=HTML)).text
+    classes = conn.execute("SELECT tax_class_id FROM Tax_Classes WHERE tax_class = 'standard'").fetchone()
+    assert f'href="/staff/audit?entity_type=tax_class&amp;entity_id={classes["tax_class_id"]}"' in detail
     for action in ("/staff/tax/standard/rates", "/staff/tax/standard/rename", "/staff/tax/standard/delete",
                    f"/staff/tax/standard/rates/{TOMORROW}/cancel"):
         assert f'action="{action}"' in detail, action

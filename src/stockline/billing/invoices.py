@@ -108,18 +108,21 @@ async def _list_rows(ctx: Context, filters: InvoiceFilters,
         return await db.fetch_all(conn, Q["invoices_page"], filters.checked().params() | limits)
 
 
-async def list_invoices(ctx: Context, filters: InvoiceFilters, paging: PageRequest) -> dict[str, Any]:
-    """A page of invoices, newest first, with the filters repeated."""
+async def _page(ctx: Context, filters: InvoiceFilters, paging: PageRequest, **echo: Any) -> dict[str, Any]:
     rows = await _list_rows(ctx, filters, paging)
     items = [item(row, LIST_COLUMNS) for row in rows if row["invoice_id"] is not None]
-    return paging.envelope(items, rows[0]["total_items"], **filters.echo())
+    return paging.envelope(items, rows[0]["total_items"], **echo)
+
+
+async def list_invoices(ctx: Context, filters: InvoiceFilters, paging: PageRequest) -> dict[str, Any]:
+    """A page of every customer's invoices (staff), newest first, with the filters repeated."""
+    return await _page(ctx, filters, paging, **filters.echo())
 
 
 async def customer_invoices(ctx: Context, customer_id: int, paging: PageRequest,
                             status: str | None) -> dict[str, Any]:
-    page = await list_invoices(ctx, InvoiceFilters(status=status, customer_id=customer_id), paging)
-    return {key: value for key, value in page.items()
-            if key not in ("customer_id", "date_from", "date_to", "search")}
+    """A page of one customer's own invoices, newest first."""
+    return await _page(ctx, InvoiceFilters(status=status, customer_id=customer_id), paging, status=status)
 
 
 async def invoices_csv(ctx: Context, filters: InvoiceFilters) -> str:

@@ -41,6 +41,7 @@ from stockline.tax.schemas import DEFAULT_TAX_CLASS
 
 Q = queries_beside(__file__)
 
+
 def in_force(valid_from: date, today: date) -> bool:
     """A rate from `valid_from` has applied by `today` (and orders may have been taxed at it)."""
     return valid_from <= today
