@@ -362,17 +362,24 @@ WITH moved_after AS (
     SELECT i.invoice_id FROM Invoices AS i WHERE i.gross_amount <> i.amount_paid + i.amount_credited
     UNION
     SELECT invoice_id FROM moved_after
-), balances AS (
+), paid AS (
+    SELECT p.invoice_id, sum(p.amount) AS amount
+    FROM Payments AS p
+    WHERE p.invoice_id IN (SELECT invoice_id FROM candidates) AND p.paid_on <= %(as_of)s::date
+    GROUP BY p.invoice_id
+), credited AS (
+    SELECT n.invoice_id, sum(n.gross_amount) AS amount
+    FROM Credit_Notes AS n
+    WHERE n.invoice_id IN (SELECT invoice_id FROM candidates) AND n.issued_on <= %(as_of)s::date
+    GROUP BY n.invoice_id
+), balances AS MATERIALIZED (
     SELECT i.customer_id,
            i.gross_amount - coalesce(paid.amount, 0) - coalesce(credited.amount, 0) AS balance,
            %(as_of)s::date - i.due_on AS days_past_due
-    FROM candidates
-    JOIN Invoices AS i USING (invoice_id)
-    CROSS JOIN LATERAL (SELECT sum(p.amount) AS amount FROM Payments AS p
-                        WHERE p.invoice_id = i.invoice_id AND p.paid_on <= %(as_of)s::date) AS paid
-    CROSS JOIN LATERAL (SELECT sum(n.gross_amount) AS amount FROM Credit_Notes AS n
-                        WHERE n.invoice_id = i.invoice_id AND n.issued_on <= %(as_of)s::date) AS credited
-    WHERE i.issued_on <= %(as_of)s::date
+    FROM Invoices AS i
+    LEFT JOIN paid USING (invoice_id)
+    LEFT JOIN credited USING (invoice_id)
+    WHERE i.invoice_id IN (SELECT invoice_id FROM candidates) AND i.issued_on <= %(as_of)s::date
 ), aged AS (
     SELECT customer_id, balance,
            CASE WHEN balance < 0 THEN 'credit'
@@ -425,22 +432,34 @@ ORDER BY page.outstanding DESC, page.customer_id;
 -- days past due are NULL), earliest due first; the customer's aging totals and the sums of
 -- the invoices' columns (total_balance: owed less over-paid); and the customer
 -- (customer_exists false: no such customer).
-WITH balances AS (
-    SELECT i.invoice_id, i.invoice_no, i.order_id, i.issued_on, i.due_on, i.gross_amount,
-           coalesce(paid.amount, 0) AS amount_paid, coalesce(credited.amount, 0) AS amount_credited,
-           i.gross_amount - coalesce(paid.amount, 0) - coalesce(credited.amount, 0) AS balance,
-           %(as_of)s::date - i.due_on AS days_past_due
+WITH candidates AS (
+    SELECT i.invoice_id
     FROM Invoices AS i
-    CROSS JOIN LATERAL (SELECT sum(p.amount) AS amount FROM Payments AS p
-                        WHERE p.invoice_id = i.invoice_id AND p.paid_on <= %(as_of)s::date) AS paid
-    CROSS JOIN LATERAL (SELECT sum(n.gross_amount) AS amount FROM Credit_Notes AS n
-                        WHERE n.invoice_id = i.invoice_id AND n.issued_on <= %(as_of)s::date) AS credited
     WHERE i.customer_id = %(customer_id)s AND i.issued_on <= %(as_of)s::date
       AND (i.gross_amount <> i.amount_paid + i.amount_credited
            OR EXISTS (SELECT 1 FROM Payments AS p
                       WHERE p.invoice_id = i.invoice_id AND p.paid_on > %(as_of)s::date)
            OR EXISTS (SELECT 1 FROM Credit_Notes AS n
                       WHERE n.invoice_id = i.invoice_id AND n.issued_on > %(as_of)s::date))
+), paid AS (
+    SELECT p.invoice_id, sum(p.amount) AS amount
+    FROM Payments AS p
+    WHERE p.invoice_id IN (SELECT invoice_id FROM candidates) AND p.paid_on <= %(as_of)s::date
+    GROUP BY p.invoice_id
+), credited AS (
+    SELECT n.invoice_id, sum(n.gross_amount) AS amount
+    FROM Credit_Notes AS n
+    WHERE n.invoice_id IN (SELECT invoice_id FROM candidates) AND n.issued_on <= %(as_of)s::date
+    GROUP BY n.invoice_id
+), balances AS MATERIALIZED (
+    SELECT i.invoice_id, i.invoice_no, i.order_id, i.issued_on, i.due_on, i.gross_amount,
+           coalesce(paid.amount, 0) AS amount_paid, coalesce(credited.amount, 0) AS amount_credited,
+           i.gross_amount - coalesce(paid.amount, 0) - coalesce(credited.amount, 0) AS balance,
+           %(as_of)s::date - i.due_on AS days_past_due
+    FROM Invoices AS i
+    LEFT JOIN paid USING (invoice_id)
+    LEFT JOIN credited USING (invoice_id)
+    WHERE i.invoice_id IN (SELECT invoice_id FROM candidates)
 ), matching AS (
     SELECT invoice_id, invoice_no, order_id, issued_on, due_on, gross_amount, amount_paid, amount_credited,
            balance, CASE WHEN balance < 0 THEN NULL ELSE days_past_due END AS days_past_due,
@@ -489,8 +508,8 @@ WITH periods AS (
     FROM generate_series(date_trunc(%(period)s::text, %(date_from)s::timestamp), %(date_to)s::timestamp,
                          %(step)s::interval) AS s
 ), invoiced AS (
-    SELECT date_trunc(%(period)s::text, i.issued_on::timestamp)::date AS period_start, count(*)::int AS invoices,
-           sum(i.net_amount) AS net, sum(i.tax_amount) AS tax
+    SELECT date_trunc(%(period)s::text, i.issued_on::timestamp)::date AS period_start,
+           count(*)::int AS invoices, sum(i.net_amount) AS net, sum(i.tax_amount) AS tax
     FROM Invoices AS i
     WHERE i.issued_on BETWEEN %(date_from)s::date AND %(date_to)s::date
     GROUP BY 1
