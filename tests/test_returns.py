@@ -402,7 +402,10 @@ async def test_customers_see_only_their_own_orders_returns_and_credit_notes(clie
     assert (await client.get("/api/my-credit-notes", headers=cust2)).json()["items"] == []
     # the same customer's other user sees them
     other = await bearer(client, "cust_1b")
-    assert (await client.get(f"/api/my-returns/{ret['return_id']}", headers=other)).status_code == 200
+    seen = (await client.get(f"/api/my-returns/{ret['return_id']}", headers=other)).json()
+    assert (seen["status"], seen["credit_note"]["credit_note_id"]) == ("approved", note_id)
+    assert seen["decided_by"] is None  # which staff member decided is not the customer's to know
+    assert (await client.get(f"/api/admin/returns/{ret['return_id']}", headers=staff)).json()["decided_by"] == "staffer"
     assert (await client.get(f"/api/my-credit-notes/{note_id}", headers=other)).status_code == 200
 
 

@@ -598,7 +598,8 @@ async def test_list_and_detail_pages_run_a_fixed_number_of_queries(world, settin
         many = {page: _queries(await client.get(page, headers=HTML)) for page in pages}
         many[f"/staff/orders/{first}"] = _queries(await client.get(f"/staff/orders/{more}", headers=HTML))
     assert many == few
-    assert max(few.values()) <= 3
+    # a customer's page also shows their account (what they owe, overdue, the credit limit): one more
+    assert {page: count for page, count in few.items() if count > 3} == {"/staff/customers/1": 4}
 
 
 # --- in a real browser ------------------------------------------------------------------------

@@ -111,7 +111,7 @@ class Return(BaseModel):
     requested_by: str | None
     requested_at: datetime
     note: str | None
-    decided_by: str | None
+    decided_by: str | None = Field(description="the staff user who decided (staff only: null for customers)")
     decided_at: datetime | None
     decision_note: str | None
     invoice_id: int | None = Field(description="the invoice of the order, which the credit note credits")
