@@ -465,7 +465,7 @@ WITH candidates AS (
            balance, CASE WHEN balance < 0 THEN NULL ELSE days_past_due END AS days_past_due,
            CASE WHEN balance < 0 THEN 'credit'
                 WHEN days_past_due <= 0 THEN 'current'
-                WHEN days_past_due < 30 THEN 'days_1_30'
+                WHEN days_past_due <= 30 THEN 'days_1_30'
                 WHEN days_past_due <= 60 THEN 'days_31_60'
                 WHEN days_past_due <= 90 THEN 'days_61_90'
                 ELSE 'days_over_90' END AS bucket
