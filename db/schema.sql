@@ -790,7 +790,9 @@ CREATE TABLE IF NOT EXISTS Tax_Rates (
     CONSTRAINT tax_rates_pkey PRIMARY KEY (tax_class, valid_from)
 );
 -- the class every SKU has until it is given another, and every order placed before tax existed
-INSERT INTO Tax_Classes (tax_class, name) VALUES ('zero', 'Zero rate') ON CONFLICT DO NOTHING;
+-- (NOT EXISTS rather than ON CONFLICT, which would draw a tax_class_id each time the schema is applied)
+INSERT INTO Tax_Classes (tax_class, name)
+SELECT 'zero', 'Zero rate' WHERE NOT EXISTS (SELECT 1 FROM Tax_Classes WHERE tax_class = 'zero');
 INSERT INTO Tax_Rates (tax_class, valid_from, rate) VALUES ('zero', '-infinity', 0) ON CONFLICT DO NOTHING;
 
 ALTER TABLE Product_SKUs ADD COLUMN IF NOT EXISTS tax_class text NOT NULL DEFAULT 'zero'

@@ -17,6 +17,7 @@ import pytest
 
 from stockline import backup, db
 from stockline.accounts.service import create_customer_logins
+from stockline.auth import passwords
 from stockline.config import SeedSettings, Settings
 from stockline.errors import StocklineError
 from stockline.kernel.expiry import business_day
@@ -58,7 +59,8 @@ def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
 
 
 async def _use_the_app(url: str) -> None:
-    """A real order and a cart left open, through the app; one failed login; one sign-out."""
+    """A real order and a cart left open, through the app; one failed login; one sign-out;
+    the order shipped (invoiced), part paid, one unit returned and credited."""
     with db.connect(url) as conn:
         sku_id = conn.execute(
             "SELECT sku_id FROM Inventory_Batches WHERE expiry_date > %s::date + 30 "
@@ -75,22 +77,49 @@ async def _use_the_app(url: str) -> None:
             assert response.status_code == 200, response.text
         response = await client.post("/api/checkout", headers=tokens[0] | {"Idempotency-Key": "before-backup"})
         assert response.status_code == 201, response.text
+        await _invoice_pay_and_return(client, tokens[0], response.json())
         response = await client.post("/api/login", json={"username": "cust_3", "password": "wrong-password"})
         assert response.status_code == 401
         assert (await client.post("/api/logout", headers=tokens[1])).status_code == 204
 
 
+async def _invoice_pay_and_return(client, customer: dict[str, str], order: dict) -> None:
+    response = await client.post("/api/login", json={"username": "backup_staff", "password": PASSWORD})
+    staff = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    for status in ("processed", "shipped"):
+        response = await client.post(f"/api/admin/orders/{order['order_id']}/status", json={"status": status},
+                                     headers=staff)
+        assert response.status_code == 200, response.text
+    invoice_id = response.json()["invoice_id"]
+    response = await client.post(f"/api/admin/invoices/{invoice_id}/payments", headers=staff, json={
+        "amount": "1.00", "paid_on": business_day().isoformat(), "reference": "BANK-1"})
+    assert response.status_code == 201, response.text
+    item_id = order["items"][0]["order_item_id"]
+    response = await client.post(f"/api/my-orders/{order['order_id']}/returns", headers=customer, json={
+        "lines": [{"order_item_id": item_id, "quantity": 1, "reason": "damaged box"}]})
+    assert response.status_code == 201, response.text
+    response = await client.post(f"/api/admin/returns/{response.json()['return_id']}/approve", headers=staff,
+                                 json={"lines": [{"order_item_id": item_id, "disposition": "restock"}]})
+    assert response.status_code == 200, response.text
+
+
 @pytest.fixture(scope="module")
 def source(server_url):
     """A seeded database: customers with logins, catalog, batches, pricing rules, 90 days of
-    orders, plus an order placed through the app, an open cart, a failed login, a batch edit,
-    an audit entry, an invitation to sign in with an identity provider."""
+    orders, plus an order placed through the app (taxed, invoiced, part paid, a unit returned
+    and credited), an open cart, a failed login, a batch edit, an audit entry, an invitation
+    to sign in with an identity provider."""
     url = create_database(server_url, prefix="stockline_backup_src")
     with db.connect(url) as conn, open(os.devnull, "w") as quiet:
         db.apply_schema(conn)
         run_seed(conn, SeedSettings(customers=40, products=12, skus=40, batches=160, pricing_rules=15,
                                     orders=80, seed=11), out=quiet)
         create_customer_logins(conn, password=PASSWORD)
+        conn.execute("INSERT INTO Users (username, password_hash, role) VALUES ('backup_staff', %s, 'staff')",
+                     (passwords.hash_password(PASSWORD),))
+        conn.execute("INSERT INTO Tax_Classes (tax_class, name) VALUES ('standard', 'Standard')")
+        conn.execute("INSERT INTO Tax_Rates (tax_class, valid_from, rate) VALUES ('standard', '-infinity', 20)")
+        conn.execute("UPDATE Product_SKUs SET tax_class = 'standard'")
         conn.execute("INSERT INTO Batch_Edits (batch_id, field, old_value, new_value, note) "
                      "SELECT min(batch_id), 'cost_price', '1.00', '1.10', 'supplier price' FROM Inventory_Batches")
         conn.execute("INSERT INTO Customer_Invitations (customer_id, email, invited_by) "

@@ -14,7 +14,6 @@ zero it is an over-payment, the customer's credit (`overpaid`).
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass
 from datetime import date
@@ -25,7 +24,7 @@ import psycopg
 
 from stockline import db
 from stockline.billing.document import build_document, tax_summary
-from stockline.billing.pdf import render_pdf
+from stockline.billing.pdf import Pdf, pdf_file
 from stockline.customers.service import contains_pattern
 from stockline.errors import NotFound, ValidationFailed
 from stockline.kernel.context import Context
@@ -203,14 +202,6 @@ async def invoice_document(ctx: Context, invoice_id: int, *, customer_id: int | 
         return _document(await _read(conn, invoice_id, customer_id))
 
 
-@dataclass(frozen=True)
-class Pdf:
-    filename: str
-    content: bytes
-
-
 async def invoice_pdf(ctx: Context, invoice_id: int, *, customer_id: int | None) -> Pdf:
-    """The invoice as a PDF, named by its number. Drawn off the event loop: a long invoice
-    takes a good part of a second."""
-    document = await invoice_document(ctx, invoice_id, customer_id=customer_id)
-    return Pdf(f"{document['number']}.pdf", await asyncio.to_thread(render_pdf, document))
+    """The invoice as a PDF, named by its number."""
+    return await pdf_file(await invoice_document(ctx, invoice_id, customer_id=customer_id))

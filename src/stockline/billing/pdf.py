@@ -10,8 +10,10 @@ error.
 
 from __future__ import annotations
 
+import asyncio
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -218,3 +220,15 @@ def render_pdf(document: Mapping[str, Any], *, font_path: Path | None = UNICODE_
     if document["kind"] == "invoice":
         _payment(pdf, document)
     return bytes(pdf.output())
+
+
+@dataclass(frozen=True)
+class Pdf:
+    filename: str  # the document's number
+    content: bytes
+
+
+async def pdf_file(document: Mapping[str, Any]) -> Pdf:
+    """`render_pdf` off the event loop (a long document takes a good part of a second),
+    named by the document's number."""
+    return Pdf(f"{document['number']}.pdf", await asyncio.to_thread(render_pdf, document))

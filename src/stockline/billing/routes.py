@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from stockline.auth.dependencies import CustomerUser
 from stockline.billing import invoices
+from stockline.billing.pdf import Pdf
 from stockline.billing.schemas import Invoice, InvoicePage, InvoiceStatus
 from stockline.kernel.context import Ctx
 from stockline.kernel.inputs import INT8_MAX
@@ -21,8 +22,8 @@ PDF = {200: {"content": {"application/pdf": {}}, "description": "the invoice as 
        404: {"description": "no such invoice of yours"}}
 
 
-def pdf_response(pdf: invoices.Pdf) -> Response:
-    """A PDF the browser shows (inline), saved under the invoice's number."""
+def pdf_response(pdf: Pdf) -> Response:
+    """A PDF the browser shows (inline), saved under the document's number."""
     return Response(pdf.content, media_type="application/pdf", headers={
         "Content-Disposition": f'inline; filename="{pdf.filename}"', "Cache-Control": "private, no-store"})
 

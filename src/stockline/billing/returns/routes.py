@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 
 from stockline.auth.dependencies import CustomerUser, StaffUser
-from stockline.billing.pdf import render_pdf
+from stockline.billing.pdf import pdf_file
 from stockline.billing.returns import credit_notes, service
 from stockline.billing.returns.schemas import (
     CreditNote,
@@ -21,6 +21,7 @@ from stockline.billing.returns.schemas import (
     ReturnRequest,
     ReturnStatus,
 )
+from stockline.billing.routes import pdf_response
 from stockline.kernel.context import Ctx
 from stockline.kernel.export import attachment
 from stockline.kernel.inputs import INT4_MAX, INT8_MAX
@@ -39,9 +40,8 @@ _PDF = {200: {"content": {"application/pdf": {}}, "description": "the credit not
 _DECIDED = {409: {"description": "the return is no longer requested (code return_already_decided)"}}
 
 
-def _pdf(document: dict[str, Any]) -> Response:
-    return Response(render_pdf(document), media_type="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="{document["number"]}.pdf"', "Cache-Control": "no-store"})
+async def _pdf(document: dict[str, Any]) -> Response:
+    return pdf_response(await pdf_file(document))
 
 
 # --- the customer's ------------------------------------------------------------------------
@@ -84,7 +84,7 @@ async def my_credit_note(credit_note_id: CreditNoteId, ctx: Ctx, user: CustomerU
 @router.get("/my-credit-notes/{credit_note_id}/pdf", summary="One of your credit notes as a PDF",
             response_class=Response, responses=_NO_NOTE | _PDF)
 async def my_credit_note_pdf(credit_note_id: CreditNoteId, ctx: Ctx, user: CustomerUser) -> Response:
-    return _pdf(await credit_notes.get_credit_note(ctx, credit_note_id, customer_id=user.customer_id))
+    return await _pdf(await credit_notes.get_credit_note(ctx, credit_note_id, customer_id=user.customer_id))
 
 
 # --- staff ---------------------------------------------------------------------------------
@@ -144,4 +144,4 @@ async def get_credit_note(credit_note_id: CreditNoteId, ctx: Ctx, user: StaffUse
 @router.get("/admin/credit-notes/{credit_note_id}/pdf", summary="One credit note as a PDF",
             response_class=Response, responses={404: {"description": "not found"}} | _PDF)
 async def get_credit_note_pdf(credit_note_id: CreditNoteId, ctx: Ctx, user: StaffUser) -> Response:
-    return _pdf(await credit_notes.get_credit_note(ctx, credit_note_id, customer_id=None))
+    return await _pdf(await credit_notes.get_credit_note(ctx, credit_note_id, customer_id=None))
