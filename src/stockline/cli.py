@@ -258,7 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = add_command(commands, "check", cmd_check,
                  "Verify data invariants (ledger = stock, no negative stock, order totals, no sale "
-                 "after expiry, every order's units in the ledger); exits 1 and lists offenders "
+                 "after expiry, every order's units in the ledger; tax, invoices, payments, returns "
+                 "and credit notes adding up; gapless document numbers); exits 1 and lists offenders "
                  "when one breaks", "stockline check --json")
     check.add_argument("--json", action="store_true", help="print one JSON object")
     check.add_argument("--limit", type=whole_number(1), default=20,
