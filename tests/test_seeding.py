@@ -220,6 +220,32 @@ def test_the_demo_taxes_medicines_reduced_other_goods_standard_and_its_orders_as
         assert all(result.holds for result in check_invariants(conn))  # orders' tax = the sum of their lines'
 
 
+def test_the_demos_shipped_orders_are_invoiced_in_order_and_mostly_paid(clean_db, tmp_path, monkeypatch):
+    monkeypatch.setattr(demo, "DEMO_PLAN", SeedSettings(customers=10, products=60, skus=150, batches=900,
+                                                        pricing_rules=10, orders=300, seed=3))
+    seller = {"name": "Demo Wholesale", "address": None, "tax_id": "GB1"}
+    with db.connect(clean_db) as conn:
+        assert demo.seed_demo(conn, tmp_path, io.StringIO(), seller=seller) is not None
+        shipped, invoiced = conn.execute(
+            "SELECT count(*) FILTER (WHERE status = 'shipped'), "
+            "count(*) FILTER (WHERE EXISTS (SELECT 1 FROM Invoices AS i WHERE i.order_id = o.order_id)) "
+            "FROM Orders AS o").fetchone()
+        assert shipped > 50 and invoiced == shipped
+        # numbered as they shipped: by issue day, each year's numbers from 1 without a gap
+        rows = conn.execute("SELECT series_year, series_number, issued_on, seller FROM Invoices "
+                            "ORDER BY series_year, series_number").fetchall()
+        assert [row[2] for row in rows] == sorted(row[2] for row in rows)
+        for year in {row[0] for row in rows}:
+            assert [row[1] for row in rows if row[0] == year] == list(range(1, 1 + sum(r[0] == year for r in rows)))
+        assert {row[3]["name"] for row in rows} == {"Demo Wholesale"}
+        statuses = dict(conn.execute(
+            "SELECT stockline_invoice_status(gross_amount, amount_paid, amount_credited, due_on, %s), count(*) "
+            "FROM Invoices GROUP BY 1", (business_day(),)).fetchall())
+        assert statuses["paid"] > statuses.get("overdue", 0) > 0 and statuses.get("open", 0) > 0
+        assert all(result.holds for result in check_invariants(conn)), [
+            r.name for r in check_invariants(conn) if not r.holds]
+
+
 def test_order_history_is_fefo_priced_and_never_from_expired_stock(clean_db):
     seed(clean_db, SeedSettings(customers=30, products=10, skus=40, batches=400, pricing_rules=40,
                                 orders=200, seed=8))

@@ -57,7 +57,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def _load_demo_data(conn: psycopg.Connection, settings: Settings, base_url: str) -> None:
     from stockline.seeding import demo
 
-    logins = demo.seed_demo(conn, settings.data_dir, sys.stderr)
+    logins = demo.seed_demo(conn, settings.data_dir, sys.stderr, seller=settings.seller)
     if logins is not None:
         print(demo.sign_in_help(logins, base_url), file=sys.stderr)
 

@@ -6,12 +6,15 @@ never touched.
 The demo also has tax: a 'reduced' class for medicines and a 'standard' one for other goods
 (vitamins and supplements, skin care), with every SKU in one of them, and its simulated
 orders taxed as `stockline_place_order()` taxes a sale (each line at its SKU's class's rate of
-the order's day, half-up to the cent). The seed procedure itself (`stockline seed`, the scale
-data) leaves every SKU in the 'zero' class."""
+the order's day, half-up to the cent). Its shipped orders are invoiced and mostly paid, so
+the invoices, balances and aged receivables have something to show. The seed procedure
+itself (`stockline seed`, the scale data) leaves every SKU in the 'zero' class and invoices
+nothing."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import secrets
 from dataclasses import dataclass
@@ -24,8 +27,10 @@ import psycopg
 
 from stockline import db
 from stockline.accounts.service import create_customer_logins, create_staff_user
-from stockline.config import SeedSettings
-from stockline.seeding.service import format_summary, run_seed
+from stockline.billing.invoices import Q as INVOICE_Q
+from stockline.config import SeedSettings, Settings
+from stockline.kernel.expiry import business_day
+from stockline.seeding.service import Q, format_summary, run_seed
 
 DEMO_PLAN = SeedSettings(pricing_rules=60, orders=1500)
 DEMO_ADMIN = "admin"
@@ -33,24 +38,6 @@ DEMO_ADMIN = "admin"
 DEMO_TAX_CLASSES = (("reduced", "Reduced rate (medicines)", Decimal("5.00")),
                     ("standard", "Standard rate", Decimal("20.00")))
 STANDARD_RATED_CATEGORIES = ("Nutrition & blood", "Dermatology")  # not medicines: other goods
-
-_INSERT_TAX_CLASS = "INSERT INTO Tax_Classes (tax_class, name) VALUES (%s, %s) ON CONFLICT DO NOTHING"
-_INSERT_TAX_RATE = ("INSERT INTO Tax_Rates (tax_class, valid_from, rate) VALUES (%s, '-infinity', %s) "
-                    "ON CONFLICT DO NOTHING")
-_ASSIGN_TAX_CLASSES = ("UPDATE Product_SKUs AS s "
-                       "SET tax_class = CASE WHEN p.category = ANY(%s) THEN 'standard' ELSE 'reduced' END "
-                       "FROM Products AS p WHERE p.product_id = s.product_id")
-# the simulated orders as stockline_place_order() would have taxed them on their (UTC) day
-_TAX_ORDER_ITEMS = ("UPDATE Order_Items AS oi SET tax_rate = day_rate.rate, "
-                    "tax_amount = stockline_line_tax(oi.sale_price * oi.quantity_ordered, day_rate.rate) "
-                    "FROM Orders AS o, Product_SKUs AS s, "
-                    "LATERAL (SELECT stockline_tax_rate(s.tax_class, (o.order_date AT TIME ZONE 'UTC')::date)"
-                    " AS rate) AS day_rate "
-                    "WHERE o.order_id = oi.order_id AND s.sku_id = oi.sku_id")
-_TAX_ORDERS = ("UPDATE Orders AS o SET tax_amount = t.tax "
-               "FROM (SELECT order_id, sum(tax_amount) AS tax FROM Order_Items GROUP BY order_id) AS t "
-               "WHERE t.order_id = o.order_id")
-
 
 @dataclass(frozen=True)
 class DemoLogins:
@@ -78,21 +65,38 @@ def put_skus_in_tax_classes(conn: psycopg.Connection) -> None:
     """The demo's tax classes, and every SKU in one: medicines reduced, other goods standard."""
     with conn.transaction():
         for code, name, rate in DEMO_TAX_CLASSES:
-            conn.execute(_INSERT_TAX_CLASS, (code, name))
-            conn.execute(_INSERT_TAX_RATE, (code, rate))
-        conn.execute(_ASSIGN_TAX_CLASSES, (list(STANDARD_RATED_CATEGORIES),))
+            conn.execute(Q["demo_tax_class"].sql, {"tax_class": code, "name": name, "rate": rate})
+        conn.execute(Q["demo_assign_tax_classes"].sql,
+                     {"standard_categories": list(STANDARD_RATED_CATEGORIES)})
 
 
 def tax_simulated_orders(conn: psycopg.Connection) -> None:
     """The seed's simulated orders are written untaxed (the procedure's SKUs are all zero
     rated); the demo's are taxed as if sold with its classes, before anything is invoiced."""
     with conn.transaction():
-        conn.execute(_TAX_ORDER_ITEMS)
-        conn.execute(_TAX_ORDERS)
+        conn.execute(Q["demo_tax_order_items"].sql)
+        conn.execute(Q["demo_tax_orders"].sql)
 
 
-def seed_demo(conn: psycopg.Connection, data_dir: Path, out: TextIO) -> DemoLogins | None:
-    """Fill an empty database with demo data; None (and nothing written) if not empty."""
+def invoice_shipped_history(conn: psycopg.Connection, seller: dict[str, str | None]) -> int:
+    """The history's shipped orders invoiced as shipping them would have (billing's own
+    issuing query, numbered in the order they shipped), and paid as customers pay: most on
+    time, some in part, some not yet, so the demo has balances, overdue invoices and aged
+    receivables to show. Returns the number of invoices."""
+    today = business_day()
+    with conn.transaction():
+        shipped = conn.execute(Q["demo_shipped_orders"].sql, {"today": today}).fetchall()
+        for order_id, shipped_on in shipped:
+            conn.execute(INVOICE_Q["issue_invoice"].sql, {
+                "order_id": order_id, "issued_on": shipped_on, "seller": json.dumps(seller)})
+        conn.execute(Q["demo_payments"].sql, {"today": today})
+    return len(shipped)
+
+
+def seed_demo(conn: psycopg.Connection, data_dir: Path, out: TextIO,
+              seller: dict[str, str | None] | None = None) -> DemoLogins | None:
+    """Fill an empty database with demo data; None (and nothing written) if not empty. The
+    demo's invoices name `seller` (default: the default SELLER_NAME)."""
     if not database_is_empty(conn):
         return None
     out.write("empty database: loading demo data (first run only)\n")
@@ -103,7 +107,8 @@ def seed_demo(conn: psycopg.Connection, data_dir: Path, out: TextIO) -> DemoLogi
                                     csv_path=data_dir / f"customer_passwords_{stamp}.csv")
     report = run_seed(conn, DEMO_PLAN, out)  # orders last, so they name the customers' users
     tax_simulated_orders(conn)
-    out.write(format_summary(report, db.seed_counts(conn)) + "\n")
+    invoices = invoice_shipped_history(conn, seller or Settings().seller)
+    out.write(format_summary(report, db.seed_counts(conn)) + f"\ninvoices for shipped orders: {invoices:,}\n")
     admin_password = secrets.token_urlsafe(15)
     create_staff_user(conn, DEMO_ADMIN, admin_password, role="admin")
     credentials = data_dir / "demo_admin_credentials.txt"

@@ -83,3 +83,63 @@ SELECT sku_id FROM Product_SKUs ORDER BY sku_id;
 
 -- name: all_customer_ids
 SELECT customer_id FROM Customers ORDER BY customer_id;
+
+-- name: demo_tax_class
+-- One of the demo's tax classes with its rate since always (demo data only).
+WITH class AS (
+    INSERT INTO Tax_Classes (tax_class, name)
+    SELECT %(tax_class)s, %(name)s WHERE NOT EXISTS (SELECT 1 FROM Tax_Classes WHERE tax_class = %(tax_class)s)
+)
+INSERT INTO Tax_Rates (tax_class, valid_from, rate) VALUES (%(tax_class)s, '-infinity', %(rate)s)
+ON CONFLICT DO NOTHING;
+
+-- name: demo_assign_tax_classes
+-- Every SKU in a demo class: products of the %(standard_categories)s categories standard, the
+-- rest (medicines) reduced.
+UPDATE Product_SKUs AS s
+SET tax_class = CASE WHEN p.category = ANY(%(standard_categories)s::text[]) THEN 'standard' ELSE 'reduced' END
+FROM Products AS p
+WHERE p.product_id = s.product_id;
+
+-- name: demo_tax_order_items
+-- The simulated order lines taxed as stockline_place_order() taxes a sale on the order's (UTC)
+-- day: the SKU's class's rate of that day, stockline_line_tax per line.
+UPDATE Order_Items AS oi
+SET tax_rate = day_rate.rate,
+    tax_amount = stockline_line_tax(oi.sale_price * oi.quantity_ordered, day_rate.rate)
+FROM Orders AS o, Product_SKUs AS s,
+     LATERAL (SELECT stockline_tax_rate(s.tax_class, (o.order_date AT TIME ZONE 'UTC')::date) AS rate) AS day_rate
+WHERE o.order_id = oi.order_id AND s.sku_id = oi.sku_id;
+
+-- name: demo_tax_orders
+-- Each simulated order's tax: the sum of its lines'.
+UPDATE Orders AS o SET tax_amount = t.tax
+FROM (SELECT order_id, sum(tax_amount) AS tax FROM Order_Items GROUP BY order_id) AS t
+WHERE t.order_id = o.order_id;
+
+-- name: demo_shipped_orders
+-- The simulated history's shipped orders, in the order they were placed, with the (UTC) day
+-- each shipped: the day after it was placed, or today if that is still to come.
+SELECT order_id, least((order_date AT TIME ZONE 'UTC')::date + 1, %(today)s::date) AS shipped_on
+FROM Orders
+WHERE status = 'shipped'
+ORDER BY order_date, order_id;
+
+-- name: demo_payments
+-- Payments of the demo's invoices as a customer base pays: most in full a few days before
+-- they fall due, every fifth in part, every seventh not at all (so some are overdue); only
+-- invoices due by %(today)s + 10 days, each paid no later than %(today)s. Then each invoice's
+-- amount_paid is the sum of its payments, as recording them would leave it.
+WITH paid AS (
+    INSERT INTO Payments (invoice_id, customer_id, amount, paid_on, reference)
+    SELECT i.invoice_id, i.customer_id,
+           CASE WHEN i.series_number %% 5 = 0 THEN round(i.gross_amount / 2, 2) ELSE i.gross_amount END,
+           greatest(i.issued_on, least(i.due_on - (i.series_number %% 9), %(today)s::date)),
+           'DEMO-' || i.invoice_no
+    FROM Invoices AS i
+    WHERE i.series_number %% 7 <> 0 AND i.due_on <= %(today)s::date + 10 AND i.gross_amount > 0
+    RETURNING invoice_id, amount
+)
+UPDATE Invoices AS i SET amount_paid = i.amount_paid + paid.amount
+FROM paid
+WHERE paid.invoice_id = i.invoice_id;
