@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
@@ -15,7 +15,7 @@ from stockline.kernel.inputs import Text
 
 # stockline_invoice_status() in db/schema.sql is the one definition of each
 InvoiceStatus = Literal["open", "partly_paid", "overdue", "paid"]
-INVOICE_STATUSES: tuple[str, ...] = ("open", "partly_paid", "overdue", "paid")
+INVOICE_STATUSES: tuple[str, ...] = get_args(InvoiceStatus)
 
 # One payment at most this much: with the column's numeric(14, 2) no sum of payments on an
 # invoice can overflow before a person notices something is wrong.

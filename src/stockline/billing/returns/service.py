@@ -18,14 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, get_args
 
 import psycopg
 
 from stockline import db
 from stockline.audit import record as audit
 from stockline.billing.returns.credit_notes import CreditLine, credit_line, issue_credit_note
-from stockline.billing.returns.schemas import DispositionLine, ReturnLineRequest
+from stockline.billing.returns.schemas import Disposition, DispositionLine, ReturnLineRequest, ReturnStatus
 from stockline.errors import Conflict, NotFound, ValidationFailed
 from stockline.inventory import ledger
 from stockline.kernel.context import Context
@@ -37,8 +37,8 @@ from stockline.sqlfile import queries_beside
 
 Q = queries_beside(__file__)
 
-STATUSES = ("requested", "approved", "rejected")
-DISPOSITIONS = ("restock", "write_off")
+STATUSES: tuple[str, ...] = get_args(ReturnStatus)
+DISPOSITIONS: tuple[str, ...] = get_args(Disposition)
 
 
 # --- reading -------------------------------------------------------------------------------
