@@ -789,11 +789,17 @@ CREATE TABLE IF NOT EXISTS Tax_Rates (
     created_at  timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT tax_rates_pkey PRIMARY KEY (tax_class, valid_from)
 );
--- the class every SKU has until it is given another, and every order placed before tax existed
--- (NOT EXISTS rather than ON CONFLICT, which would draw a tax_class_id each time the schema is applied)
-INSERT INTO Tax_Classes (tax_class, name)
-SELECT 'zero', 'Zero rate' WHERE NOT EXISTS (SELECT 1 FROM Tax_Classes WHERE tax_class = 'zero');
-INSERT INTO Tax_Rates (tax_class, valid_from, rate) VALUES ('zero', '-infinity', 0) ON CONFLICT DO NOTHING;
+-- The rows the schema itself owns: the 'zero' class, which every SKU has until it is given
+-- another, at 0 % since always. A function, so whoever empties the tables (the tests) puts
+-- them back the same way. (NOT EXISTS rather than ON CONFLICT, which would draw a
+-- tax_class_id each time the schema is applied.)
+CREATE OR REPLACE FUNCTION stockline_schema_rows() RETURNS void
+LANGUAGE sql VOLATILE AS $$
+    INSERT INTO Tax_Classes (tax_class, name)
+    SELECT 'zero', 'Zero rate' WHERE NOT EXISTS (SELECT 1 FROM Tax_Classes WHERE tax_class = 'zero');
+    INSERT INTO Tax_Rates (tax_class, valid_from, rate) VALUES ('zero', '-infinity', 0) ON CONFLICT DO NOTHING;
+$$;
+SELECT stockline_schema_rows();
 
 ALTER TABLE Product_SKUs ADD COLUMN IF NOT EXISTS tax_class text NOT NULL DEFAULT 'zero'
     CONSTRAINT product_skus_tax_class_fk REFERENCES Tax_Classes (tax_class);

@@ -84,9 +84,7 @@ def _truncate_all(url: str) -> None:
         conn.execute("SET session_replication_role = replica")
         conn.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
             sql.SQL(", ").join(sql.Identifier(table) for table in db.TABLES)))
-        # the zero tax class is the schema's own row, every SKU's default
-        conn.execute("INSERT INTO Tax_Classes (tax_class, name) VALUES ('zero', 'Zero rate');"
-                     "INSERT INTO Tax_Rates (tax_class, valid_from, rate) VALUES ('zero', '-infinity', 0)")
+        conn.execute(db.SCHEMA_ROWS_SQL)  # the zero tax class, every SKU's default
 
 
 @pytest.fixture

@@ -276,8 +276,8 @@ class Model:
 # children), is many times faster than TRUNCATE (which makes new files) for a world this small.
 # Ids are not reset and need not be: the model reads batch ids back and learns order ids from
 # the answers.
-EMPTY_SQL = sql.SQL("; ").join(sql.SQL("DELETE FROM {}").format(sql.Identifier(table))
-                               for table in reversed(db.TABLES))
+EMPTY_SQL = sql.SQL("; ").join([*(sql.SQL("DELETE FROM {}").format(sql.Identifier(table))
+                                  for table in reversed(db.TABLES)), sql.SQL(db.SCHEMA_ROWS_SQL)])
 
 CONSERVATION_SQL = """
 SELECT b.batch_id, b.quantity_on_hand AS on_hand,

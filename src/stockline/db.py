@@ -62,15 +62,17 @@ EMBEDDED_DATABASE = "stockline"
 
 # every table schema.sql creates, parents before children
 TABLES = (
-    "customers", "users", "products", "product_skus", "inventory_batches", "pricing_rules",
-    "carts", "cart_items", "orders", "order_items", "stock_movements", "sign_in_attempts",
+    "customers", "users", "products", "tax_classes", "tax_rates", "product_skus", "inventory_batches",
+    "pricing_rules", "carts", "cart_items", "orders", "order_items", "stock_movements", "sign_in_attempts",
     "sign_in_failures", "revoked_tokens", "batch_edits",
-    "audit_log", "customer_invitations", "tax_classes", "tax_rates", "document_counters", "invoices",
+    "audit_log", "customer_invitations", "document_counters", "invoices",
     "invoice_lines", "payments", "returns", "return_lines", "credit_notes", "credit_note_lines",
 )
-# tables the schema itself puts rows in (the zero tax class and its rate): configuration,
-# not data, so a database holding only those rows counts as empty (backup.restore)
+# tables the schema itself puts rows in (the zero tax class and its rate, by
+# stockline_schema_rows()): configuration, not data, so a database holding only those rows
+# counts as empty (backup.restore), and whoever empties the tables runs SCHEMA_ROWS_SQL after
 SCHEMA_ROW_TABLES = ("tax_classes", "tax_rates")
+SCHEMA_ROWS_SQL = "SELECT stockline_schema_rows()"
 
 _SCHEMA_LOCK_KEY = 0x5704C1  # advisory lock so concurrent start-ups apply the schema once
 _RETRYABLE = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected)
@@ -588,6 +590,7 @@ def drop_schema(conn: psycopg.Connection) -> None:
         conn.execute("DROP FUNCTION IF EXISTS stockline_line_tax(numeric, numeric)")
         conn.execute("DROP FUNCTION IF EXISTS stockline_next_document_number(text, integer)")
         conn.execute("DROP FUNCTION IF EXISTS stockline_customer_exposure(integer)")
+        conn.execute("DROP FUNCTION IF EXISTS stockline_schema_rows()")
         conn.execute("DROP FUNCTION IF EXISTS "
                      "stockline_invoice_status(numeric, numeric, numeric, date, date)")
         conn.execute("DROP SEQUENCE IF EXISTS catalog_version")

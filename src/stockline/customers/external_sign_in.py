@@ -38,6 +38,7 @@ from stockline.auth import service as auth_service
 from stockline.auth.oidc import Identity
 from stockline.auth.schemas import LoginResponse
 from stockline.config import OidcSettings
+from stockline.customers.schemas import DEFAULT_PAYMENT_TERMS_DAYS
 from stockline.errors import Conflict, Forbidden, NotFound
 from stockline.kernel.context import Context
 from stockline.kernel.identity import CurrentUser
@@ -108,7 +109,8 @@ async def _user_for(conn: psycopg.AsyncConnection, settings: OidcSettings, ident
     elif settings.auto_create_customers:
         customer = await db.fetch_one(conn, Q["insert_customer"], {
             "name": (identity.name or "").strip()[:200] or email, "address": None,
-            "customer_type": "pharmacy", "email": email, "phone": None})
+            "customer_type": "pharmacy", "email": email, "phone": None, "tax_id": None,
+            "payment_terms_days": DEFAULT_PAYMENT_TERMS_DAYS, "credit_limit": None})
         user = await _new_user(conn, email, "customer", customer["customer_id"])
         how["allowed_by"] = "OIDC_AUTO_CREATE_CUSTOMERS"
         await audit.record(conn, _as_actor(user), "customer.create", customer["customer_id"], None,
