@@ -1,6 +1,7 @@
 """Checkout throughput: POST /api/checkout against pgbench doing the same SQL work, same run.
 
-    .venv/bin/python bench/checkout.py [--duration 15] [--clients 64] [--workers 2] [--json FILE]
+    .venv/bin/python bench/checkout.py [--duration 15] [--clients 64] [--workers 2] [--credit-limit N]
+                                       [--json FILE]
 
 Creates a fresh database (the seed procedure's default sizes, but one customer per client,
 and 20 pricing rules), a `cust_<id>` login for each customer, and gives every SKU the bench
@@ -19,6 +20,9 @@ and changes 3 batches.
   lock the 3 SKU rows FOR NO KEY UPDATE in ascending order, read their sellable batches,
   insert the order and its 3 items (one statement), insert 3 sale movements and decrement 3
   batches (one statement), commit. The server is stopped first.
+
+`--credit-limit` gives every customer that limit, so each HTTP order is credit-checked under
+its customer's row lock (docs/money.md); pgbench's script has no such step.
 
 Both run twice: uncontended (each customer / pgbench client orders its own 3 SKUs) and hot
 (everybody orders the same 3 SKUs, with stock enough for all: lock contention only).
@@ -40,6 +44,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import aiohttp
@@ -106,8 +111,10 @@ class Layout:
         return first, first + 1, first + 2
 
 
-def prepare_database(server_url: str, clients: int) -> tuple[str, Layout, int]:
-    """A fresh seeded database; its URL, the SKU layout and user_id - customer_id of the logins."""
+def prepare_database(server_url: str, clients: int, credit_limit: Decimal | None) -> tuple[str, Layout, int]:
+    """A fresh seeded database; its URL, the SKU layout and user_id - customer_id of the logins.
+    With `credit_limit`, every customer has that limit, so every order takes its customer's row
+    lock and reads the customer's exposure (the credit check of stockline_place_order)."""
     url = create_database(server_url, "stockline_bench_checkout")
     try:
         with db.connect(url) as conn:
@@ -127,6 +134,7 @@ def prepare_database(server_url: str, clients: int) -> tuple[str, Layout, int]:
                 conn.execute("UPDATE Products SET is_active = true WHERE product_id IN "
                              "(SELECT product_id FROM Product_SKUs WHERE sku_id = ANY(%s))", (skus,))
                 one_sellable_batch(conn, skus, "bench-checkout")
+                conn.execute("UPDATE Customers SET credit_limit = %s", (credit_limit,))
             conn.execute("VACUUM ANALYZE")
     except BaseException:
         drop_database(url)
@@ -385,6 +393,8 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=64, help="concurrent customers / pgbench clients")
     parser.add_argument("--workers", type=int, default=2, help="server processes (default 2)")
     parser.add_argument("--pool-max", type=int, help="DB_POOL_MAX per server process (default: the app's)")
+    parser.add_argument("--credit-limit", type=Decimal, help="give every customer this credit limit, so each "
+                        "order is credit-checked under its customer's row lock (default: no limit)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     if not pgbench_executable().exists():
@@ -394,7 +404,7 @@ def main() -> int:
     load_before = os.getloadavg()
     server_url = db.resolve_database_url(get_settings())
     say(f"preparing a fresh database ({args.clients} customers, default sizes otherwise) ...")
-    url, layout, uid_offset = prepare_database(server_url, args.clients)
+    url, layout, uid_offset = prepare_database(server_url, args.clients, args.credit_limit)
     invariants_hold, invariant_lines = False, []
     try:
         with tempfile.TemporaryDirectory(prefix="bench_checkout_") as tmp:
@@ -421,6 +431,7 @@ def main() -> int:
             "hot_ratio": round(http["hot"]["orders_per_s"] / bench["hot"]["tps"], 3),
             "goal_uncontended_ratio": 0.30, "invariants_hold": invariants_hold,
             "clients": args.clients, "workers": args.workers, "pool_max": args.pool_max,
+            "credit_limit": None if args.credit_limit is None else str(args.credit_limit),
             "duration_s": args.duration, "lines_per_order": len(LINE_QUANTITIES),
             "load_average_before": load_before, "load_average_after": load_after, "cpus": os.cpu_count(),
         }
