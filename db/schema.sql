@@ -541,7 +541,7 @@ $$;
 --      the answer ("replayed") when the request is the same, by its fingerprint
 --      '<kind>:' || sha256 of [customer_id,[[sku_id,quantity],...]] (a checkout whose cart a
 --      first attempt already emptied is the same), else "key_reused";
---   2. "cart_empty", "no_customer" (direct orders), "no_sku" (sku_ids);
+--   2. "cart_empty", "no_customer", "no_sku" (sku_ids);
 --   3. each line priced by stockline_price(); the SKUs locked (stockline_lock_skus); their
 --      sellable batches (stockline_sellable; none for a SKU no longer on sale) read under
 --      the locks;
@@ -579,6 +579,7 @@ DECLARE
     v_total numeric := 0;
     v_tax numeric := 0;
     v_limit numeric;
+    v_customer_name text;
     v_exposure numeric;
     v_order record;
     v_answer json;
@@ -635,13 +636,15 @@ BEGIN
     IF cardinality(v_skus) = 0 THEN
         RETURN json_build_object('outcome', 'cart_empty');
     END IF;
-    IF NOT v_checkout AND NOT EXISTS (SELECT 1 FROM Customers WHERE customer_id = p_customer_id) THEN
+    -- the customer: their name for the answer, their credit limit for the check below
+    SELECT c.name, c.credit_limit INTO v_customer_name, v_limit FROM Customers AS c
+    WHERE c.customer_id = p_customer_id;
+    IF NOT FOUND THEN
         RETURN json_build_object('outcome', 'no_customer');
     END IF;
     -- a customer with a credit limit places one order at a time (its row locked before the
     -- SKUs, always in that order), so the exposure read below includes every order placed
     -- before this one and none can overshoot the limit; without a limit, no lock is taken
-    SELECT c.credit_limit INTO v_limit FROM Customers AS c WHERE c.customer_id = p_customer_id;
     IF v_limit IS NOT NULL THEN
         SELECT c.credit_limit INTO v_limit FROM Customers AS c WHERE c.customer_id = p_customer_id
         FOR NO KEY UPDATE;
@@ -738,7 +741,7 @@ BEGIN
         'outcome', 'placed',
         'order', json_build_object(
             'order_id', v_order.order_id, 'customer_id', v_order.customer_id,
-            'customer_name', (SELECT name FROM Customers WHERE customer_id = p_customer_id),
+            'customer_name', v_customer_name,
             'user_id', v_order.user_id, 'username', (SELECT username FROM Users WHERE user_id = p_user_id),
             'order_date', v_order.order_date, 'status', v_order.status,
             'total_amount', v_order.total_amount, 'tax_amount', v_order.tax_amount,
