@@ -6,27 +6,22 @@ from there to the invoices page."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
-from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from stockline.errors import DomainError, NotFound, ValidationFailed
+from stockline.errors import NotFound, ValidationFailed
 from stockline.kernel.context import Ctx, context_of
 from stockline.kernel.inputs import INT4_MAX, read_int
-from stockline.pagination import PageRequest
 from stockline.reporting import finance
 from stockline.web.render import render
 from stockline.web.session import StaffPage
-from stockline.web.staff.inventory import page_number
+from stockline.web.staff.reports import Runner, optional_day, run_tab
 
 router = APIRouter(include_in_schema=False)
-PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
@@ -52,25 +47,13 @@ TABS = {tab.name: tab for tab in (
 )}
 
 
-def _day(text: str, label: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValidationFailed(f"{label} must be a date (day, month and year)") from None
-
-
-Runner = Callable[[PageRequest], Awaitable[Any]]
-
-
 def _runner(tab: Tab, request: Request) -> tuple[Runner, dict[str, str]]:
     """The service call for `tab` with the page's parameters, and those parameters as typed
     (kept in the form and the CSV link). ValidationFailed for a parameter out of range."""
     ctx, query = context_of(request), request.query_params
     if tab.name == "receivables":
         typed = {"as_of": query.get("as_of", "").strip(), "customer_id": query.get("customer_id", "").strip()}
-        as_of = _day(typed["as_of"], "As of")
+        as_of = optional_day(typed["as_of"], "As of")
         customer_id = read_int(typed["customer_id"], minimum=1, maximum=INT4_MAX)
         if typed["customer_id"] and customer_id is None:
             raise ValidationFailed("Customer must be a customer number")
@@ -78,7 +61,7 @@ def _runner(tab: Tab, request: Request) -> tuple[Runner, dict[str, str]]:
             {k: v for k, v in typed.items() if v}
     typed = {"date_from": query.get("date_from", "").strip(), "date_to": query.get("date_to", "").strip(),
              "period": query.get("period", "").strip()}
-    start, end = _day(typed["date_from"], "From"), _day(typed["date_to"], "To")
+    start, end = optional_day(typed["date_from"], "From"), optional_day(typed["date_to"], "To")
     period = typed["period"] or "month"
     report = finance.revenue_net if tab.name == "revenue-net" else finance.tax_collected
     return (lambda paging: report(ctx, paging, period, start, end)), {k: v for k, v in typed.items() if v}
@@ -91,18 +74,13 @@ async def finance_page(request: Request, ctx: Ctx, user: StaffPage,
     tab = TABS.get(name)
     if tab is None:
         raise NotFound(f"No finance report called {name!r}; the reports are {', '.join(TABS)}")
-    data, error, params, status = None, None, {}, 200
-    try:
-        run, params = _runner(tab, request)
-        data = await run(PageRequest(page_number(request), PAGE_SIZE))
-    except DomainError as exc:
-        error, status = exc.message, exc.status
-    csv_url = f"/api/admin/reports/{tab.name}?" + urlencode(params | {"format": "csv"})
+    result = await run_tab(request, tab.name, lambda request: _runner(tab, request))
+    data, params = result.data, result.params
     summary_params = {k: v for k, v in params.items() if k == "as_of"}
     # past due: everything owed but the current bucket
     overdue = Decimal(data["total_outstanding"]) - Decimal(data["total_current"]) \
         if data and data.get("level") == "customers" else None
     return render(request, "staff/finance.html", {
-        "section": "finance", "tabs": TABS, "tab": tab, "data": data, "error": error, "params": params,
-        "csv_url": csv_url, "buckets": finance.BUCKETS, "overdue": overdue,
-        "as_of_query": urlencode(summary_params)}, status_code=status)
+        "section": "finance", "tabs": TABS, "tab": tab, "data": data, "error": result.error, "params": params,
+        "csv_url": result.csv_url, "buckets": finance.BUCKETS, "overdue": overdue,
+        "as_of_query": urlencode(summary_params)}, status_code=result.status)

@@ -82,7 +82,37 @@ TABS = {tab.name: tab for tab in (
 )}
 
 
-def _day(text: str, label: str) -> date | None:
+Runner = Callable[[PageRequest], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class TabResult:
+    """What one report tab shows: a page of the report (None when a filter was refused), the
+    refusal, the filters as typed (kept in the form and the CSV link), the status and the
+    link to the API's CSV of every row."""
+    data: Any
+    error: str | None
+    params: dict[str, str]
+    status: int
+    csv_url: str
+
+
+async def run_tab(request: Request, api_name: str,
+                  runner: Callable[[Request], tuple[Runner, dict[str, str]]]) -> TabResult:
+    """One page of a report for a tabbed report page (the reports, the finance page): its
+    filters read by `runner`, a refused filter shown on the page rather than raised."""
+    data, error, params, status = None, None, {}, 200
+    try:
+        run, params = runner(request)
+        data = await run(PageRequest(page_number(request), PAGE_SIZE))
+    except DomainError as exc:
+        error, status = exc.message, exc.status
+    csv_url = f"/api/admin/reports/{api_name}?" + urlencode(params | {"format": "csv"})
+    return TabResult(data, error, params, status, csv_url)
+
+
+def optional_day(text: str, label: str) -> date | None:
+    """A day typed in a filter (ISO, as date inputs send it); blank: none."""
     if not text:
         return None
     try:
@@ -91,7 +121,7 @@ def _day(text: str, label: str) -> date | None:
         raise ValidationFailed(f"{label} must be a date (day, month and year)") from None
 
 
-def _runner(tab: Tab, request: Request) -> tuple[Callable[[PageRequest], Awaitable[Any]], dict[str, str]]:
+def _runner(tab: Tab, request: Request) -> tuple[Runner, dict[str, str]]:
     """The service call for `tab` with the page's parameters, and those parameters as typed
     (kept in the form and the CSV link). ValidationFailed for a parameter out of range."""
     ctx, query = context_of(request), request.query_params
@@ -104,7 +134,7 @@ def _runner(tab: Tab, request: Request) -> tuple[Callable[[PageRequest], Awaitab
             ({"days": typed} if typed else {})
     if tab.name == "loss-making-sales":
         typed = {"from": query.get("from", "").strip(), "to": query.get("to", "").strip()}
-        start, end = _day(typed["from"], "From"), _day(typed["to"], "To")
+        start, end = optional_day(typed["from"], "From"), optional_day(typed["to"], "To")
         return (lambda paging: service.loss_making_sales(ctx, paging, start, end)), \
             {k: v for k, v in typed.items() if v}
     calls = {"low-stock": service.low_stock, "expired": service.expired,
@@ -118,15 +148,10 @@ async def reports_page(request: Request, ctx: Ctx, user: StaffPage, name: str = 
     tab = TABS.get(name)
     if tab is None:
         raise NotFound(f"No report called {name!r}; the reports are {', '.join(TABS)}")
-    data, error, params, status = None, None, {}, 200
-    try:
-        run, params = _runner(tab, request)
-        data = await run(PageRequest(page_number(request), PAGE_SIZE))
-    except DomainError as exc:
-        error, status = exc.message, exc.status
+    result = await run_tab(request, tab.name, lambda request: _runner(tab, request))
     about = tab.about.format(cover_days=service.COVER_DAYS, window_days=service.SALES_WINDOW_DAYS)
-    csv_url = f"/api/admin/reports/{tab.name}?" + urlencode(params | {"format": "csv"})
     return render(request, "staff/reports.html", {
-        "section": "reports", "tabs": TABS, "tab": tab, "about": about, "data": data, "error": error,
-        "params": params, "csv_url": csv_url, "as_of": day(data["as_of"]) if data else None,
-        "default_days": ctx.settings.expiring_soon_days}, status_code=status)
+        "section": "reports", "tabs": TABS, "tab": tab, "about": about, "data": result.data,
+        "error": result.error, "params": result.params, "csv_url": result.csv_url,
+        "as_of": day(result.data["as_of"]) if result.data else None,
+        "default_days": ctx.settings.expiring_soon_days}, status_code=result.status)
