@@ -858,6 +858,15 @@ LANGUAGE sql VOLATILE AS $$
     ON CONFLICT (series, year) DO UPDATE SET last_number = c.last_number + 1
     RETURNING c.last_number
 $$;
+-- The next number of a series for a document dated p_on, as it is printed: series, year and
+-- the number within the year, zero-padded so numbers sort as text ('INV-2026-000001').
+CREATE OR REPLACE FUNCTION stockline_take_document_number(p_series text, p_on date)
+RETURNS TABLE (year integer, number integer, document_no text)
+LANGUAGE sql VOLATILE AS $$
+    SELECT y.year, n.number, p_series || '-' || y.year || '-' || lpad(n.number::text, 6, '0')
+    FROM (SELECT extract(year FROM p_on)::int AS year) AS y
+    CROSS JOIN LATERAL stockline_next_document_number(p_series, y.year) AS n (number)
+$$;
 
 -- Invoices, issued when an order ships, in the same transaction. Everything on an invoice
 -- is copied onto it (seller, buyer, lines), so it reads the same forever; only what has

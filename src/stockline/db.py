@@ -588,6 +588,7 @@ def drop_schema(conn: psycopg.Connection) -> None:
         conn.execute("DROP FUNCTION IF EXISTS issued_document_immutable() CASCADE")
         conn.execute("DROP FUNCTION IF EXISTS stockline_tax_rate(text, date)")
         conn.execute("DROP FUNCTION IF EXISTS stockline_line_tax(numeric, numeric)")
+        conn.execute("DROP FUNCTION IF EXISTS stockline_take_document_number(text, date)")
         conn.execute("DROP FUNCTION IF EXISTS stockline_next_document_number(text, integer)")
         conn.execute("DROP FUNCTION IF EXISTS stockline_customer_exposure(integer)")
         conn.execute("DROP FUNCTION IF EXISTS stockline_schema_rows()")

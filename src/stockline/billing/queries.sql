@@ -5,12 +5,11 @@
 -- issue day, due the customer's payment terms later; seller, buyer and every line copied
 -- onto it. Its lines are the order's items in the order an order shows them.
 WITH numbered AS (
-    SELECT extract(year FROM %(issued_on)s::date)::int AS year,
-           stockline_next_document_number('INV', extract(year FROM %(issued_on)s::date)::int) AS number
+    SELECT * FROM stockline_take_document_number('INV', %(issued_on)s::date)
 ), invoice AS (
     INSERT INTO Invoices (invoice_no, series_year, series_number, order_id, customer_id, issued_on, due_on,
                           seller, buyer, net_amount, tax_amount, gross_amount)
-    SELECT 'INV-' || n.year || '-' || lpad(n.number::text, 6, '0'), n.year, n.number, o.order_id, o.customer_id,
+    SELECT n.document_no, n.year, n.number, o.order_id, o.customer_id,
            %(issued_on)s::date, %(issued_on)s::date + c.payment_terms_days, %(seller)s::jsonb,
            jsonb_build_object('customer_id', c.customer_id, 'name', c.name, 'address', c.address,
                               'email', c.email, 'tax_id', c.tax_id),

@@ -167,8 +167,7 @@ WHERE return_id = %(return_id)s;
 -- unit price, net, rate and tax, computed by the caller) with what the invoice line said of
 -- the item; totals are the sums of the lines. The invoice's amount_credited rises by its gross.
 WITH numbered AS (
-    SELECT extract(year FROM %(issued_on)s::date)::int AS year,
-           stockline_next_document_number('CN', extract(year FROM %(issued_on)s::date)::int) AS number
+    SELECT * FROM stockline_take_document_number('CN', %(issued_on)s::date)
 ), given AS (
     SELECT g.order_item_id, g.quantity, g.unit_price, g.net_amount, g.tax_rate, g.tax_amount, g.line_no::int
     FROM unnest(%(order_item_ids)s::bigint[], %(quantities)s::int[], %(unit_prices)s::numeric[],
@@ -177,7 +176,7 @@ WITH numbered AS (
 ), note AS (
     INSERT INTO Credit_Notes (credit_note_no, series_year, series_number, invoice_id, return_id, customer_id,
                               issued_on, seller, buyer, net_amount, tax_amount, gross_amount)
-    SELECT 'CN-' || n.year || '-' || lpad(n.number::text, 6, '0'), n.year, n.number, i.invoice_id,
+    SELECT n.document_no, n.year, n.number, i.invoice_id,
            %(return_id)s, i.customer_id, %(issued_on)s::date, %(seller)s::jsonb,
            jsonb_build_object('customer_id', c.customer_id, 'name', c.name, 'address', c.address,
                               'email', c.email, 'tax_id', c.tax_id),
