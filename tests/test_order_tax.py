@@ -8,10 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from stockline import db
 from stockline.tax.rules import line_tax
 from tests.ordering_world import TODAY, bearer
 
@@ -83,15 +80,6 @@ async def test_the_rate_of_the_orders_day_applies_and_a_scheduled_change_does_no
                          "stockline_tax_rate('standard', %s) AS tomorrow", (TODAY, TODAY + timedelta(days=1))
                          ).fetchone()
     assert (rates["today"], rates["tomorrow"]) == (Decimal("20.00"), Decimal("25.00"))
-
-
-@given(net=st.decimals(min_value=0, max_value=Decimal("99999999.99"), places=2),
-       rate=st.decimals(min_value=0, max_value=100, places=2))
-@settings(max_examples=300, deadline=None)
-def test_the_python_line_tax_agrees_with_the_sql_one(database_url, net, rate):
-    with db.connect(database_url) as conn:
-        sql = conn.execute("SELECT stockline_line_tax(%s, %s)", (net, rate)).fetchone()[0]
-    assert line_tax(net, rate) == sql
 
 
 @pytest.mark.parametrize(("net", "rate", "tax"), [("1.00", "0.50", "0.01"), ("0.10", "5.00", "0.01"),
