@@ -156,12 +156,25 @@ CREATE TABLE IF NOT EXISTS Inventory_Batches (
     cost_price        numeric(12, 2) NOT NULL DEFAULT 0
                       CONSTRAINT inventory_batches_cost_nonneg CHECK (cost_price >= 0),
     received_at       timestamptz NOT NULL DEFAULT now(),
+    -- on hold (quarantine, a recall): never sellable; Batch_Status_Changes says who, when, why
+    quarantined       boolean NOT NULL DEFAULT false,
     CONSTRAINT inventory_batches_sku_batch_no_key UNIQUE (sku_id, batch_no)
 );
--- FEFO: sellable batches of a SKU in allocation order, stock read from the index itself
+ALTER TABLE Inventory_Batches ADD COLUMN IF NOT EXISTS quarantined boolean NOT NULL DEFAULT false;
+-- FEFO: sellable batches of a SKU in allocation order, stock read from the index itself.
+-- Quarantined batches are left out, so stockline_sellable() (which implies both conditions)
+-- is served by it; a database whose index predates quarantine has it rebuilt once.
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = 'inventory_batches_fefo_idx'
+               AND indexdef NOT LIKE '%quarantined%') THEN
+        DROP INDEX inventory_batches_fefo_idx;
+    END IF;
+END
+$$;
 CREATE INDEX IF NOT EXISTS inventory_batches_fefo_idx
     ON Inventory_Batches (sku_id, expiry_date, batch_id) INCLUDE (quantity_on_hand)
-    WHERE quantity_on_hand > 0;
+    WHERE quantity_on_hand > 0 AND NOT quarantined;
 -- expiring-soon and expired-stock reports scan by date across all SKUs
 CREATE INDEX IF NOT EXISTS inventory_batches_expiry_idx
     ON Inventory_Batches (expiry_date) WHERE quantity_on_hand > 0;
@@ -262,7 +275,8 @@ CREATE TABLE IF NOT EXISTS Stock_Movements (
     quantity_delta  integer NOT NULL CONSTRAINT stock_movements_delta_nonzero CHECK (quantity_delta <> 0),
     reason          text NOT NULL
                     CONSTRAINT stock_movements_reason_valid
-                    CHECK (reason IN ('receipt', 'sale', 'cancel', 'adjustment', 'write_off', 'return')),
+                    CHECK (reason IN ('receipt', 'sale', 'cancel', 'adjustment', 'write_off', 'return',
+                                      'recall_return')),
     order_id        bigint CONSTRAINT stock_movements_order_fk REFERENCES Orders (order_id),
     user_id         integer CONSTRAINT stock_movements_user_fk REFERENCES Users (user_id),
     note            text,
@@ -273,6 +287,7 @@ CREATE TABLE IF NOT EXISTS Stock_Movements (
         OR (reason = 'sale' AND quantity_delta < 0 AND order_id IS NOT NULL)
         OR (reason = 'cancel' AND quantity_delta > 0 AND order_id IS NOT NULL)
         OR (reason = 'return' AND quantity_delta > 0 AND order_id IS NOT NULL)
+        OR (reason = 'recall_return' AND quantity_delta > 0 AND order_id IS NOT NULL)
         OR (reason = 'write_off' AND quantity_delta < 0)
         OR reason = 'adjustment'
     )
@@ -358,13 +373,14 @@ CREATE OR REPLACE TRIGGER pricing_rules_bump_versions
 -- and plans the query as if the expression were written out there: the partial indexes on
 -- quantity_on_hand > 0 still serve it (tests/test_query_plans.py checks). Python mirrors
 -- the first two for rows it already holds (stockline.kernel.expiry; a test keeps them equal).
--- Sellable: holds stock and expires after p_sellable_after, today + MIN_SHELF_LIFE_DAYS
--- (stockline.kernel.expiry.sellable_after).
+-- Sellable: holds stock, expires after p_sellable_after, today + MIN_SHELF_LIFE_DAYS
+-- (stockline.kernel.expiry.sellable_after), and is not quarantined (on hold, or recalled).
+DROP FUNCTION IF EXISTS stockline_sellable(integer, date, date);  -- the form before quarantine
 CREATE OR REPLACE FUNCTION stockline_sellable(
-    p_quantity_on_hand integer, p_expiry_date date, p_sellable_after date
+    p_quantity_on_hand integer, p_expiry_date date, p_sellable_after date, p_quarantined boolean
 ) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT p_quantity_on_hand > 0 AND p_expiry_date > p_sellable_after
+    SELECT p_quantity_on_hand > 0 AND p_expiry_date > p_sellable_after AND NOT p_quarantined
 $$;
 -- Expired: a batch expires at the start of its expiry date (p_today: the UTC business day).
 CREATE OR REPLACE FUNCTION stockline_expired(p_expiry_date date, p_today date) RETURNS boolean
@@ -510,16 +526,21 @@ $$;
 -- statement, so stock and ledger can never disagree (the caller holds the SKU locks). A
 -- movement of an unknown batch breaks stock_movements_batch_fk, a result below zero
 -- inventory_batches_qty_nonneg: either way nothing is written.
+-- p_po_line_ids and p_recall_ids may be NULL (none of the movements names one): unnest pads
+-- a shorter array with NULLs.
+DROP FUNCTION IF EXISTS stockline_record_movements(integer[], integer[], text[], bigint[], integer[], text[]);
 CREATE OR REPLACE FUNCTION stockline_record_movements(
     p_batch_ids integer[], p_deltas integer[], p_reasons text[], p_order_ids bigint[],
-    p_user_ids integer[], p_notes text[]
+    p_user_ids integer[], p_notes text[], p_po_line_ids integer[] DEFAULT NULL,
+    p_recall_ids integer[] DEFAULT NULL
 ) RETURNS void
 LANGUAGE plpgsql VOLATILE AS $$  -- plpgsql: its plan is kept per session, a SQL function's is not
 BEGIN
     WITH moves AS (
         SELECT *
-        FROM unnest(p_batch_ids, p_deltas, p_reasons, p_order_ids, p_user_ids, p_notes)
-             AS m (batch_id, quantity_delta, reason, order_id, user_id, note)
+        FROM unnest(p_batch_ids, p_deltas, p_reasons, p_order_ids, p_user_ids, p_notes,
+                    coalesce(p_po_line_ids, '{}'), coalesce(p_recall_ids, '{}'))
+             AS m (batch_id, quantity_delta, reason, order_id, user_id, note, po_line_id, recall_id)
     ), per_batch AS (
         SELECT batch_id, sum(quantity_delta) AS delta FROM moves GROUP BY batch_id
     ), updated AS (
@@ -528,8 +549,9 @@ BEGIN
         FROM per_batch
         WHERE b.batch_id = per_batch.batch_id
     )
-    INSERT INTO Stock_Movements (batch_id, quantity_delta, reason, order_id, user_id, note)
-    SELECT m.batch_id, m.quantity_delta, m.reason, m.order_id, m.user_id, m.note
+    INSERT INTO Stock_Movements (batch_id, quantity_delta, reason, order_id, user_id, note, po_line_id,
+                                 recall_id)
+    SELECT m.batch_id, m.quantity_delta, m.reason, m.order_id, m.user_id, m.note, m.po_line_id, m.recall_id
     FROM moves AS m;
 END
 $$;
@@ -668,7 +690,7 @@ BEGIN
             FOR v_batch IN
                 SELECT b.batch_id, b.batch_no, b.expiry_date, b.quantity_on_hand, b.cost_price
                 FROM Inventory_Batches AS b
-                WHERE b.sku_id = v_line.sku_id AND stockline_sellable(b.quantity_on_hand, b.expiry_date, p_sellable_after)
+                WHERE b.sku_id = v_line.sku_id AND stockline_sellable(b.quantity_on_hand, b.expiry_date, p_sellable_after, b.quarantined)
                   AND (p_batch_id IS NULL OR b.batch_id = p_batch_id)
                 ORDER BY b.expiry_date, b.batch_id
             LOOP
@@ -963,7 +985,8 @@ CREATE TABLE IF NOT EXISTS Return_Lines (
     quantity       integer NOT NULL CONSTRAINT return_lines_quantity_positive CHECK (quantity > 0),
     reason         text NOT NULL CONSTRAINT return_lines_reason_not_blank CHECK (btrim(reason) <> ''),
     -- set when the return is approved: back to sellable stock, or destroyed
-    disposition    text CONSTRAINT return_lines_disposition_valid CHECK (disposition IN ('restock', 'write_off')),
+    disposition    text CONSTRAINT return_lines_disposition_valid
+                   CHECK (disposition IN ('restock', 'write_off', 'recall')),
     CONSTRAINT return_lines_pkey PRIMARY KEY (return_id, order_item_id)
 );
 CREATE INDEX IF NOT EXISTS return_lines_order_item_idx ON Return_Lines (order_item_id);
@@ -1077,3 +1100,176 @@ BEGIN
     END IF;
 END
 $$;
+
+-- ==========================================================================================
+-- The stock side (issue 18): suppliers, purchase orders, quarantine, recalls.
+-- docs/stock-side.md describes the rules; the code lives in src/stockline/purchasing,
+-- src/stockline/inventory (quarantine, traceability) and src/stockline/recalls.
+-- ==========================================================================================
+
+CREATE TABLE IF NOT EXISTS Suppliers (
+    supplier_id     integer GENERATED BY DEFAULT AS IDENTITY CONSTRAINT suppliers_pkey PRIMARY KEY,
+    name            text NOT NULL CONSTRAINT suppliers_name_not_blank CHECK (btrim(name) <> ''),
+    contact_name    text,
+    email           text,
+    phone           text,
+    address         text,
+    -- days from sending a purchase order to the goods arriving
+    lead_time_days  integer NOT NULL DEFAULT 7
+                    CONSTRAINT suppliers_lead_time_range CHECK (lead_time_days BETWEEN 0 AND 365),
+    is_active       boolean NOT NULL DEFAULT true,
+    created_at      timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX IF NOT EXISTS suppliers_name_lower_key ON Suppliers (lower(name));
+
+-- Which supplier supplies which SKU, at what cost; at most one preferred supplier per SKU
+-- (the one reorder suggestions order from).
+CREATE TABLE IF NOT EXISTS Supplier_SKUs (
+    supplier_id        integer NOT NULL CONSTRAINT supplier_skus_supplier_fk REFERENCES Suppliers (supplier_id),
+    sku_id             integer NOT NULL CONSTRAINT supplier_skus_sku_fk REFERENCES Product_SKUs (sku_id),
+    unit_cost          numeric(12, 2) NOT NULL CONSTRAINT supplier_skus_cost_nonneg CHECK (unit_cost >= 0),
+    supplier_sku_code  text,
+    is_preferred       boolean NOT NULL DEFAULT false,
+    CONSTRAINT supplier_skus_pkey PRIMARY KEY (supplier_id, sku_id)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS supplier_skus_one_preferred_key ON Supplier_SKUs (sku_id) WHERE is_preferred;
+CREATE INDEX IF NOT EXISTS supplier_skus_sku_idx ON Supplier_SKUs (sku_id);
+
+-- Purchase orders: draft -> sent -> partly_received -> received, or cancelled (before
+-- anything arrived). A partly received order the supplier will not complete is closed short:
+-- received, with closed_short. expected_on: the day sent plus the supplier's lead time.
+CREATE TABLE IF NOT EXISTS Purchase_Orders (
+    po_id         integer GENERATED BY DEFAULT AS IDENTITY CONSTRAINT purchase_orders_pkey PRIMARY KEY,
+    supplier_id   integer NOT NULL CONSTRAINT purchase_orders_supplier_fk REFERENCES Suppliers (supplier_id),
+    status        text NOT NULL DEFAULT 'draft'
+                  CONSTRAINT purchase_orders_status_valid
+                  CHECK (status IN ('draft', 'sent', 'partly_received', 'received', 'cancelled')),
+    note          text,
+    expected_on   date,
+    closed_short  boolean NOT NULL DEFAULT false,
+    created_by    integer CONSTRAINT purchase_orders_created_by_fk REFERENCES Users (user_id),
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    sent_at       timestamptz,
+    closed_at     timestamptz,
+    updated_at    timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT purchase_orders_sent CHECK ((status IN ('draft', 'cancelled')) OR sent_at IS NOT NULL)
+);
+CREATE INDEX IF NOT EXISTS purchase_orders_status_idx ON Purchase_Orders (status, po_id DESC);
+CREATE INDEX IF NOT EXISTS purchase_orders_supplier_idx ON Purchase_Orders (supplier_id, po_id DESC);
+
+-- quantity_received is the sum of the `receipt` movements naming the line (stockline check
+-- proves it); it may exceed quantity_ordered (an over-delivery that was accepted).
+CREATE TABLE IF NOT EXISTS Purchase_Order_Lines (
+    po_line_id         integer GENERATED BY DEFAULT AS IDENTITY CONSTRAINT purchase_order_lines_pkey PRIMARY KEY,
+    po_id              integer NOT NULL CONSTRAINT purchase_order_lines_po_fk REFERENCES Purchase_Orders (po_id),
+    sku_id             integer NOT NULL CONSTRAINT purchase_order_lines_sku_fk REFERENCES Product_SKUs (sku_id),
+    quantity_ordered   integer NOT NULL CONSTRAINT purchase_order_lines_quantity_positive CHECK (quantity_ordered > 0),
+    unit_cost          numeric(12, 2) NOT NULL CONSTRAINT purchase_order_lines_cost_nonneg CHECK (unit_cost >= 0),
+    quantity_received  integer NOT NULL DEFAULT 0
+                       CONSTRAINT purchase_order_lines_received_nonneg CHECK (quantity_received >= 0),
+    CONSTRAINT purchase_order_lines_sku_once UNIQUE (po_id, sku_id)
+);
+CREATE INDEX IF NOT EXISTS purchase_order_lines_sku_idx ON Purchase_Order_Lines (sku_id);
+
+-- An open purchase order (draft, sent or partly received) still brings what its lines have
+-- not received: incoming stock, counted by the low-stock and reorder views, so nothing is
+-- ordered twice. The one definition of "incoming".
+CREATE OR REPLACE FUNCTION stockline_po_open(p_status text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT p_status IN ('draft', 'sent', 'partly_received')
+$$;
+CREATE OR REPLACE VIEW Incoming_Stock AS
+    SELECT l.sku_id, sum(greatest(l.quantity_ordered - l.quantity_received, 0))::int AS incoming
+    FROM Purchase_Order_Lines AS l
+    JOIN Purchase_Orders AS o USING (po_id)
+    WHERE stockline_po_open(o.status)
+    GROUP BY l.sku_id;
+
+-- Recalls: batches withdrawn from sale and from customers. Numbered RCL-<year>-NNNNNN in
+-- their own gapless series; class 1 (most serious) to 3. on_hand_at_recall: what the
+-- warehouse held of each batch when it was recalled.
+CREATE TABLE IF NOT EXISTS Recalls (
+    recall_id     integer GENERATED BY DEFAULT AS IDENTITY CONSTRAINT recalls_pkey PRIMARY KEY,
+    recall_no     text NOT NULL CONSTRAINT recalls_no_key UNIQUE,
+    recall_class  smallint NOT NULL CONSTRAINT recalls_class_valid CHECK (recall_class BETWEEN 1 AND 3),
+    reason        text NOT NULL CONSTRAINT recalls_reason_not_blank CHECK (btrim(reason) <> ''),
+    status        text NOT NULL DEFAULT 'open' CONSTRAINT recalls_status_valid CHECK (status IN ('open', 'closed')),
+    initiated_by  integer CONSTRAINT recalls_initiated_by_fk REFERENCES Users (user_id),
+    initiated_at  timestamptz NOT NULL DEFAULT now(),
+    closed_by     integer CONSTRAINT recalls_closed_by_fk REFERENCES Users (user_id),
+    closed_at     timestamptz,
+    close_note    text,
+    CONSTRAINT recalls_closed CHECK ((status = 'closed') = (closed_at IS NOT NULL))
+);
+CREATE INDEX IF NOT EXISTS recalls_open_idx ON Recalls (recall_id) WHERE status = 'open';
+
+CREATE TABLE IF NOT EXISTS Recall_Batches (
+    recall_id          integer NOT NULL CONSTRAINT recall_batches_recall_fk REFERENCES Recalls (recall_id),
+    batch_id           integer NOT NULL CONSTRAINT recall_batches_batch_fk REFERENCES Inventory_Batches (batch_id),
+    on_hand_at_recall  integer NOT NULL CONSTRAINT recall_batches_on_hand_nonneg CHECK (on_hand_at_recall >= 0),
+    CONSTRAINT recall_batches_pkey PRIMARY KEY (recall_id, batch_id)
+);
+CREATE INDEX IF NOT EXISTS recall_batches_batch_idx ON Recall_Batches (batch_id);
+
+-- A batch's status history: each quarantine and release, who, when, why, and the recall
+-- that put it on hold. Inventory_Batches.quarantined is the latest change's status (stockline
+-- check proves it). The ledger does not move: a quarantined batch keeps its stock.
+CREATE TABLE IF NOT EXISTS Batch_Status_Changes (
+    change_id    bigint GENERATED BY DEFAULT AS IDENTITY CONSTRAINT batch_status_changes_pkey PRIMARY KEY,
+    batch_id     integer NOT NULL
+                 CONSTRAINT batch_status_changes_batch_fk REFERENCES Inventory_Batches (batch_id) ON DELETE CASCADE,
+    quarantined  boolean NOT NULL,
+    reason       text NOT NULL CONSTRAINT batch_status_changes_reason_not_blank CHECK (btrim(reason) <> ''),
+    recall_id    integer CONSTRAINT batch_status_changes_recall_fk REFERENCES Recalls (recall_id),
+    user_id      integer CONSTRAINT batch_status_changes_user_fk REFERENCES Users (user_id),
+    changed_at   timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS batch_status_changes_batch_idx ON Batch_Status_Changes (batch_id, change_id);
+
+-- The ledger names the purchase order line a receipt was for, and the recall a unit came
+-- back or was destroyed under. 'recall_return': units a customer sent back under a recall,
+-- into the (quarantined) batch they left, naming the order and the recall.
+ALTER TABLE Stock_Movements ADD COLUMN IF NOT EXISTS po_line_id integer
+    CONSTRAINT stock_movements_po_line_fk REFERENCES Purchase_Order_Lines (po_line_id);
+ALTER TABLE Stock_Movements ADD COLUMN IF NOT EXISTS recall_id integer
+    CONSTRAINT stock_movements_recall_fk REFERENCES Recalls (recall_id);
+CREATE INDEX IF NOT EXISTS stock_movements_po_line_idx ON Stock_Movements (po_line_id) WHERE po_line_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS stock_movements_recall_idx ON Stock_Movements (recall_id) WHERE recall_id IS NOT NULL;
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'stock_movements_links_match_reason') THEN
+        ALTER TABLE Stock_Movements DROP CONSTRAINT IF EXISTS stock_movements_reason_valid;
+        ALTER TABLE Stock_Movements ADD CONSTRAINT stock_movements_reason_valid
+            CHECK (reason IN ('receipt', 'sale', 'cancel', 'adjustment', 'write_off', 'return', 'recall_return'));
+        ALTER TABLE Stock_Movements DROP CONSTRAINT IF EXISTS stock_movements_sign_matches_reason;
+        ALTER TABLE Stock_Movements ADD CONSTRAINT stock_movements_sign_matches_reason CHECK (
+            (reason = 'receipt' AND quantity_delta > 0)
+            OR (reason = 'sale' AND quantity_delta < 0 AND order_id IS NOT NULL)
+            OR (reason = 'cancel' AND quantity_delta > 0 AND order_id IS NOT NULL)
+            OR (reason = 'return' AND quantity_delta > 0 AND order_id IS NOT NULL)
+            OR (reason = 'recall_return' AND quantity_delta > 0 AND order_id IS NOT NULL AND recall_id IS NOT NULL)
+            OR (reason = 'write_off' AND quantity_delta < 0)
+            OR reason = 'adjustment');
+        -- a purchase order line only on a receipt; a recall only on what came back or was destroyed under it
+        ALTER TABLE Stock_Movements DROP CONSTRAINT IF EXISTS stock_movements_links_match_reason;
+        ALTER TABLE Stock_Movements ADD CONSTRAINT stock_movements_links_match_reason CHECK (
+            (po_line_id IS NULL OR reason = 'receipt')
+            AND (recall_id IS NULL OR reason IN ('recall_return', 'write_off')));
+    END IF;
+END
+$$;
+
+-- Returned under a recall: the units come back into quarantine, then are destroyed.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint
+                   WHERE conname = 'return_lines_disposition_valid'
+                     AND pg_get_constraintdef(oid) LIKE '%recall%') THEN
+        ALTER TABLE Return_Lines DROP CONSTRAINT IF EXISTS return_lines_disposition_valid;
+        ALTER TABLE Return_Lines ADD CONSTRAINT return_lines_disposition_valid
+            CHECK (disposition IN ('restock', 'write_off', 'recall'));
+    END IF;
+END
+$$;
+ALTER TABLE Returns ADD COLUMN IF NOT EXISTS recall_id integer CONSTRAINT returns_recall_fk REFERENCES Recalls (recall_id);
+CREATE INDEX IF NOT EXISTS returns_recall_idx ON Returns (recall_id) WHERE recall_id IS NOT NULL;

@@ -104,7 +104,7 @@ def test_fefo_index_covers_batches_with_stock(conn):
         "SELECT indexdef FROM pg_indexes WHERE indexname = 'inventory_batches_fefo_idx'"
     ).fetchone()["indexdef"]
     assert "(sku_id, expiry_date, batch_id)" in definition
-    assert "WHERE (quantity_on_hand > 0)" in definition
+    assert "WHERE ((quantity_on_hand > 0) AND (NOT quarantined))" in definition
 
 
 def test_seed_truncate_statement_cascades_to_the_ledger_and_rules(conn):

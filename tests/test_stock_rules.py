@@ -20,15 +20,15 @@ AROUND = [DAY + timedelta(days=offset) for offset in (-2, -1, 0, 1, 2)]
 
 
 def test_sellable_is_the_sql_functions_mirror(conn):
-    cases = [(quantity, expiry, after) for quantity in (-1, 0, 1, 250) for expiry in AROUND
-             for after in (DAY - timedelta(days=1), DAY, DAY + timedelta(days=1))]
+    cases = [(quantity, expiry, after, held) for quantity in (-1, 0, 1, 250) for expiry in AROUND
+             for after in (DAY - timedelta(days=1), DAY, DAY + timedelta(days=1)) for held in (False, True)]
     rows = conn.execute(
-        "SELECT q, e, a, stockline_sellable(q, e, a) AS answer "
-        "FROM unnest(%s::int[], %s::date[], %s::date[]) AS t (q, e, a)",
+        "SELECT q, e, a, h, stockline_sellable(q, e, a, h) AS answer "
+        "FROM unnest(%s::int[], %s::date[], %s::date[], %s::boolean[]) AS t (q, e, a, h)",
         [list(column) for column in zip(*cases, strict=True)]).fetchall()
     assert len(rows) == len(cases)
-    assert [(r["q"], r["e"], r["a"], sellable(r["q"], r["e"], r["a"])) for r in rows] == \
-        [(r["q"], r["e"], r["a"], r["answer"]) for r in rows]
+    assert [(r["q"], r["e"], r["a"], r["h"], sellable(r["q"], r["e"], r["a"], r["h"])) for r in rows] == \
+        [(r["q"], r["e"], r["a"], r["h"], r["answer"]) for r in rows]
     assert {r["answer"] for r in rows} == {True, False}
 
 
@@ -114,7 +114,7 @@ def _sold_within(conn, days: int) -> int:
         JOIN Orders AS o USING (order_id)
         JOIN Inventory_Batches AS b USING (batch_id)
         WHERE NOT stockline_sellable(i.quantity_ordered, b.expiry_date,
-                                     (o.order_date AT TIME ZONE 'UTC')::date + %s)""", (days,)).fetchone()[0]
+                                     (o.order_date AT TIME ZONE 'UTC')::date + %s, false)""", (days,)).fetchone()[0]
 
 
 HISTORY = SeedSettings(customers=20, products=15, skus=60, batches=600, pricing_rules=10, orders=300, seed=13)

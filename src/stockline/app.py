@@ -39,8 +39,12 @@ from stockline.kernel.context import Context
 from stockline.kernel.limits import ConcurrencyLimit
 from stockline.observability import Metrics, ObservabilityMiddleware
 from stockline.ordering import routes as ordering_routes
+from stockline.inventory.trace import routes as trace_routes
 from stockline.ordering.admin import routes as ordering_admin_routes
 from stockline.pricing.admin import routes as pricing_admin_routes
+from stockline.purchasing import routes as purchasing_routes
+from stockline.recalls import customer_routes as recall_customer_routes
+from stockline.recalls import routes as recall_routes
 from stockline.reporting import dashboard, finance_routes
 from stockline.reporting import routes as reporting_routes
 from stockline.response_cache import create_response_cache
@@ -151,9 +155,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ordering_routes.router)
     for money in (invoice_routes, returns_routes, account_routes):
         app.include_router(money.router)
+    app.include_router(recall_customer_routes.router)
     for back_office in (catalog_admin_routes, customer_routes, batch_routes, stock_routes, stock_entry_routes,
                         ordering_admin_routes, pricing_admin_routes, reporting_routes, finance_routes,
-                        tax_routes, invoice_admin_routes):
+                        tax_routes, invoice_admin_routes, purchasing_routes, recall_routes, trace_routes):
         app.include_router(back_office.router)
     web_routes.install(app)
     if settings.serves_api_docs:

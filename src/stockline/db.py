@@ -63,8 +63,9 @@ EMBEDDED_DATABASE = "stockline"
 # every table schema.sql creates, parents before children
 TABLES = (
     "customers", "users", "products", "tax_classes", "tax_rates", "product_skus", "inventory_batches",
-    "pricing_rules", "carts", "cart_items", "orders", "order_items", "stock_movements", "sign_in_attempts",
-    "sign_in_failures", "revoked_tokens", "batch_edits",
+    "pricing_rules", "carts", "cart_items", "orders", "order_items", "suppliers", "supplier_skus",
+    "purchase_orders", "purchase_order_lines", "recalls", "recall_batches", "batch_status_changes",
+    "stock_movements", "sign_in_attempts", "sign_in_failures", "revoked_tokens", "batch_edits",
     "audit_log", "customer_invitations", "document_counters", "invoices",
     "invoice_lines", "payments", "returns", "return_lines", "credit_notes", "credit_note_lines",
 )
@@ -569,7 +570,7 @@ def drop_schema(conn: psycopg.Connection) -> None:
         conn.execute("DROP FUNCTION IF EXISTS product_skus_fill_code() CASCADE")
         conn.execute("DROP FUNCTION IF EXISTS audit_log_append_only() CASCADE")
         conn.execute("DROP FUNCTION IF EXISTS stockline_price(integer, integer, integer, date, numeric)")
-        conn.execute("DROP FUNCTION IF EXISTS stockline_sellable(integer, date, date)")
+        conn.execute("DROP FUNCTION IF EXISTS stockline_sellable(integer, date, date, boolean)")
         conn.execute("DROP FUNCTION IF EXISTS stockline_expired(date, date)")
         conn.execute("DROP FUNCTION IF EXISTS stockline_low_stock(boolean, integer, integer)")
         conn.execute("DROP FUNCTION IF EXISTS stockline_catalog_item_head("
@@ -583,8 +584,9 @@ def drop_schema(conn: psycopg.Connection) -> None:
                      "integer, integer, integer[], integer[], text, date, date, integer)")
         conn.execute("DROP FUNCTION IF EXISTS pricing_rules_bump_versions() CASCADE")
         conn.execute("DROP FUNCTION IF EXISTS stockline_lock_skus(integer[])")
-        conn.execute("DROP FUNCTION IF EXISTS "
-                     "stockline_record_movements(integer[], integer[], text[], bigint[], integer[], text[])")
+        conn.execute("DROP FUNCTION IF EXISTS stockline_record_movements("
+                     "integer[], integer[], text[], bigint[], integer[], text[], integer[], integer[])")
+        conn.execute("DROP FUNCTION IF EXISTS stockline_po_open(text) CASCADE")  # and the Incoming_Stock view
         conn.execute("DROP FUNCTION IF EXISTS issued_document_immutable() CASCADE")
         conn.execute("DROP FUNCTION IF EXISTS stockline_tax_rate(text, date)")
         conn.execute("DROP FUNCTION IF EXISTS stockline_line_tax(numeric, numeric)")

@@ -39,9 +39,14 @@ Action = Literal[
     "order.status_change",
     "tax_class.create", "tax_class.update", "tax_class.delete", "tax_class.schedule_rate",
     "tax_class.delete_rate", "invoice.payment", "return.approve", "return.reject",
+    "supplier.create", "supplier.update", "supplier.set_sku", "supplier.remove_sku",
+    "purchase_order.create", "purchase_order.update", "purchase_order.send", "purchase_order.receive",
+    "purchase_order.close", "purchase_order.cancel",
+    "batch.quarantine", "batch.release",
+    "recall.create", "recall.return", "recall.destroy", "recall.close",
 ]
 EntityType = Literal["batch", "customer", "invitation", "order", "pricing_rule", "product", "sku", "user",
-                     "tax_class", "invoice", "return"]
+                     "tax_class", "invoice", "return", "supplier", "purchase_order", "recall"]
 ACTIONS: tuple[str, ...] = get_args(Action)
 ENTITY_TYPES: tuple[str, ...] = get_args(EntityType)
 

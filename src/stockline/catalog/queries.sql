@@ -72,7 +72,7 @@ FROM unnest(%(sku_ids)s::int[], %(reorder_levels)s::int[]) AS k (sku_id, reorder
 CROSS JOIN LATERAL (
     SELECT sum(b.quantity_on_hand)::int AS total_on_hand, min(b.expiry_date) AS earliest_expiry
     FROM Inventory_Batches AS b
-    WHERE b.sku_id = k.sku_id AND stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s)
+    WHERE b.sku_id = k.sku_id AND stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s, b.quarantined)
 ) AS stock;
 
 -- name: page_by_stock_or_price
@@ -81,7 +81,7 @@ CROSS JOIN LATERAL (
 WITH stock AS (
     SELECT b.sku_id, sum(b.quantity_on_hand)::int AS total_on_hand, min(b.expiry_date) AS earliest_expiry
     FROM Inventory_Batches AS b
-    WHERE stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s)
+    WHERE stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s, b.quarantined)
     GROUP BY b.sku_id
 ), matching AS (
     SELECT p.product_id, p.name AS product_name, p.manufacturer, p.description, s.sku_id, s.sku_code,
@@ -151,7 +151,7 @@ FROM (
     CROSS JOIN LATERAL (
         SELECT sum(b.quantity_on_hand)::int AS total_on_hand, min(b.expiry_date) AS earliest_expiry
         FROM Inventory_Batches AS b
-        WHERE b.sku_id = s.sku_id AND stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s)
+        WHERE b.sku_id = s.sku_id AND stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s, b.quarantined)
     ) AS stock
     CROSS JOIN LATERAL stockline_price(s.sku_id, %(customer_id)s, %(quantity)s, %(today)s, s.base_price) AS price
     WHERE s.sku_id = %(sku_id)s AND s.is_active AND p.is_active
@@ -161,7 +161,7 @@ FROM (
 -- A SKU's sellable batches in FEFO order: what the next order would draw from.
 SELECT batch_no, expiry_date, quantity_on_hand
 FROM Inventory_Batches
-WHERE sku_id = %(sku_id)s AND stockline_sellable(quantity_on_hand, expiry_date, %(sellable_after)s)
+WHERE sku_id = %(sku_id)s AND stockline_sellable(quantity_on_hand, expiry_date, %(sellable_after)s, quarantined)
 ORDER BY expiry_date, batch_id;
 
 -- name: customer_exists

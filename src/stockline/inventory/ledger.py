@@ -32,7 +32,7 @@ from stockline.sqlfile import queries_beside
 
 Q = queries_beside(__file__)
 
-Reason = Literal["receipt", "sale", "cancel", "adjustment", "write_off", "return"]
+Reason = Literal["receipt", "sale", "cancel", "adjustment", "write_off", "return", "recall_return"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,8 @@ class Movement:
     order_id: int | None = None
     user_id: int | None = None
     note: str | None = None
+    po_line_id: int | None = None  # a receipt against a purchase order line
+    recall_id: int | None = None  # a recall_return, or a write_off destroying recalled units
 
 
 async def lock_skus(conn: psycopg.AsyncConnection, sku_ids: Iterable[int]) -> db.Pending:
@@ -68,6 +70,7 @@ async def record_movements(conn: psycopg.AsyncConnection, movements: Sequence[Mo
         "batch_ids": [m.batch_id for m in movements], "deltas": [m.quantity_delta for m in movements],
         "reasons": [m.reason for m in movements], "order_ids": [m.order_id for m in movements],
         "user_ids": [m.user_id for m in movements], "notes": [m.note for m in movements],
+        "po_line_ids": [m.po_line_id for m in movements], "recall_ids": [m.recall_id for m in movements],
     })
 
 

@@ -11,7 +11,7 @@ SELECT * FROM stockline_lock_skus(%(sku_ids)s::int[]);
 SELECT s.sku_id, s.is_active AND p.is_active AS is_active,
        coalesce((SELECT sum(b.quantity_on_hand)::int FROM Inventory_Batches AS b
                  WHERE b.sku_id = s.sku_id
-                   AND stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s)), 0) AS available
+                   AND stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s, b.quarantined)), 0) AS available
 FROM Product_SKUs AS s
 JOIN Products AS p USING (product_id)
 WHERE s.sku_id = %(sku_id)s;
@@ -20,7 +20,8 @@ WHERE s.sku_id = %(sku_id)s;
 -- The ledger: movements applied to their batches and written, in one statement (the rule is
 -- stockline_record_movements() in db/schema.sql, which placing an order uses too).
 SELECT stockline_record_movements(%(batch_ids)s::int[], %(deltas)s::int[], %(reasons)s::text[],
-                                  %(order_ids)s::bigint[], %(user_ids)s::int[], %(notes)s::text[]);
+                                  %(order_ids)s::bigint[], %(user_ids)s::int[], %(notes)s::text[],
+                                  %(po_line_ids)s::int[], %(recall_ids)s::int[]);
 
 -- name: order_allocations
 -- The units an order took from each batch (what a cancellation gives back).

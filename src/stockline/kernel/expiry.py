@@ -26,9 +26,10 @@ def sellable_after(settings: Settings, today: date | None = None) -> date:
     return (today or business_day()) + timedelta(days=settings.min_shelf_life_days)
 
 
-def sellable(quantity_on_hand: int, expiry_date: date, after: date) -> bool:
-    """stockline_sellable(): holds stock and expires after `after` (a `sellable_after`)."""
-    return quantity_on_hand > 0 and expiry_date > after
+def sellable(quantity_on_hand: int, expiry_date: date, after: date, quarantined: bool = False) -> bool:
+    """stockline_sellable(): holds stock, expires after `after` (a `sellable_after`) and is
+    not quarantined."""
+    return quantity_on_hand > 0 and expiry_date > after and not quarantined
 
 
 def expired(expiry_date: date, today: date) -> bool:

@@ -17,7 +17,7 @@ JOIN Products AS p USING (product_id)
 LEFT JOIN LATERAL (
     SELECT sum(b.quantity_on_hand)::int AS available, min(b.expiry_date) AS earliest_expiry
     FROM Inventory_Batches AS b
-    WHERE b.sku_id = s.sku_id AND stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s)
+    WHERE b.sku_id = s.sku_id AND stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s, b.quarantined)
 ) AS stock ON true
 CROSS JOIN LATERAL stockline_price(s.sku_id, %(customer_id)s, ci.quantity, %(today)s, s.base_price) AS price
 WHERE c.user_id = %(user_id)s
@@ -154,7 +154,7 @@ SELECT s.sku_id, s.sku_code, p.name AS product_name, s.is_active AND p.is_active
        coalesce(ci.quantity, 0) AS in_cart,
        coalesce((SELECT sum(b.quantity_on_hand)::int FROM Inventory_Batches AS b
                  WHERE b.sku_id = s.sku_id
-                   AND stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s)), 0) AS available
+                   AND stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s, b.quarantined)), 0) AS available
 FROM Product_SKUs AS s
 JOIN Products AS p USING (product_id)
 LEFT JOIN Cart_Items AS ci ON ci.cart_id = %(cart_id)s AND ci.sku_id = s.sku_id
@@ -174,7 +174,7 @@ SELECT s.sku_id, s.sku_code, lower(s.sku_code) AS code_key, p.name AS product_na
        s.unit_type, s.is_active AND p.is_active AS is_active,
        coalesce((SELECT sum(b.quantity_on_hand)::int FROM Inventory_Batches AS b
                  WHERE b.sku_id = s.sku_id
-                   AND stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s)), 0) AS available
+                   AND stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s, b.quarantined)), 0) AS available
 FROM Product_SKUs AS s
 JOIN Products AS p USING (product_id)
 WHERE lower(s.sku_code) = ANY(%(codes)s::text[]);

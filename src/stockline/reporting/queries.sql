@@ -16,7 +16,7 @@
 WITH stock AS (
     SELECT b.sku_id, sum(b.quantity_on_hand)::int AS available
     FROM Inventory_Batches AS b
-    WHERE stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s)
+    WHERE stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s, b.quarantined)
     GROUP BY b.sku_id
 ), matching AS (
     SELECT s.sku_id, s.sku_code, p.product_id, p.name AS product_name, p.manufacturer, s.package_size,
@@ -48,7 +48,7 @@ WITH matching AS (
     FROM Inventory_Batches AS b
     JOIN Product_SKUs AS s USING (sku_id)
     JOIN Products AS p USING (product_id)
-    WHERE stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s)
+    WHERE stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s, b.quarantined)
       AND b.expiry_date <= %(expiring_until)s
 )
 SELECT totals.*, page.*
@@ -101,7 +101,7 @@ WITH sold AS (
     SELECT b.sku_id, sum(b.quantity_on_hand)::int AS available
     FROM Inventory_Batches AS b
     WHERE b.sku_id IN (SELECT sku_id FROM sold)
-      AND stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s)
+      AND stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s, b.quarantined)
     GROUP BY b.sku_id
 ), matching AS (
     SELECT s.sku_id, s.sku_code, p.product_id, p.name AS product_name, p.manufacturer, s.package_size,
@@ -135,7 +135,7 @@ ORDER BY page.days_of_cover, page.sku_id;
 -- shelf life) unsellable bucket.
 WITH per_bucket AS (
     SELECT b.sku_id,
-           CASE WHEN stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s) THEN 'sellable'
+           CASE WHEN stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s, b.quarantined) THEN 'sellable'
                 WHEN stockline_expired(b.expiry_date, %(today)s) THEN 'expired' ELSE 'unsellable' END AS bucket,
            count(*)::int AS batches, sum(b.quantity_on_hand)::bigint AS units,
            sum(b.quantity_on_hand * b.cost_price) AS value
@@ -263,7 +263,7 @@ WITH per_day AS (
 ), stock AS (
     SELECT b.sku_id, sum(b.quantity_on_hand)::int AS available
     FROM Inventory_Batches AS b
-    WHERE stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s)
+    WHERE stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s, b.quarantined)
     GROUP BY b.sku_id
 )
 SELECT totals.total_revenue, totals.total_profit, receivables.receivables_outstanding,
@@ -273,7 +273,7 @@ SELECT totals.total_revenue, totals.total_profit, receivables.receivables_outsta
        (SELECT count(*) FROM Orders WHERE status <> 'cancelled')::bigint AS total_orders,
        (SELECT count(*) FROM Inventory_Batches)::bigint AS total_batches,
        (SELECT count(*) FROM Inventory_Batches AS b
-        WHERE stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s)
+        WHERE stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s, b.quarantined)
           AND b.expiry_date <= %(expiring_until)s)::int AS expiring_soon,
        (SELECT count(*)
         FROM Product_SKUs AS s

@@ -80,7 +80,7 @@ LEFT JOIN LATERAL (
     LEFT JOIN LATERAL (
         SELECT sum(b.quantity_on_hand)::int AS available
         FROM Inventory_Batches AS b
-        WHERE b.sku_id = m.sku_id AND stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s)
+        WHERE b.sku_id = m.sku_id AND stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s, b.quarantined)
     ) AS stock ON true
 ) AS page ON true
 ORDER BY lower(page.product_name), page.product_id, page.sku_id;
@@ -89,7 +89,7 @@ ORDER BY lower(page.product_name), page.product_id, page.sku_id;
 SELECT s.*, p.name AS product_name, p.manufacturer, p.is_active AS product_active,
        coalesce((SELECT sum(b.quantity_on_hand)::int FROM Inventory_Batches AS b
                  WHERE b.sku_id = s.sku_id
-                   AND stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s)), 0) AS available,
+                   AND stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s, b.quarantined)), 0) AS available,
        t.name AS tax_class_name, stockline_tax_rate(s.tax_class, %(today)s::date) AS tax_rate
 FROM Product_SKUs AS s
 JOIN Products AS p USING (product_id)

@@ -9,7 +9,7 @@
 WITH sku_stock AS (
     SELECT sku_id,
            coalesce(sum(quantity_on_hand)
-                    FILTER (WHERE stockline_sellable(quantity_on_hand, expiry_date, %(sellable_after)s)), 0)::int
+                    FILTER (WHERE stockline_sellable(quantity_on_hand, expiry_date, %(sellable_after)s, quarantined)), 0)::int
            AS available
     FROM Inventory_Batches
     GROUP BY sku_id
@@ -30,7 +30,7 @@ WITH sku_stock AS (
       AND CASE %(filter)s::text
             WHEN 'low_stock' THEN stockline_low_stock(s.is_active AND p.is_active, st.available, s.reorder_level)
             WHEN 'critical' THEN s.is_active AND p.is_active AND st.available * 2 < s.reorder_level
-            WHEN 'expiring' THEN stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s)
+            WHEN 'expiring' THEN stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s, b.quarantined)
                                  AND b.expiry_date <= %(expiring_by)s
             WHEN 'expired' THEN b.quantity_on_hand > 0 AND stockline_expired(b.expiry_date, %(today)s)
             WHEN 'recent' THEN b.received_at >= now() - interval '7 days'

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from stockline.web.customer import account, cart, catalog, invoices, orders, quick_order, returns
+from stockline.web.customer import account, cart, catalog, invoices, orders, quick_order, recalls, returns
 
 router = APIRouter(include_in_schema=False)
-for _area in (catalog, cart, orders, quick_order, invoices, returns, account):
+for _area in (catalog, cart, orders, quick_order, invoices, returns, account, recalls):
     router.include_router(_area.router)

@@ -16,14 +16,18 @@ from stockline.web.staff import (
     invoices,
     orders,
     pricing,
+    purchase_orders,
+    recalls,
     reports,
     returns,
     stock_entry,
+    suppliers,
     tax,
+    trace,
     users,
 )
 
 router = APIRouter(include_in_schema=False)
 for _area in (dashboard, inventory, stock_entry, reports, finance, orders, invoices, returns, pricing,
-              catalog, customers, users, audit, tax):
+              catalog, customers, users, audit, tax, suppliers, purchase_orders, recalls, trace):
     router.include_router(_area.router)

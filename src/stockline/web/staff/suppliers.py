@@ -1,0 +1,7 @@
+"""Staff pages: suppliers."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
