@@ -39,6 +39,7 @@ class Receipt:
     sku_id: int | None = None
     sku_code: str | None = None
     note: str | None = None
+    po_line_id: int | None = None  # received against this purchase order line
 
 
 AUDITED = ("batch_id", "sku_id", "batch_no", "expiry_date", "cost_price", "quantity_on_hand")
@@ -111,12 +112,13 @@ async def _sku_of(conn: psycopg.AsyncConnection, receipt: Receipt) -> int:
     return sku["sku_id"]
 
 
-async def _receive_into(
+async def receive_into(
     conn: psycopg.AsyncConnection, user: CurrentUser, receipt: Receipt, sku_id: int
 ) -> tuple[int, bool]:
-    """One receipt, its SKU already locked: a new batch, or more of the batch with that
-    number (same expiry; another cost moves the batch's cost to the weighted average).
-    Returns (batch_id, whether the batch is new)."""
+    """One receipt, inside the caller's transaction, its SKU already locked (`ledger.lock_skus`):
+    a new batch, or more of the batch with that number (same expiry; another cost moves the
+    batch's cost to the weighted average). A receipt against a purchase order line names it
+    (`receipt.po_line_id`) on its movement. Returns (batch_id, whether the batch is new)."""
     before = await db.fetch_one(conn, Q["batch_by_number"], {"sku_id": sku_id, "batch_no": receipt.batch_no})
     created = before is None
     if created:
@@ -151,7 +153,8 @@ async def _receive_into(
             cost = average
     await ledger.record_movements(
         conn,
-        [ledger.Movement(batch_id, receipt.quantity, "receipt", user_id=user.user_id, note=receipt.note)],
+        [ledger.Movement(batch_id, receipt.quantity, "receipt", user_id=user.user_id, note=receipt.note,
+                         po_line_id=receipt.po_line_id)],
     )
     after = audited(batch, receipt.note, cost_price=cost,
                     quantity_on_hand=batch["quantity_on_hand"] + receipt.quantity)
@@ -182,7 +185,7 @@ async def receive_many(
         received = []
         for index, (receipt, sku_id) in enumerate(zip(receipts, sku_ids, strict=True)):
             try:
-                received.append(await _receive_into(conn, user, receipt, sku_id))
+                received.append(await receive_into(conn, user, receipt, sku_id))
             except DomainError as exc:
                 raise ReceiptRefused(index, exc) from exc
         return received

@@ -1,0 +1,32 @@
+-- Queries of batch quarantine and release (status.py). A batch's status history is
+-- Batch_Status_Changes; Inventory_Batches.quarantined is its latest status.
+
+-- name: batch_skus
+-- The SKU of each batch, to lock before the batches are read for a change.
+SELECT batch_id, sku_id FROM Inventory_Batches WHERE batch_id = ANY(%(batch_ids)s::int[]);
+
+-- name: batch_states
+-- The batches as a status change sees them (read under their SKU locks), with the open
+-- recall each is in, if any.
+SELECT b.batch_id, b.sku_id, b.batch_no, b.expiry_date, b.quantity_on_hand, b.quarantined,
+       r.recall_id AS open_recall_id, r.recall_no AS open_recall_no
+FROM Inventory_Batches AS b
+LEFT JOIN LATERAL (
+    SELECT r.recall_id, r.recall_no
+    FROM Recall_Batches AS rb JOIN Recalls AS r USING (recall_id)
+    WHERE rb.batch_id = b.batch_id AND r.status = 'open'
+    ORDER BY r.recall_id
+    LIMIT 1
+) AS r ON true
+WHERE b.batch_id = ANY(%(batch_ids)s::int[])
+ORDER BY b.batch_id;
+
+-- name: set_quarantined
+-- Each batch's new status and the history row saying who, why and under which recall.
+WITH changed AS (
+    UPDATE Inventory_Batches SET quarantined = %(quarantined)s
+    WHERE batch_id = ANY(%(batch_ids)s::int[])
+    RETURNING batch_id
+)
+INSERT INTO Batch_Status_Changes (batch_id, quarantined, reason, recall_id, user_id)
+SELECT batch_id, %(quarantined)s, %(reason)s, %(recall_id)s, %(user_id)s FROM changed;
