@@ -1222,7 +1222,11 @@ CREATE TABLE IF NOT EXISTS Batch_Status_Changes (
     reason       text NOT NULL CONSTRAINT batch_status_changes_reason_not_blank CHECK (btrim(reason) <> ''),
     recall_id    integer CONSTRAINT batch_status_changes_recall_fk REFERENCES Recalls (recall_id),
     user_id      integer CONSTRAINT batch_status_changes_user_fk REFERENCES Users (user_id),
-    changed_at   timestamptz NOT NULL DEFAULT now()
+    changed_at   timestamptz NOT NULL DEFAULT now(),
+    -- the batch's latest movement_id when the change was made (under its SKU lock): the
+    -- change's place in the batch's ledger, so stockline check can tell which sales came
+    -- after a quarantine without trusting clocks
+    ledger_position  bigint NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS batch_status_changes_batch_idx ON Batch_Status_Changes (batch_id, change_id);
 

@@ -107,14 +107,16 @@ WHERE i.amount_paid <> coalesce(p.paid, 0)
 ORDER BY i.invoice_id;
 
 -- name: document_number_gaps
--- Invoice and credit note series with a gap (numbers of a year not consecutive) or a number
+-- Invoice, credit note and recall series with a gap (numbers of a year not consecutive) or a number
 -- beyond the year's counter. (A counter ahead of the documents is not reported: the seed
 -- procedure's TRUNCATE empties the documents but leaves the counters.)
 SELECT d.series, d.series_year, count(*) AS documents, min(d.series_number) AS first_number,
        max(d.series_number) AS last_number, c.last_number AS counter
 FROM (SELECT 'INV' AS series, series_year, series_number FROM Invoices
       UNION ALL
-      SELECT 'CN', series_year, series_number FROM Credit_Notes) AS d
+      SELECT 'CN', series_year, series_number FROM Credit_Notes
+      UNION ALL  -- recall numbers are printed RCL-<year>-NNNNNN
+      SELECT 'RCL', split_part(recall_no, '-', 2)::int, split_part(recall_no, '-', 3)::int FROM Recalls) AS d
 LEFT JOIN Document_Counters AS c ON c.series = d.series AND c.year = d.series_year
 GROUP BY d.series, d.series_year, c.last_number
 HAVING count(*) <> max(d.series_number) - min(d.series_number) + 1
@@ -154,7 +156,7 @@ ORDER BY r.return_id;
 
 -- name: return_ledger_mismatch
 -- Per order and batch, the ledger must show every approved returned unit coming back
--- (`return` movements) and every one written off on return leaving again (`write_off`
+-- (`return` movements, `recall_return` for units sent back under a recall) and every one written off on return leaving again (`write_off`
 -- movements naming the order); anything else is a unit lost or counted twice.
 WITH approved AS (
     SELECT oi.order_id, oi.batch_id, sum(rl.quantity) AS returned,
@@ -166,10 +168,10 @@ WITH approved AS (
     GROUP BY oi.order_id, oi.batch_id
 ), moves AS (
     SELECT order_id, batch_id,
-           coalesce(sum(quantity_delta) FILTER (WHERE reason = 'return'), 0) AS returned,
+           coalesce(sum(quantity_delta) FILTER (WHERE reason IN ('return', 'recall_return')), 0) AS returned,
            coalesce(-sum(quantity_delta) FILTER (WHERE reason = 'write_off'), 0) AS written_off
     FROM Stock_Movements
-    WHERE order_id IS NOT NULL AND reason IN ('return', 'write_off')
+    WHERE order_id IS NOT NULL AND reason IN ('return', 'recall_return', 'write_off')
     GROUP BY order_id, batch_id
 )
 SELECT coalesce(a.order_id, m.order_id) AS order_id, coalesce(a.batch_id, m.batch_id) AS batch_id,
@@ -233,3 +235,89 @@ LEFT JOIN (SELECT invoice_id, sum(gross_amount) AS credited FROM Credit_Notes GR
     USING (invoice_id)
 WHERE i.amount_credited <> coalesce(c.credited, 0)
 ORDER BY i.invoice_id;
+
+-- name: po_received_mismatch
+-- Purchase order lines whose quantity_received differs from the `receipt` movements naming
+-- them: a unit received twice or not at all.
+SELECT l.po_line_id, l.po_id, l.quantity_received, coalesce(m.received, 0) AS receipt_movements
+FROM Purchase_Order_Lines AS l
+LEFT JOIN (
+    SELECT po_line_id, sum(quantity_delta) AS received
+    FROM Stock_Movements
+    WHERE po_line_id IS NOT NULL
+    GROUP BY po_line_id
+) AS m USING (po_line_id)
+WHERE l.quantity_received <> coalesce(m.received, 0)
+ORDER BY l.po_line_id;
+
+-- name: po_status_mismatch
+-- Purchase orders whose status does not say what their lines received: draft, sent and
+-- cancelled ones received nothing; a partly received one received something and is short
+-- somewhere; a received one got every line in full, or was closed short.
+SELECT o.po_id, o.status, o.closed_short, count(*) AS lines,
+       count(*) FILTER (WHERE l.quantity_received > 0) AS lines_with_receipts,
+       count(*) FILTER (WHERE l.quantity_received < l.quantity_ordered) AS lines_short
+FROM Purchase_Orders AS o
+JOIN Purchase_Order_Lines AS l USING (po_id)
+GROUP BY o.po_id, o.status, o.closed_short
+HAVING CASE o.status
+    WHEN 'partly_received' THEN count(*) FILTER (WHERE l.quantity_received > 0) = 0
+                                OR count(*) FILTER (WHERE l.quantity_received < l.quantity_ordered) = 0
+    WHEN 'received' THEN NOT o.closed_short AND count(*) FILTER (WHERE l.quantity_received < l.quantity_ordered) > 0
+    ELSE count(*) FILTER (WHERE l.quantity_received > 0) > 0
+END OR (o.closed_short AND o.status <> 'received')
+ORDER BY o.po_id;
+
+-- name: batch_status_mismatch
+-- Batches whose quarantined flag is not their latest status change (no change: not
+-- quarantined).
+SELECT b.batch_id, b.batch_no, b.quarantined, last.quarantined AS latest_change
+FROM Inventory_Batches AS b
+LEFT JOIN LATERAL (
+    SELECT c.quarantined FROM Batch_Status_Changes AS c
+    WHERE c.batch_id = b.batch_id ORDER BY c.change_id DESC LIMIT 1
+) AS last ON true
+WHERE b.quarantined <> coalesce(last.quarantined, false)
+ORDER BY b.batch_id;
+
+-- name: sale_while_quarantined
+-- Sales of a batch made while it was on hold: the latest status change before the sale in
+-- the batch's ledger (each change records the batch's latest movement_id when it was made,
+-- under the SKU lock every sale takes too) was a quarantine.
+SELECT m.movement_id, m.batch_id, m.order_id, c.change_id AS quarantine_change_id
+FROM Stock_Movements AS m
+JOIN LATERAL (
+    SELECT c.change_id, c.quarantined FROM Batch_Status_Changes AS c
+    WHERE c.batch_id = m.batch_id AND c.ledger_position < m.movement_id
+    ORDER BY c.change_id DESC LIMIT 1
+) AS c ON c.quarantined
+WHERE m.reason = 'sale'
+ORDER BY m.movement_id;
+
+-- name: recalled_batch_not_quarantined
+-- Batches of an open recall that are not on hold: recalled stock could be sold.
+SELECT r.recall_id, r.recall_no, b.batch_id, b.batch_no
+FROM Recalls AS r
+JOIN Recall_Batches AS rb USING (recall_id)
+JOIN Inventory_Batches AS b USING (batch_id)
+WHERE r.status = 'open' AND NOT b.quarantined
+ORDER BY r.recall_id, b.batch_id;
+
+-- name: recall_movement_outside_recall
+-- Movements naming a recall (units returned or destroyed under it) of a batch that recall
+-- does not cover.
+SELECT m.movement_id, m.recall_id, m.batch_id, m.reason, m.quantity_delta
+FROM Stock_Movements AS m
+WHERE m.recall_id IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM Recall_Batches AS rb WHERE rb.recall_id = m.recall_id AND rb.batch_id = m.batch_id)
+ORDER BY m.movement_id;
+
+-- name: closed_recall_holding_stock
+-- Closed recalls whose batches still hold units: recalled stock is destroyed before a
+-- recall is closed.
+SELECT r.recall_id, r.recall_no, b.batch_id, b.batch_no, b.quantity_on_hand
+FROM Recalls AS r
+JOIN Recall_Batches AS rb USING (recall_id)
+JOIN Inventory_Batches AS b USING (batch_id)
+WHERE r.status = 'closed' AND b.quantity_on_hand > 0
+ORDER BY r.recall_id, b.batch_id;

@@ -28,5 +28,7 @@ WITH changed AS (
     WHERE batch_id = ANY(%(batch_ids)s::int[])
     RETURNING batch_id
 )
-INSERT INTO Batch_Status_Changes (batch_id, quarantined, reason, recall_id, user_id)
-SELECT batch_id, %(quarantined)s, %(reason)s, %(recall_id)s, %(user_id)s FROM changed;
+INSERT INTO Batch_Status_Changes (batch_id, quarantined, reason, recall_id, user_id, ledger_position)
+SELECT c.batch_id, %(quarantined)s, %(reason)s, %(recall_id)s, %(user_id)s,
+       coalesce((SELECT max(m.movement_id) FROM Stock_Movements AS m WHERE m.batch_id = c.batch_id), 0)
+FROM changed AS c;
