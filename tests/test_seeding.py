@@ -363,3 +363,24 @@ def test_a_zero_chunk_size_is_refused(capsys):
         main(["seed", "--chunk-size", "0"])
     assert exited.value.code == 2
     assert "must be at least 1" in capsys.readouterr().err
+
+
+def test_the_demo_has_suppliers_for_every_sku_and_a_sent_purchase_order_on_the_way(clean_db, tmp_path,
+                                                                                  monkeypatch):
+    monkeypatch.setattr(demo, "DEMO_PLAN", SeedSettings(customers=5, products=20, skus=40, batches=200,
+                                                        pricing_rules=5, orders=50, seed=5))
+    with db.connect(clean_db) as conn:
+        assert demo.seed_demo(conn, tmp_path, io.StringIO()) is not None
+        per_sku = conn.execute("SELECT count(*), count(*) FILTER (WHERE is_preferred) FROM Supplier_SKUs "
+                               "GROUP BY sku_id").fetchall()
+        assert len(per_sku) == 40 and set(per_sku) == {(2, 1)}
+        orders = conn.execute(
+            "SELECT o.status, o.expected_on - (o.sent_at AT TIME ZONE 'UTC')::date = s.lead_time_days, count(l.*) "
+            "FROM Purchase_Orders AS o JOIN Suppliers AS s USING (supplier_id) "
+            "JOIN Purchase_Order_Lines AS l USING (po_id) GROUP BY o.po_id, s.lead_time_days ORDER BY 1").fetchall()
+        assert [(status, lines > 0) for status, _, lines in orders] == [("draft", True), ("sent", True)]
+        assert orders[1][1] is True  # due the supplier's lead time after it was sent
+        incoming = conn.execute("SELECT sum(incoming) FROM Incoming_Stock").fetchone()[0]
+        lines = conn.execute("SELECT sum(quantity_ordered) FROM Purchase_Order_Lines").fetchone()[0]
+        assert incoming == lines  # drafts and sent orders alike are on their way
+        assert all(result.holds for result in check_invariants(conn))

@@ -9,7 +9,10 @@ orders taxed as `stockline_place_order()` taxes a sale (each line at its SKU's c
 the order's day, half-up to the cent). Its shipped orders are invoiced and mostly paid, so
 the invoices, balances and aged receivables have something to show. The seed procedure
 itself (`stockline seed`, the scale data) leaves every SKU in the 'zero' class and invoices
-nothing."""
+nothing.
+
+It has suppliers too, two for every SKU (one preferred), and two purchase orders for the
+SKUs lowest on stock, one sent and one draft."""
 
 from __future__ import annotations
 
@@ -93,6 +96,15 @@ def invoice_shipped_history(conn: psycopg.Connection, seller: dict[str, str | No
     return len(shipped)
 
 
+def stock_suppliers(conn: psycopg.Connection, admin_user_id: int) -> None:
+    """The demo's suppliers, two per SKU (one preferred), and two purchase orders for the
+    SKUs lowest on stock: one sent (so the stock views show incoming units), one draft."""
+    with conn.transaction():
+        conn.execute(Q["demo_suppliers"].sql, {})
+        conn.execute(Q["demo_supplier_skus"].sql, {})
+        conn.execute(Q["demo_purchase_orders"].sql, {"today": business_day(), "user_id": admin_user_id})
+
+
 def seed_demo(conn: psycopg.Connection, data_dir: Path, out: TextIO,
               seller: dict[str, str | None] | None = None) -> DemoLogins | None:
     """Fill an empty database with demo data; None (and nothing written) if not empty. The
@@ -110,7 +122,8 @@ def seed_demo(conn: psycopg.Connection, data_dir: Path, out: TextIO,
     invoices = invoice_shipped_history(conn, seller or Settings().seller)
     out.write(format_summary(report, db.seed_counts(conn)) + f"\ninvoices for shipped orders: {invoices:,}\n")
     admin_password = secrets.token_urlsafe(15)
-    create_staff_user(conn, DEMO_ADMIN, admin_password, role="admin")
+    admin = create_staff_user(conn, DEMO_ADMIN, admin_password, role="admin")
+    stock_suppliers(conn, admin)
     credentials = data_dir / "demo_admin_credentials.txt"
     _write_private(credentials, f"username: {DEMO_ADMIN}\npassword: {admin_password}\n")
     return DemoLogins(DEMO_ADMIN, credentials, logins.csv_path, logins.usernames[0])

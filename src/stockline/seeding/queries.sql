@@ -143,3 +143,61 @@ WITH paid AS (
 UPDATE Invoices AS i SET amount_paid = i.amount_paid + paid.amount
 FROM paid
 WHERE paid.invoice_id = i.invoice_id;
+
+-- name: demo_suppliers
+-- The demo's suppliers (wholesalers), each with its lead time (demo data only).
+INSERT INTO Suppliers (name, contact_name, email, phone, lead_time_days)
+SELECT s.name, s.contact, s.email, s.phone, s.lead_time
+FROM (VALUES ('Northbridge Pharma Wholesale', 'Ana Reyes', 'orders@northbridge.example', '+44 20 7946 0101', 3),
+             ('Alpine Medical Supply', 'Jonas Weber', 'purchasing@alpine-medical.example', '+41 44 555 0102', 7),
+             ('Coastal Generics Ltd', 'Priya Nair', 'sales@coastal-generics.example', '+44 161 496 0103', 5),
+             ('Meridian Health Distribution', 'Tom Clarke', 'trade@meridian-health.example', '+44 113 496 0104', 10),
+             ('Greenleaf Nutrition Trade', 'Sofia Rossi', 'b2b@greenleaf.example', '+39 02 5550 0105', 14))
+     AS s (name, contact, email, phone, lead_time)
+WHERE NOT EXISTS (SELECT 1 FROM Suppliers AS x WHERE lower(x.name) = lower(s.name));
+
+-- name: demo_supplier_skus
+-- Every SKU supplied by two of the demo's suppliers, the first preferred: at its average batch
+-- cost, and 4 percent more from the second.
+WITH suppliers AS (
+    SELECT supplier_id, row_number() OVER (ORDER BY supplier_id) - 1 AS n, count(*) OVER () AS total
+    FROM Suppliers
+), skus AS (
+    SELECT s.sku_id, coalesce((SELECT round(avg(b.cost_price), 2) FROM Inventory_Batches AS b
+                               WHERE b.sku_id = s.sku_id), round(s.base_price * 0.6, 2)) AS cost
+    FROM Product_SKUs AS s
+)
+INSERT INTO Supplier_SKUs (supplier_id, sku_id, unit_cost, supplier_sku_code, is_preferred)
+SELECT sup.supplier_id, k.sku_id, CASE WHEN pick.rank = 0 THEN k.cost ELSE round(k.cost * 1.04, 2) END,
+       'S' || sup.supplier_id || '-' || lpad(k.sku_id::text, 6, '0'), pick.rank = 0
+FROM skus AS k
+CROSS JOIN (VALUES (0), (1)) AS pick (rank)
+JOIN suppliers AS sup ON sup.n = (k.sku_id + pick.rank * 2) %% sup.total
+ON CONFLICT DO NOTHING;
+
+-- name: demo_purchase_orders
+-- Two purchase orders of the demo, from the preferred supplier of the SKUs lowest on stock:
+-- one sent three days ago (due by its lead time), one still a draft.
+WITH low AS (
+    SELECT s.sku_id, ss.supplier_id, ss.unit_cost, greatest(s.reorder_level * 3, 20) AS quantity,
+           row_number() OVER (ORDER BY coalesce(sum(b.quantity_on_hand), 0), s.sku_id) AS rank
+    FROM Product_SKUs AS s
+    JOIN Supplier_SKUs AS ss ON ss.sku_id = s.sku_id AND ss.is_preferred
+    LEFT JOIN Inventory_Batches AS b ON b.sku_id = s.sku_id
+    GROUP BY s.sku_id, ss.supplier_id, ss.unit_cost, s.reorder_level
+), chosen AS (
+    -- the supplier of the lowest SKU gets the sent order, the next supplier the draft
+    SELECT supplier_id, row_number() OVER (ORDER BY min(rank)) AS n FROM low GROUP BY supplier_id
+), orders AS (
+    INSERT INTO Purchase_Orders (supplier_id, status, note, sent_at, expected_on, created_by)
+    SELECT c.supplier_id, CASE c.n WHEN 1 THEN 'sent' ELSE 'draft' END, 'demo: restocking the lowest SKUs',
+           CASE c.n WHEN 1 THEN now() - interval '3 days' END,
+           CASE c.n WHEN 1 THEN %(today)s::date - 3 + sup.lead_time_days END, %(user_id)s
+    FROM chosen AS c JOIN Suppliers AS sup USING (supplier_id)
+    WHERE c.n <= 2
+    RETURNING po_id, supplier_id
+)
+INSERT INTO Purchase_Order_Lines (po_id, sku_id, quantity_ordered, unit_cost)
+SELECT o.po_id, l.sku_id, l.quantity, l.unit_cost
+FROM orders AS o
+JOIN LATERAL (SELECT * FROM low WHERE low.supplier_id = o.supplier_id ORDER BY rank LIMIT 6) AS l ON true;

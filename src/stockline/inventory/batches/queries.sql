@@ -9,14 +9,32 @@ WHERE (%(sku_id)s::int IS NOT NULL AND sku_id = %(sku_id)s::int)
    OR (%(sku_id)s::int IS NULL AND sku_code = %(sku_code)s::text);
 
 -- name: batch_by_number
-SELECT batch_id, sku_id, batch_no, expiry_date, quantity_on_hand, cost_price
-FROM Inventory_Batches
-WHERE sku_id = %(sku_id)s AND batch_no = %(batch_no)s;
+-- A batch by its number, with the open recall it is in (if any: no stock is received into it).
+SELECT b.batch_id, b.sku_id, b.batch_no, b.expiry_date, b.quantity_on_hand, b.cost_price, b.quarantined,
+       recall.open_recall_id, recall.open_recall_no
+FROM Inventory_Batches AS b
+LEFT JOIN LATERAL (
+    SELECT r.recall_id AS open_recall_id, r.recall_no AS open_recall_no
+    FROM Recall_Batches AS rb JOIN Recalls AS r USING (recall_id)
+    WHERE rb.batch_id = b.batch_id AND r.status = 'open'
+    ORDER BY r.recall_id
+    LIMIT 1
+) AS recall ON true
+WHERE b.sku_id = %(sku_id)s AND b.batch_no = %(batch_no)s;
 
 -- name: batch_by_id
-SELECT batch_id, sku_id, batch_no, expiry_date, quantity_on_hand, cost_price
-FROM Inventory_Batches
-WHERE batch_id = %(batch_id)s;
+-- A batch, with the open recall it is in (if any: only the recall's destruction moves it).
+SELECT b.batch_id, b.sku_id, b.batch_no, b.expiry_date, b.quantity_on_hand, b.cost_price, b.quarantined,
+       recall.open_recall_id, recall.open_recall_no
+FROM Inventory_Batches AS b
+LEFT JOIN LATERAL (
+    SELECT r.recall_id AS open_recall_id, r.recall_no AS open_recall_no
+    FROM Recall_Batches AS rb JOIN Recalls AS r USING (recall_id)
+    WHERE rb.batch_id = b.batch_id AND r.status = 'open'
+    ORDER BY r.recall_id
+    LIMIT 1
+) AS recall ON true
+WHERE b.batch_id = %(batch_id)s;
 
 -- name: insert_batch
 -- A new batch, empty: its stock arrives through the ledger's receipt movement.
@@ -42,10 +60,12 @@ JOIN Orders AS o USING (order_id)
 WHERE oi.batch_id = %(batch_id)s;
 
 -- name: batch_history
--- What a batch has been through: movements other than its opening receipt, and sales.
+-- What a batch has been through: movements other than its opening receipt, sales, and
+-- quarantines and releases.
 SELECT (SELECT count(*) FROM Order_Items WHERE batch_id = %(batch_id)s)::int AS items,
        (SELECT count(*) FROM Stock_Movements WHERE batch_id = %(batch_id)s AND reason <> 'receipt')::int AS moves,
-       (SELECT count(*) FROM Stock_Movements WHERE batch_id = %(batch_id)s AND reason = 'receipt')::int AS receipts;
+       (SELECT count(*) FROM Stock_Movements WHERE batch_id = %(batch_id)s AND reason = 'receipt')::int AS receipts,
+       (SELECT count(*) FROM Batch_Status_Changes WHERE batch_id = %(batch_id)s)::int AS status_changes;
 
 -- name: delete_batch
 -- An untouched batch and its receipts (a receipt entered by mistake, taken back whole).
@@ -55,20 +75,31 @@ WITH gone_moves AS (
 DELETE FROM Inventory_Batches WHERE batch_id = %(batch_id)s;
 
 -- name: expired_with_stock
--- Batches already expired (not sellable) that still hold stock, for the bulk write-off.
-SELECT batch_id, sku_id, batch_no, expiry_date, quantity_on_hand, cost_price
-FROM Inventory_Batches
-WHERE quantity_on_hand > 0 AND stockline_expired(expiry_date, %(today)s)
-ORDER BY sku_id, batch_id;
+-- Batches already expired (not sellable) that still hold stock, for the bulk write-off; not
+-- those of an open recall, whose units the recall destroys (and so accounts for).
+SELECT b.batch_id, b.sku_id, b.batch_no, b.expiry_date, b.quantity_on_hand, b.cost_price
+FROM Inventory_Batches AS b
+WHERE b.quantity_on_hand > 0 AND stockline_expired(b.expiry_date, %(today)s)
+  AND NOT EXISTS (SELECT 1 FROM Recall_Batches AS rb JOIN Recalls AS r USING (recall_id)
+                  WHERE rb.batch_id = b.batch_id AND r.status = 'open')
+ORDER BY b.sku_id, b.batch_id;
 
 -- name: batch_views
--- Batches as the inventory view shows them (a batch page, what a write answers).
-SELECT b.batch_id, b.batch_no, b.expiry_date, b.quantity_on_hand, b.cost_price, b.received_at,
+-- Batches as the inventory view shows them (a batch page, what a write answers), with the
+-- open recall each is in, if any.
+SELECT b.batch_id, b.batch_no, b.expiry_date, b.quantity_on_hand, b.cost_price, b.received_at, b.quarantined,
        s.sku_id, s.sku_code, s.package_size, s.unit_type, s.reorder_level, p.product_id, p.name AS product_name,
-       p.manufacturer
+       p.manufacturer, recall.open_recall_id, recall.open_recall_no
 FROM Inventory_Batches AS b
 JOIN Product_SKUs AS s USING (sku_id)
 JOIN Products AS p USING (product_id)
+LEFT JOIN LATERAL (
+    SELECT r.recall_id AS open_recall_id, r.recall_no AS open_recall_no
+    FROM Recall_Batches AS rb JOIN Recalls AS r USING (recall_id)
+    WHERE rb.batch_id = b.batch_id AND r.status = 'open'
+    ORDER BY r.recall_id
+    LIMIT 1
+) AS recall ON true
 WHERE b.batch_id = ANY(%(batch_ids)s::int[]);
 
 -- name: batch_edit_history
@@ -82,7 +113,9 @@ LIMIT %(limit)s;
 
 -- name: expired_stock_summary
 -- What the bulk write-off would take now: the batches of expired_with_stock, counted.
-SELECT count(*)::int AS batches, coalesce(sum(quantity_on_hand), 0)::int AS units,
-       coalesce(sum(quantity_on_hand * cost_price), 0)::numeric(14, 2) AS value
-FROM Inventory_Batches
-WHERE quantity_on_hand > 0 AND stockline_expired(expiry_date, %(today)s);
+SELECT count(*)::int AS batches, coalesce(sum(b.quantity_on_hand), 0)::int AS units,
+       coalesce(sum(b.quantity_on_hand * b.cost_price), 0)::numeric(14, 2) AS value
+FROM Inventory_Batches AS b
+WHERE b.quantity_on_hand > 0 AND stockline_expired(b.expiry_date, %(today)s)
+  AND NOT EXISTS (SELECT 1 FROM Recall_Batches AS rb JOIN Recalls AS r USING (recall_id)
+                  WHERE rb.batch_id = b.batch_id AND r.status = 'open');

@@ -8,7 +8,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from stockline.kernel.inputs import MaybeText
+from stockline.kernel.inputs import MaybeText, Text
 
 MAX_UNITS = 1_000_000
 AdjustmentReason = Literal["count_correction", "damaged", "found", "returned_to_supplier", "recall", "other"]
@@ -61,3 +61,9 @@ class BatchEdit(BaseModel):
         if self.cost_price is None and self.expiry_date is None:
             raise ValueError("give cost_price or expiry_date")
         return self
+
+
+class BatchHold(BaseModel):
+    """Why a batch goes on hold, or comes off it (kept in its status history)."""
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    reason: Text = Field(min_length=1, max_length=500, description="why: kept in the batch's status history")

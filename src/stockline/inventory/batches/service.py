@@ -5,7 +5,12 @@ of these changes stock figures only (quantities, an expiry, a batch), never whic
 listing shows or their prices, so the listing version stays (`announce_change`, not
 `announce_listing_change`: cached listing skeletons survive, see kernel/catalog_version.py).
 Every change is recorded in the audit log (stockline.audit) in its own transaction: the
-batch's columns before and after, and the note the change carried."""
+batch's columns before and after, and the note the change carried.
+
+Quarantine (status.py does the change inside a transaction): a batch on hold keeps its stock
+and is never sold. While a batch is in an open recall, nothing here moves or edits it (409
+`batch_under_recall`): the recall's returns and destructions account for its units. A batch
+that was ever on hold is never deleted: its status history stays."""
 
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ from stockline import db
 from stockline.audit import record as audit
 from stockline.errors import Conflict, DomainError, NotFound, ValidationFailed
 from stockline.inventory import ledger
+from stockline.inventory.batches import status
 from stockline.kernel.context import Context
 from stockline.kernel.expiry import business_day, expired
 from stockline.kernel.identity import CurrentUser
@@ -68,7 +74,27 @@ def batch_document(row: dict[str, Any]) -> dict[str, Any]:
         "product_name": row["product_name"],
         "manufacturer": row["manufacturer"],
         "expired": expired(row["expiry_date"], business_day()),
+        "quarantined": row["quarantined"],
     }
+
+
+def _open_recall(row: dict[str, Any]) -> dict[str, Any] | None:
+    if row["open_recall_id"] is None:
+        return None
+    return {"recall_id": row["open_recall_id"], "recall_no": row["open_recall_no"]}
+
+
+def _refuse_under_recall(batch: dict[str, Any], doing: str) -> None:
+    """A batch in an open recall is moved only by the recall (its returns and destructions),
+    so every unit of it is accounted for there; nor is it edited (a new expiry must not make
+    it look sellable, nor a cost rewrite what was recalled)."""
+    if batch["open_recall_id"] is not None:
+        raise Conflict(
+            f"Batch {batch['batch_no']} is recalled ({batch['open_recall_no']}); it cannot be {doing}: "
+            "its units are returned and destroyed under the recall",
+            code="batch_under_recall",
+            details={"batch_id": batch["batch_id"], "recall_id": batch["open_recall_id"]},
+        )
 
 
 async def _locked_batch(conn: psycopg.AsyncConnection, batch_id: int) -> dict[str, Any]:
@@ -136,6 +162,7 @@ async def receive_into(
     else:
         batch, cost = before, before["cost_price"]
         batch_id = batch["batch_id"]
+        _refuse_under_recall(batch, "received into")
         if batch["expiry_date"] != receipt.expiry_date:
             raise Conflict(
                 f"Batch {receipt.batch_no} of this SKU expires on {batch['expiry_date'].isoformat()}, "
@@ -230,6 +257,7 @@ async def adjust(
 
     async def work(conn: psycopg.AsyncConnection) -> tuple[int, dict]:
         batch = await _locked_batch(conn, batch_id)
+        _refuse_under_recall(batch, "adjusted")
         change = delta if delta is not None else new_quantity - batch["quantity_on_hand"]
         await _adjust_locked(conn, user, batch, change, reason, note)
         return batch_id, {"delta": change}
@@ -272,6 +300,7 @@ async def write_off(
 
     async def work(conn: psycopg.AsyncConnection) -> tuple[int, dict]:
         batch = await _locked_batch(conn, batch_id)
+        _refuse_under_recall(batch, "written off")
         if not expired(batch["expiry_date"], business_day()):
             raise Conflict(
                 f"Batch {batch['batch_no']} has not expired (it expires on "
@@ -380,6 +409,7 @@ async def edit(
 
     async def work(conn: psycopg.AsyncConnection) -> tuple[int, dict]:
         batch = await _locked_batch(conn, batch_id)
+        _refuse_under_recall(batch, "edited")
         changed = await _edit_locked(conn, user, batch, cost_price, expiry_date, note)
         if not changed:
             raise Conflict("Nothing to change: the batch already has these values", code="nothing_to_change")
@@ -428,6 +458,7 @@ async def correct(
 
     async def work(conn: psycopg.AsyncConnection) -> tuple[int, dict]:
         batch = await _locked_batch(conn, batch_id)
+        _refuse_under_recall(batch, "edited")
         changed = await _edit_locked(conn, user, batch, cost_price, expiry_date, note)
         if quantity_on_hand is not None and quantity_on_hand != batch["quantity_on_hand"]:
             batch = await db.fetch_one(conn, Q["batch_by_id"], {"batch_id": batch_id})  # as edited
@@ -439,9 +470,16 @@ async def correct(
     return await _write(ctx, work)
 
 
-def _deletion_refusal(batch_no: str, history: dict[str, int]) -> Conflict | None:
+def _deletion_refusal(batch: dict[str, Any], history: dict[str, int]) -> Conflict | None:
     """Why a batch with this history may not be deleted; None when it may (nothing but its
-    receipt ever touched it)."""
+    receipt ever touched it, and it was never on hold)."""
+    batch_no = batch["batch_no"]
+    if batch["quarantined"]:
+        return Conflict(f"Batch {batch_no} is quarantined, so it stays with its status history",
+                        code="batch_quarantined")
+    if history["status_changes"]:
+        return Conflict(f"Batch {batch_no} has been quarantined before, so it stays with its status history",
+                        code="batch_in_use")
     if history["items"]:
         return Conflict(
             f"Batch {batch_no} has been sold, so it stays for traceability; "
@@ -464,7 +502,7 @@ async def deletion_refusal(ctx: Context, batch_id: int) -> str | None:
         if batch is None:
             raise NotFound(f"No batch {batch_id}")
         history = await db.fetch_one(conn, Q["batch_history"], {"batch_id": batch_id})
-    refusal = _deletion_refusal(batch["batch_no"], history)
+    refusal = _deletion_refusal(batch, history)
     return refusal.message if refusal else None
 
 
@@ -483,7 +521,7 @@ async def delete(
     async def work(conn: psycopg.AsyncConnection) -> None:
         batch = await _locked_batch(conn, batch_id)
         history = await db.fetch_one(conn, Q["batch_history"], {"batch_id": batch_id})
-        refusal = _deletion_refusal(batch["batch_no"], history)
+        refusal = _deletion_refusal(batch, history)
         if refusal:
             raise refusal
         await db.execute(conn, Q["delete_batch"], {"batch_id": batch_id})
@@ -496,13 +534,73 @@ async def delete(
 
 
 async def batch(ctx: Context, batch_id: int) -> dict[str, Any]:
-    """One batch as the inventory view shows it (the staff batch page's heading); 404 when
-    there is no such batch."""
+    """One batch as the inventory view shows it (the staff batch page's heading), with the
+    open recall it is in (`open_recall`, or None); 404 when there is no such batch."""
     async with ctx.pool.connection() as conn:
         row = await db.fetch_one(conn, Q["batch_views"], {"batch_ids": [batch_id]})
     if row is None:
         raise NotFound(f"No batch {batch_id}")
-    return batch_document(row)
+    return batch_document(row) | {"open_recall": _open_recall(row)}
+
+
+STATUS_HISTORY_LIMIT = 50
+
+
+async def _detail(conn: psycopg.AsyncConnection, batch_id: int) -> dict[str, Any] | None:
+    """The batch, its open recall and its status history (the latest STATUS_HISTORY_LIMIT
+    changes, newest first, and how many there are), in one round trip; None: no such batch."""
+    row = await db.send(conn, Q["batch_views"], {"batch_ids": [batch_id]})
+    history = await status.history(conn, batch_id, STATUS_HISTORY_LIMIT)
+    row = await row.one()
+    if row is None:
+        return None
+    return batch_document(row) | {"open_recall": _open_recall(row), "status_history": await history}
+
+
+async def batch_detail(ctx: Context, batch_id: int) -> dict[str, Any]:
+    """One batch with its open recall and status history (GET /api/admin/inventory/batches/{id});
+    404 when there is no such batch."""
+    async with ctx.pool.connection() as conn:
+        detail = await _detail(conn, batch_id)
+    if detail is None:
+        raise NotFound(f"No batch {batch_id}")
+    return detail
+
+
+async def _status_change(ctx: Context, work) -> dict[str, Any]:
+    """A quarantine or release: after commit, every worker's catalog drops or regains the
+    batch's stock (the catalog version), and the answer is the batch as it now is."""
+
+    async def after_commit(conn: psycopg.AsyncConnection, batch_id: int) -> dict[str, Any]:
+        await ctx.versions.announce_change(conn)
+        return await _detail(conn, batch_id)
+
+    return await ctx.transaction(work, after_commit=after_commit)
+
+
+async def quarantine(ctx: Context, user: CurrentUser, batch_id: int, reason: str) -> dict[str, Any]:
+    """Put a batch on hold: from commit no order can take it (status.quarantine). A batch
+    already on hold: 409 `batch_already_quarantined`, nothing written."""
+
+    async def work(conn: psycopg.AsyncConnection) -> int:
+        [before] = await status.quarantine(conn, user, [batch_id], reason)
+        if before["quarantined"]:
+            raise Conflict(f"Batch {before['batch_no']} is already quarantined",
+                           code="batch_already_quarantined", details={"batch_id": batch_id})
+        return batch_id
+
+    return await _status_change(ctx, work)
+
+
+async def release(ctx: Context, user: CurrentUser, batch_id: int, reason: str) -> dict[str, Any]:
+    """Take a batch off hold: sellable again from commit when in date and in stock. Refused
+    (409) for a batch not on hold or in an open recall (status.release)."""
+
+    async def work(conn: psycopg.AsyncConnection) -> int:
+        await status.release(conn, user, batch_id, reason)
+        return batch_id
+
+    return await _status_change(ctx, work)
 
 
 EDIT_HISTORY_LIMIT = 50

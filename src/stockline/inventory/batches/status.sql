@@ -32,3 +32,15 @@ INSERT INTO Batch_Status_Changes (batch_id, quarantined, reason, recall_id, user
 SELECT c.batch_id, %(quarantined)s, %(reason)s, %(recall_id)s, %(user_id)s,
        coalesce((SELECT max(m.movement_id) FROM Stock_Movements AS m WHERE m.batch_id = c.batch_id), 0)
 FROM changed AS c;
+
+-- name: status_history
+-- A batch's quarantines and releases, newest first: who, when, why, under which recall; with
+-- the count of all.
+SELECT c.change_id, c.quarantined, c.reason, c.changed_at, c.recall_id, r.recall_no, c.user_id, u.username,
+       count(*) OVER ()::int AS total_items
+FROM Batch_Status_Changes AS c
+LEFT JOIN Users AS u USING (user_id)
+LEFT JOIN Recalls AS r USING (recall_id)
+WHERE c.batch_id = %(batch_id)s
+ORDER BY c.change_id DESC
+LIMIT %(limit)s;

@@ -14,7 +14,7 @@ WITH sku_stock AS (
     FROM Inventory_Batches
     GROUP BY sku_id
 ), matching AS (
-    SELECT b.batch_id, b.batch_no, b.expiry_date, b.quantity_on_hand, b.cost_price, b.received_at,
+    SELECT b.batch_id, b.batch_no, b.expiry_date, b.quantity_on_hand, b.cost_price, b.received_at, b.quarantined,
            s.sku_id, s.sku_code, s.package_size, s.unit_type, s.reorder_level, p.product_id,
            p.name AS product_name, p.manufacturer, st.available,
            stockline_low_stock(s.is_active AND p.is_active, st.available, s.reorder_level) AS low_stock
