@@ -78,6 +78,43 @@ def test_a_database_from_before_the_rule_functions_gains_them_when_the_schema_is
         assert placed["outcome"] == "placed"
 
 
+def test_a_database_from_before_the_stock_side_catches_up_and_keeps_its_stock(empty_database):
+    with db.connect(empty_database, row_factory=psycopg.rows.dict_row) as conn:
+        db.apply_schema(conn)
+        ids = seed_minimal(conn)
+        stock = conn.execute("SELECT quantity_on_hand FROM Inventory_Batches").fetchone()["quantity_on_hand"]
+        # the database as issue 17 left it: no suppliers, purchase orders, recalls or quarantine
+        for table in ("batch_status_changes", "recall_batches", "purchase_order_lines", "purchase_orders",
+                      "supplier_skus", "suppliers"):
+            conn.execute(f"DROP TABLE {table} CASCADE")
+        conn.execute("ALTER TABLE Returns DROP COLUMN recall_id")
+        conn.execute("ALTER TABLE Stock_Movements DROP COLUMN po_line_id, DROP COLUMN recall_id")
+        conn.execute("DROP TABLE recalls CASCADE")
+        conn.execute("DROP INDEX inventory_batches_fefo_idx")
+        conn.execute("ALTER TABLE Inventory_Batches DROP COLUMN quarantined")
+        conn.execute("CREATE INDEX inventory_batches_fefo_idx ON Inventory_Batches (sku_id, expiry_date, batch_id) "
+                     "INCLUDE (quantity_on_hand) WHERE quantity_on_hand > 0")
+        conn.execute("DROP FUNCTION stockline_sellable(integer, date, date, boolean)")
+        conn.execute("CREATE FUNCTION stockline_sellable(integer, date, date) RETURNS boolean LANGUAGE sql "
+                     "AS 'SELECT $1 > 0 AND $2 > $3'")
+        conn.execute("ALTER TABLE Stock_Movements DROP CONSTRAINT stock_movements_reason_valid, "
+                     "ADD CONSTRAINT stock_movements_reason_valid CHECK (reason IN "
+                     "('receipt', 'sale', 'cancel', 'adjustment', 'write_off', 'return'))")
+        db.apply_schema(conn)
+        assert db.missing_tables(conn) == []
+        definition = conn.execute("SELECT indexdef FROM pg_indexes "
+                                  "WHERE indexname = 'inventory_batches_fefo_idx'").fetchone()["indexdef"]
+        assert "NOT quarantined" in definition
+        functions = {row["f"] for row in conn.execute(
+            "SELECT oid::regprocedure::text AS f FROM pg_proc WHERE proname = 'stockline_sellable'")}
+        assert functions == {"stockline_sellable(integer,date,date,boolean)"}
+        placed = conn.execute("SELECT stockline_place_order(%s, %s, ARRAY[%s], ARRAY[2], NULL, current_date, "
+                              "current_date)::json ->> 'outcome' AS outcome",
+                              (ids["user_id"], ids["customer_id"], ids["sku_id"])).fetchone()
+        assert placed["outcome"] == "placed"
+        assert conn.execute("SELECT quantity_on_hand FROM Inventory_Batches").fetchone()["quantity_on_hand"] == stock - 2
+
+
 @pytest.mark.parametrize("psql", ["embedded", "system"])
 def test_psql_runs_the_schema_file_twice(empty_database, psql):
     executable = str(db.psql_executable()) if psql == "embedded" else "psql"

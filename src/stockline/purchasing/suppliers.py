@@ -46,12 +46,17 @@ def _sku(row: dict[str, Any]) -> dict[str, Any]:
             "is_preferred": row["is_preferred"]}
 
 
-def _audited_sku(row: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A supplier's terms for a SKU as the audit log records them (entity: the supplier)."""
+def _audited_sku(sku_id: int, row: dict[str, Any] | None) -> dict[str, Any]:
+    """A supplier's terms for a SKU as the audit log records them. The entity is the
+    supplier, which outlives its terms: `supplied` says whether it supplies the SKU."""
     if row is None:
-        return None
-    return {"sku_id": row["sku_id"], "unit_cost": row["unit_cost"],
+        return {"sku_id": sku_id, "supplied": False}
+    return {"sku_id": sku_id, "supplied": True, "unit_cost": row["unit_cost"],
             "supplier_sku_code": row["supplier_sku_code"], "is_preferred": row["is_preferred"]}
+
+
+def _blank_to_none(value: Any) -> Any:
+    return None if isinstance(value, str) and not value else value
 
 
 async def read_supplier(conn: psycopg.AsyncConnection, supplier_id: int) -> dict[str, Any]:
@@ -95,9 +100,8 @@ def _unique_name_backstop(exc: Conflict) -> Conflict:
 async def create_supplier(ctx: Context, actor: CurrentUser, fields: dict[str, Any]) -> dict[str, Any]:
     async def work(conn: psycopg.AsyncConnection) -> int:
         await _refuse_taken_name(conn, fields["name"], None)
-        row = await db.fetch_one(conn, Q["insert_supplier"], {name: fields.get(name) or None
-                                                              if name not in REQUIRED else fields[name]
-                                                              for name in FIELDS})
+        row = await db.fetch_one(conn, Q["insert_supplier"],
+                                 {name: _blank_to_none(fields[name]) for name in FIELDS})
         await audit.record(conn, actor, "supplier.create", row["supplier_id"], None, row)
         return row["supplier_id"]
 
@@ -121,7 +125,7 @@ async def update_supplier(ctx: Context, actor: CurrentUser, supplier_id: int,
     params: dict[str, Any] = {"supplier_id": supplier_id}
     for name in FIELDS:
         params[f"set_{name}"] = name in changes
-        params[name] = changes.get(name) or (None if name not in REQUIRED else changes.get(name))
+        params[name] = _blank_to_none(changes.get(name))
 
     async def work(conn: psycopg.AsyncConnection) -> None:
         before = await db.fetch_one(conn, Q["lock_supplier"], {"supplier_id": supplier_id})
@@ -162,12 +166,11 @@ async def set_supplier_sku(ctx: Context, actor: CurrentUser, supplier_id: int, s
         after = await db.fetch_one(conn, Q["upsert_supplier_sku"], {
             "supplier_id": supplier_id, "sku_id": sku_id, "unit_cost": terms.unit_cost,
             "supplier_sku_code": terms.supplier_sku_code, "is_preferred": terms.is_preferred})
-        for other in unpreferred:
-            was = _audited_sku(other | {"is_preferred": True})
-            await audit.record(conn, actor, "supplier.set_sku", other["supplier_id"], was,
-                               was | {"is_preferred": False})
-        await audit.record(conn, actor, "supplier.set_sku", supplier_id, _audited_sku(before_row),
-                           _audited_sku(after))
+        await audit.record_many(conn, actor, "supplier.set_sku", [
+            audit.Change(other["supplier_id"], _audited_sku(sku_id, other | {"is_preferred": True}),
+                         _audited_sku(sku_id, other | {"is_preferred": False})) for other in unpreferred])
+        await audit.record(conn, actor, "supplier.set_sku", supplier_id, _audited_sku(sku_id, before_row),
+                           _audited_sku(sku_id, after))
 
     async def read_back(conn: psycopg.AsyncConnection, _: None) -> dict[str, Any]:
         return await read_supplier(conn, supplier_id)
@@ -182,7 +185,8 @@ async def remove_supplier_sku(ctx: Context, actor: CurrentUser, supplier_id: int
         removed = await db.fetch_one(conn, Q["delete_supplier_sku"], {"supplier_id": supplier_id, "sku_id": sku_id})
         if removed is None:
             raise NotFound(f"Supplier {supplier_id} does not supply SKU {sku_id}")
-        await audit.record(conn, actor, "supplier.remove_sku", supplier_id, _audited_sku(removed), None)
+        await audit.record(conn, actor, "supplier.remove_sku", supplier_id, _audited_sku(sku_id, removed),
+                           _audited_sku(sku_id, None))
 
     async def read_back(conn: psycopg.AsyncConnection, _: None) -> dict[str, Any]:
         return await read_supplier(conn, supplier_id)

@@ -90,7 +90,7 @@ WHERE supplier_id = %(supplier_id)s AND sku_id = %(sku_id)s;
 UPDATE Supplier_SKUs
 SET is_preferred = false
 WHERE sku_id = %(sku_id)s AND supplier_id <> %(supplier_id)s AND is_preferred
-RETURNING supplier_id, sku_id, unit_cost, supplier_sku_code, true AS was_preferred;
+RETURNING supplier_id, sku_id, unit_cost, supplier_sku_code;
 
 -- name: upsert_supplier_sku
 INSERT INTO Supplier_SKUs (supplier_id, sku_id, unit_cost, supplier_sku_code, is_preferred)

@@ -56,7 +56,7 @@ SELECT return_id FROM created;
 -- name: return_header
 -- One return, if the caller may see it (customer_id NULL: staff), with who asked and who
 -- decided, the invoice of its order, and the credit note its approval issued.
-SELECT r.return_id, r.order_id, r.customer_id, c.name AS customer_name, r.status, r.requested_at,
+SELECT r.return_id, r.order_id, r.customer_id, c.name AS customer_name, r.status, r.recall_id, r.requested_at,
        r.request_note, r.decided_at, r.decision_note, requester.username AS requested_by,
        decider.username AS decided_by, cn.credit_note_id, cn.credit_note_no, cn.gross_amount AS credit_gross,
        i.invoice_id, i.invoice_no
@@ -243,3 +243,35 @@ LEFT JOIN LATERAL (
     JOIN Returns AS r USING (return_id)
 ) AS page ON true
 ORDER BY page.issued_on DESC, page.credit_note_id DESC;
+
+-- name: recall_returnable_items
+-- returnable_items for a recall return: each item of the order, what was delivered and is
+-- already asked back or taken back, and whether its batch is one of the recall's.
+SELECT oi.order_item_id, oi.sku_id, oi.batch_id, oi.quantity_ordered AS delivered,
+       coalesce(taken.units, 0)::int AS already_returned,
+       EXISTS (SELECT 1 FROM Recall_Batches AS rb
+               WHERE rb.recall_id = %(recall_id)s AND rb.batch_id = oi.batch_id) AS recalled
+FROM Order_Items AS oi
+LEFT JOIN LATERAL (
+    SELECT sum(rl.quantity) AS units
+    FROM Return_Lines AS rl
+    JOIN Returns AS r USING (return_id)
+    WHERE rl.order_item_id = oi.order_item_id AND r.status <> 'rejected'
+) AS taken ON true
+WHERE oi.order_id = %(order_id)s;
+
+-- name: insert_recall_return
+-- A return under a recall, approved as it is recorded (the goods are in the warehouse): its
+-- lines' reason and disposition are 'recall'.
+WITH created AS (
+    INSERT INTO Returns (order_id, customer_id, status, requested_by, request_note, decided_by, decided_at,
+                         decision_note, recall_id)
+    VALUES (%(order_id)s, %(customer_id)s, 'approved', %(user_id)s, %(note)s, %(user_id)s, now(), %(note)s,
+            %(recall_id)s)
+    RETURNING return_id
+), lines AS (
+    INSERT INTO Return_Lines (return_id, order_item_id, quantity, reason, disposition)
+    SELECT created.return_id, l.order_item_id, l.quantity, 'recall', 'recall'
+    FROM created, unnest(%(order_item_ids)s::bigint[], %(quantities)s::int[]) AS l (order_item_id, quantity)
+)
+SELECT return_id FROM created;

@@ -16,6 +16,9 @@ MAX_UNITS = 1_000_000
 MAX_LINES = 500
 ReturnStatus = Literal["requested", "approved", "rejected"]
 Disposition = Literal["restock", "write_off"]
+# what became of a returned line: a staff decision, or 'recall' (came back under a recall,
+# into the quarantined batch, to be destroyed there)
+LineDisposition = Literal["restock", "write_off", "recall"]
 OrderItemId = Field(ge=1, le=INT8_MAX)
 
 
@@ -91,7 +94,8 @@ class ReturnLine(BaseModel):
     expiry_date: date
     quantity: int
     reason: str
-    disposition: Disposition | None = Field(description="set when the return is approved")
+    disposition: LineDisposition | None = Field(description=(
+        "set when the return is approved; recall: sent back under a recall (recalls)"))
     unit_price: str = Field(description="the net price the units were sold at")
     net_amount: str
 
@@ -108,6 +112,8 @@ class Return(BaseModel):
     customer_id: int
     customer_name: str
     status: ReturnStatus
+    recall_id: int | None = Field(description="the recall the units came back under (recorded by staff, "
+                                              "approved at once)")
     requested_by: str | None
     requested_at: datetime
     note: str | None

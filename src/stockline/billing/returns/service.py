@@ -71,7 +71,8 @@ async def read_return(conn: psycopg.AsyncConnection, return_id: int, *,
     rows = await lines.all()
     return {
         "return_id": row["return_id"], "order_id": row["order_id"], "customer_id": row["customer_id"],
-        "customer_name": row["customer_name"], "status": row["status"], "requested_by": row["requested_by"],
+        "customer_name": row["customer_name"], "status": row["status"], "recall_id": row["recall_id"],
+        "requested_by": row["requested_by"],
         "requested_at": row["requested_at"].isoformat(), "note": row["request_note"],
         # which of the distributor's staff decided is theirs to know, not the customer's
         "decided_by": row["decided_by"] if customer_id is None else None,
@@ -272,3 +273,69 @@ async def reject_return(ctx: Context, actor: CurrentUser, return_id: int, note: 
         return await read_return(conn, return_id, customer_id=None)
 
     return await ctx.transaction(work, after_commit=read_back)
+
+
+# --- under a recall ------------------------------------------------------------------------
+
+async def record_recall_return(conn: psycopg.AsyncConnection, actor: CurrentUser, *, recall_id: int,
+                               order_id: int, lines: Sequence[tuple[int, int]], note: str | None,
+                               seller: dict[str, Any]) -> dict[str, Any]:
+    """Record units a customer sent back under a recall, inside the caller's transaction
+    (which holds the recall): `lines` are (order_item_id, quantity), each item at most once.
+
+    The same rules as any return: only a delivered (shipped) order, the order's row locked
+    before the count, and per item never more than delivered minus what is already asked or
+    taken back (409 return_exceeds_delivered). Only items drawn from the recall's batches (409
+    item_not_recalled). The return is approved at once (the goods are here): its lines' reason
+    and disposition are 'recall'; the units go back into the batch they left, which is on hold
+    (`recall_return` movements naming the order and the recall), and stay there until they are
+    destroyed under the recall; when the order was invoiced, a credit note credits them (an
+    order shipped before invoices existed has none to credit)."""
+    order = await db.fetch_one(conn, Q["lock_order_for_return"], {"order_id": order_id, "customer_id": None})
+    if order is None:
+        raise NotFound(f"No order {order_id}")
+    if order["status"] != "shipped":
+        raise Conflict(f"Order {order_id} is {order['status']}: only delivered (shipped) units come back; "
+                       "cancel an order that has not shipped", code="order_not_delivered",
+                       details={"order_id": order_id, "status": order["status"]})
+    items = {row["order_item_id"]: row for row in await db.fetch_all(
+        conn, Q["recall_returnable_items"], {"order_id": order_id, "recall_id": recall_id})}
+    unknown = [item_id for item_id, _ in lines if item_id not in items]
+    if unknown:
+        raise ValidationFailed(f"Order {order_id} has no item {', '.join(map(str, unknown))}",
+                               code="unknown_order_item", details={"order_item_ids": unknown})
+    not_recalled = [item_id for item_id, _ in lines if not items[item_id]["recalled"]]
+    if not_recalled:
+        raise Conflict("Only items drawn from the recalled batches come back under the recall",
+                       code="item_not_recalled", details={"order_item_ids": not_recalled})
+    over = [{"order_item_id": item_id, "delivered": items[item_id]["delivered"],
+             "already_returned": items[item_id]["already_returned"], "requested": quantity}
+            for item_id, quantity in lines
+            if items[item_id]["already_returned"] + quantity > items[item_id]["delivered"]]
+    if over:
+        raise Conflict("More units are recorded than were delivered and not yet returned or asked back "
+                       "(decide a requested return of these units first)",
+                       code="return_exceeds_delivered", details={"lines": over})
+    created = await db.fetch_one(conn, Q["insert_recall_return"], {
+        "order_id": order_id, "customer_id": order["customer_id"], "user_id": actor.user_id, "note": note,
+        "recall_id": recall_id, "order_item_ids": [item_id for item_id, _ in lines],
+        "quantities": [quantity for _, quantity in lines]})
+    return_id = created["return_id"]
+    await ledger.lock_skus(conn, (items[item_id]["sku_id"] for item_id, _ in lines))
+    await ledger.record_movements(conn, [
+        ledger.Movement(items[item_id]["batch_id"], quantity, "recall_return", order_id, actor.user_id,
+                        f"return #{return_id} under recall", recall_id=recall_id)
+        for item_id, quantity in lines])
+    issued = None
+    if order["invoice_id"] is not None:
+        rows = await db.fetch_all(conn, Q["approval_lines"], {"return_id": return_id, "invoice_id": order["invoice_id"]})
+        if any(row["invoice_line_no"] is None for row in rows):
+            raise Conflict(f"Order {order_id}'s invoice has no line for every returned item, so no credit note "
+                           "can be issued", code="order_not_invoiced", details={"order_id": order_id})
+        issued = await issue_credit_note(conn, return_id=return_id, invoice_id=order["invoice_id"],
+                                         lines=_credit_lines(rows), issued_on=business_day(), seller=seller)
+    return {"return_id": return_id, "order_id": order_id, "customer_id": order["customer_id"],
+            "units": sum(quantity for _, quantity in lines),
+            "credit_note_id": issued and issued["credit_note_id"],
+            "credit_note_no": issued and issued["credit_note_no"],
+            "credit_gross": issued and money(issued["gross_amount"])}

@@ -1,5 +1,5 @@
 """Back-office batch routes (staff or admin): receive, adjust, write off, edit and delete
-batches."""
+batches; read one with its status history; put it on hold (quarantine) and release it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Response
 
 from stockline.auth.dependencies import StaffUser
 from stockline.inventory.batches import service as batches
-from stockline.inventory.batches.schemas import BatchAdjust, BatchEdit, BatchReceive, BatchWriteOff
+from stockline.inventory.batches.schemas import BatchAdjust, BatchEdit, BatchHold, BatchReceive, BatchWriteOff
 from stockline.kernel.context import Ctx
 
 router = APIRouter(prefix="/api/admin", tags=["inventory"])
@@ -104,3 +104,31 @@ async def edit_batch(batch_id: BatchId, body: BatchEdit, ctx: Ctx, user: StaffUs
 async def delete_batch(batch_id: BatchId, ctx: Ctx, user: StaffUser) -> Response:
     await batches.delete(ctx, user, batch_id)
     return Response(status_code=204)
+
+
+@router.get(
+    "/inventory/batches/{batch_id}",
+    summary="One batch: its stock, whether it is on hold, its open recall and status history",
+    responses={404: {"description": "no such batch"}},
+)
+async def get_batch(batch_id: BatchId, ctx: Ctx, user: StaffUser) -> dict:
+    return await batches.batch_detail(ctx, batch_id)
+
+
+@router.post(
+    "/inventory/batches/{batch_id}/quarantine",
+    summary="Put a batch on hold: never sold from the moment this commits (stock unchanged)",
+    responses={404: {"description": "no such batch"}, 409: {"description": "already quarantined"}},
+)
+async def quarantine_batch(batch_id: BatchId, body: BatchHold, ctx: Ctx, user: StaffUser) -> dict:
+    return await batches.quarantine(ctx, user, batch_id, body.reason)
+
+
+@router.post(
+    "/inventory/batches/{batch_id}/release",
+    summary="Release a batch from quarantine: sellable again if in date and in stock",
+    responses={404: {"description": "no such batch"},
+               409: {"description": "not quarantined, or in an open recall"}},
+)
+async def release_batch(batch_id: BatchId, body: BatchHold, ctx: Ctx, user: StaffUser) -> dict:
+    return await batches.release(ctx, user, batch_id, body.reason)

@@ -549,12 +549,14 @@ STATUS_HISTORY_LIMIT = 50
 async def _detail(conn: psycopg.AsyncConnection, batch_id: int) -> dict[str, Any] | None:
     """The batch, its open recall and its status history (the latest STATUS_HISTORY_LIMIT
     changes, newest first, and how many there are), in one round trip; None: no such batch."""
-    row = await db.send(conn, Q["batch_views"], {"batch_ids": [batch_id]})
-    history = await status.history(conn, batch_id, STATUS_HISTORY_LIMIT)
-    row = await row.one()
+    found = await db.send(conn, Q["batch_views"], {"batch_ids": [batch_id]})
+    changes = await db.send(conn, status.Q["status_history"],
+                            {"batch_id": batch_id, "limit": STATUS_HISTORY_LIMIT})
+    row = await found.one()
     if row is None:
         return None
-    return batch_document(row) | {"open_recall": _open_recall(row), "status_history": await history}
+    return batch_document(row) | {"open_recall": _open_recall(row),
+                                  "status_history": status.history_document(await changes.all())}
 
 
 async def batch_detail(ctx: Context, batch_id: int) -> dict[str, Any]:

@@ -77,6 +77,15 @@ async def release(conn: psycopg.AsyncConnection, user: CurrentUser, batch_id: in
     return batch
 
 
+def history_document(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The rows of the `status_history` query as the API shows them: {"items": newest first,
+    "total_items": how many changes there are in all}."""
+    items = [{"change_id": r["change_id"], "quarantined": r["quarantined"], "reason": r["reason"],
+              "changed_at": r["changed_at"].isoformat(), "user_id": r["user_id"], "username": r["username"],
+              "recall_id": r["recall_id"], "recall_no": r["recall_no"]} for r in rows]
+    return {"items": items, "total_items": rows[0]["total_items"] if rows else 0}
+
+
 def _state(batch: dict[str, Any]) -> dict[str, Any]:
     return {"batch_id": batch["batch_id"], "sku_id": batch["sku_id"], "batch_no": batch["batch_no"],
             "quantity_on_hand": batch["quantity_on_hand"], "quarantined": batch["quarantined"]}
