@@ -392,7 +392,7 @@ async def test_my_orders_newest_first_paginated_and_filtered(client, cust1, conn
     assert (page["total_items"], page["total_pages"], page["current_page"], page["page_size"]) == (3, 2, 1, 2)
     assert page["items"][0] | {"order_date": None, "updated_at": None} == {
         "order_id": ids[2], "order_date": None, "updated_at": None, "status": "pending",
-        "total_amount": "60.00", "line_count": 1, "units": 2}
+        "total_amount": "60.00", "line_count": 1, "units": 2, "recalled": False}
     second = (await client.get("/api/my-orders", params={"limit": 2, "page": 2}, headers=cust1)).json()
     assert [o["order_id"] for o in second["items"]] == [ids[0]]
     past_end = (await client.get("/api/my-orders", params={"page": 9}, headers=cust1)).json()

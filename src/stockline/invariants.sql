@@ -141,16 +141,19 @@ ORDER BY oi.order_item_id;
 
 -- name: return_decision_mismatch
 -- Returns decided halfway: an approved one needs a disposition on every line and its credit
--- note; a requested or rejected one has neither. A return without lines is broken too.
+-- note (a return under a recall of an order shipped before invoices existed has none to
+-- credit); a requested or rejected one has neither. A return without lines is broken too.
 SELECT r.return_id, r.status, count(rl.order_item_id) AS lines,
        count(rl.disposition) AS lines_with_disposition, cn.credit_note_id
 FROM Returns AS r
 LEFT JOIN Return_Lines AS rl USING (return_id)
 LEFT JOIN Credit_Notes AS cn ON cn.return_id = r.return_id
-GROUP BY r.return_id, r.status, cn.credit_note_id
+GROUP BY r.return_id, r.status, r.recall_id, r.order_id, cn.credit_note_id
 HAVING count(rl.order_item_id) = 0
     OR CASE WHEN r.status = 'approved'
-            THEN count(rl.disposition) <> count(rl.order_item_id) OR cn.credit_note_id IS NULL
+            THEN count(rl.disposition) <> count(rl.order_item_id)
+                 OR (cn.credit_note_id IS NULL
+                     AND (r.recall_id IS NULL OR EXISTS (SELECT 1 FROM Invoices AS i WHERE i.order_id = r.order_id)))
             ELSE count(rl.disposition) > 0 OR cn.credit_note_id IS NOT NULL END
 ORDER BY r.return_id;
 
@@ -210,6 +213,8 @@ WITH approved AS (
     FROM Return_Lines AS rl
     JOIN Returns AS r USING (return_id)
     WHERE r.status = 'approved'
+      -- a return under a recall of an order shipped before invoices existed credits nothing
+      AND (r.recall_id IS NULL OR EXISTS (SELECT 1 FROM Invoices AS i WHERE i.order_id = r.order_id))
     GROUP BY rl.order_item_id
 ), credited AS (
     SELECT order_item_id, sum(quantity) AS units, sum(net_amount) AS net, sum(tax_amount) AS tax
@@ -321,3 +326,27 @@ JOIN Recall_Batches AS rb USING (recall_id)
 JOIN Inventory_Batches AS b USING (batch_id)
 WHERE r.status = 'closed' AND b.quantity_on_hand > 0
 ORDER BY r.recall_id, b.batch_id;
+
+-- name: recall_destroyed_beyond_held
+-- Per recall and batch, units destroyed under the recall beyond what the batch held when it
+-- was recalled plus every unit that came into it since (recall returns, cancelled orders'
+-- units, ordinary returns): a unit destroyed that was never there.
+WITH recalled AS (
+    SELECT rb.recall_id, rb.batch_id, rb.on_hand_at_recall,
+           (SELECT min(c.ledger_position) FROM Batch_Status_Changes AS c
+            WHERE c.batch_id = rb.batch_id AND c.recall_id = rb.recall_id) AS since
+    FROM Recall_Batches AS rb
+)
+SELECT r.recall_id, r.batch_id, r.on_hand_at_recall, coalesce(came.units, 0) AS came_in,
+       coalesce(gone.units, 0) AS destroyed
+FROM recalled AS r
+LEFT JOIN LATERAL (
+    SELECT sum(m.quantity_delta) AS units FROM Stock_Movements AS m
+    WHERE m.batch_id = r.batch_id AND m.quantity_delta > 0 AND m.movement_id > coalesce(r.since, 0)
+) AS came ON true
+LEFT JOIN LATERAL (
+    SELECT -sum(m.quantity_delta) AS units FROM Stock_Movements AS m
+    WHERE m.batch_id = r.batch_id AND m.recall_id = r.recall_id AND m.reason = 'write_off'
+) AS gone ON true
+WHERE coalesce(gone.units, 0) > r.on_hand_at_recall + coalesce(came.units, 0)
+ORDER BY 1, 2;

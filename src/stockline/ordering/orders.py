@@ -1,7 +1,8 @@
 """Orders after they are placed: reading them and moving them through their lifecycle.
 
 pending -> processed -> shipped; pending or processed -> cancelled. Shipping issues the
-order's invoice in the same transaction (billing.invoices). Cancelling gives every
+order's invoice in the same transaction (billing.invoices), and is refused while the order
+holds units of a batch on hold (409 quarantined_stock). Cancelling gives every
 allocated unit back to the batch it came from (ledger reason `cancel`). Any other transition
 is 409. Customers may cancel their own pending orders only. A move by staff is recorded in
 the audit log (stockline.audit); a customer cancelling their own order is not a privileged
@@ -50,12 +51,22 @@ def _item(row: dict[str, Any], include_costs: bool) -> dict[str, Any]:
         "sale_price": money(row["sale_price"]), "line_total": money(row["line_total"]),
         "applied_rule_id": row["pricing_rule_id"], "tax_rate": money(row["tax_rate"]),
         "tax_amount": money(row["tax_amount"]), "line_gross": money(row["line_total"] + row["tax_amount"]),
+        "recall": _recall(row),
     }
     if include_costs:
         cost = row["unit_cost"] * row["quantity"]
         item |= {"unit_cost": money(row["unit_cost"]), "line_cost": money(cost),
                  "line_profit": money(row["line_total"] - cost)}
     return item
+
+
+def _recall(row: dict[str, Any]) -> dict[str, Any] | None:
+    """The recall of the allocation's batch, if it was recalled (a just-placed order's rows
+    carry none: a recalled batch is never sold)."""
+    if row.get("recall_id") is None:
+        return None
+    return {"recall_id": row["recall_id"], "recall_no": row["recall_no"], "class": row["recall_class"],
+            "reason": row["recall_reason"], "status": row["recall_status"]}
 
 
 async def read_order(conn: psycopg.AsyncConnection, order_id: int, *, customer_id: int | None,
@@ -108,7 +119,7 @@ async def customer_orders(ctx: Context, customer_id: int, paging: PageRequest,
             "customer_id": customer_id, "status": status, "limit": paging.limit, "offset": paging.offset})
     items = [{"order_id": r["order_id"], "order_date": r["order_date"].isoformat(), "status": r["status"],
               "total_amount": money(r["total_amount"]), "line_count": r["line_count"], "units": r["units"],
-              "updated_at": r["updated_at"].isoformat()}
+              "updated_at": r["updated_at"].isoformat(), "recalled": r["recalled"]}
              for r in rows if r["order_id"] is not None]
     return paging.envelope(items, rows[0]["total_items"], status=status)
 
@@ -133,6 +144,19 @@ async def all_orders(ctx: Context, paging: PageRequest, *, status: str | None,
                            date_to=date_to.isoformat() if date_to else None)
 
 
+async def _refuse_stock_on_hold(conn: psycopg.AsyncConnection, order_id: int) -> None:
+    """409 quarantined_stock when the order holds units of a batch on hold (quarantined or
+    recalled): such an order is cancelled (its units go back into the batch) and ordered
+    again, never shipped. Read under the order's lock, with the batches share-locked."""
+    batches = await db.fetch_all(conn, Q["order_batches_on_hold"], {"order_id": order_id})
+    held = [b for b in batches if b["quarantined"]]
+    if held:
+        names = ", ".join(b["batch_no"] for b in held)
+        raise Conflict(f"Order {order_id} holds units of batch {names}, which is on hold; cancel the order "
+                       "and order again", code="quarantined_stock",
+                       details={"batch_ids": [b["batch_id"] for b in held]})
+
+
 async def change_status(ctx: Context, *,
                         order_id: int, new_status: str, actor: CurrentUser) -> dict[str, Any]:
     """Move an order to `new_status` by the lifecycle's rules. A customer's user reaches only
@@ -149,6 +173,8 @@ async def change_status(ctx: Context, *,
             raise Conflict(f"An order that is {order['status']} cannot become {new_status}",
                            code="invalid_transition",
                            details={"from": order["status"], "to": new_status, "allowed": sorted(permitted)})
+        if new_status == "shipped":
+            await _refuse_stock_on_hold(conn, order_id)
         restocked = new_status == "cancelled"
         if restocked:
             note = f"cancelled by {'the customer' if customer_id is not None else actor.username}"

@@ -71,15 +71,26 @@ WHERE o.order_id = %(order_id)s
   AND (%(customer_id)s::int IS NULL OR o.customer_id = %(customer_id)s::int);
 
 -- name: order_items
--- An order's allocations with what recall tracing needs: product, package, batch and expiry.
+-- An order's allocations with what recall tracing needs: product, package, batch and expiry,
+-- and the recall of the batch if it was recalled (an open one first, else the latest).
 SELECT oi.order_item_id, oi.sku_id, s.sku_code, p.name AS product_name, s.package_size, s.unit_type,
        oi.batch_id, b.batch_no, b.expiry_date, oi.quantity_ordered AS quantity, oi.base_price,
        oi.discount_percentage, oi.sale_price, oi.sale_price * oi.quantity_ordered AS line_total,
-       oi.unit_cost, oi.pricing_rule_id, oi.tax_rate, oi.tax_amount
+       oi.unit_cost, oi.pricing_rule_id, oi.tax_rate, oi.tax_amount,
+       recall.recall_id, recall.recall_no, recall.recall_class, recall.reason AS recall_reason,
+       recall.status AS recall_status
 FROM Order_Items AS oi
 JOIN Product_SKUs AS s USING (sku_id)
 JOIN Products AS p USING (product_id)
 JOIN Inventory_Batches AS b USING (batch_id)
+LEFT JOIN LATERAL (
+    SELECT r.recall_id, r.recall_no, r.recall_class, r.reason, r.status
+    FROM Recall_Batches AS rb
+    JOIN Recalls AS r USING (recall_id)
+    WHERE rb.batch_id = oi.batch_id
+    ORDER BY r.status = 'open' DESC, r.recall_id DESC
+    LIMIT 1
+) AS recall ON true
 WHERE oi.order_id = %(order_id)s
 ORDER BY oi.sku_id, b.expiry_date, oi.batch_id;
 
@@ -95,11 +106,15 @@ WITH matching AS (
 SELECT (SELECT count(*) FROM matching)::int AS total_items, page.*
 FROM (SELECT 1) AS one
 LEFT JOIN LATERAL (
-    SELECT m.order_id, m.order_date, m.status, m.total_amount, m.updated_at, items.line_count, items.units
+    SELECT m.order_id, m.order_date, m.status, m.total_amount, m.updated_at, items.line_count, items.units,
+           items.recalled
     FROM (SELECT * FROM matching ORDER BY order_date DESC, order_id DESC
           LIMIT %(limit)s OFFSET %(offset)s) AS m
     CROSS JOIN LATERAL (
-        SELECT count(DISTINCT oi.sku_id)::int AS line_count, coalesce(sum(oi.quantity_ordered), 0)::int AS units
+        SELECT count(DISTINCT oi.sku_id)::int AS line_count, coalesce(sum(oi.quantity_ordered), 0)::int AS units,
+               -- an item drawn from a recalled batch
+               coalesce(bool_or(EXISTS (SELECT 1 FROM Recall_Batches AS rb WHERE rb.batch_id = oi.batch_id)),
+                        false) AS recalled
         FROM Order_Items AS oi
         WHERE oi.order_id = m.order_id
     ) AS items
@@ -113,6 +128,16 @@ FROM Orders
 WHERE order_id = %(order_id)s
   AND (%(customer_id)s::int IS NULL OR customer_id = %(customer_id)s::int)
 FOR UPDATE;
+
+-- name: order_batches_on_hold
+-- The batches an order about to ship was filled from, share-locked: a quarantine (an UPDATE of
+-- the batch) waits for the shipment to commit, and a shipment waits for a quarantine in flight
+-- and then reads the batch as it left it. So an order never ships units put on hold.
+SELECT b.batch_id, b.batch_no, b.quarantined
+FROM Inventory_Batches AS b
+WHERE b.batch_id IN (SELECT oi.batch_id FROM Order_Items AS oi WHERE oi.order_id = %(order_id)s)
+ORDER BY b.batch_id
+FOR SHARE OF b;
 
 -- name: set_order_status
 UPDATE Orders SET status = %(status)s, updated_at = now() WHERE order_id = %(order_id)s;

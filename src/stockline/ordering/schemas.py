@@ -62,6 +62,14 @@ class Cart(BaseModel):
     ready_to_check_out: bool
 
 
+class RecallRef(BaseModel):
+    recall_id: int
+    recall_no: str
+    class_: int = Field(alias="class", serialization_alias="class", description="1 (most serious) to 3")
+    reason: str
+    status: Literal["open", "closed"]
+
+
 class OrderItem(BaseModel):
     order_item_id: int
     sku_id: int
@@ -81,6 +89,8 @@ class OrderItem(BaseModel):
     tax_rate: str = Field(description="percent, the SKU's tax class's rate on the order's day")
     tax_amount: str = Field(description="line_total x tax_rate / 100, rounded half-up to the cent")
     line_gross: str
+    recall: RecallRef | None = Field(default=None, description=(
+        "the recall of this batch, if it was recalled: see GET /api/my-recalls"))
 
 
 class Order(BaseModel):
@@ -110,6 +120,7 @@ class OrderSummary(BaseModel):
     line_count: int
     units: int
     updated_at: datetime
+    recalled: bool = Field(default=False, description="an item was drawn from a recalled batch")
 
 
 class OrderPage(BaseModel):

@@ -90,32 +90,6 @@ FROM unnest(%(sku_ids)s::int[], %(quantities)s::int[], %(unit_costs)s::numeric[]
      WITH ORDINALITY AS line (sku_id, quantity, unit_cost, n)
 ORDER BY line.n;
 
--- name: insert_drafts
--- One draft per supplier of the wanted lines, each line at the supplier's cost for its SKU;
--- answers the new orders' ids with their suppliers.
-WITH wanted AS (
-    SELECT * FROM unnest(%(supplier_ids)s::int[], %(sku_ids)s::int[], %(quantities)s::int[])
-                  WITH ORDINALITY AS w (supplier_id, sku_id, quantity, n)
-), orders AS (
-    INSERT INTO Purchase_Orders (supplier_id, note, created_by)
-    SELECT supplier_id, %(note)s, %(user_id)s FROM wanted GROUP BY supplier_id ORDER BY supplier_id
-    RETURNING po_id, supplier_id
-), lines AS (
-    INSERT INTO Purchase_Order_Lines (po_id, sku_id, quantity_ordered, unit_cost)
-    SELECT orders.po_id, w.sku_id, w.quantity, ss.unit_cost
-    FROM wanted AS w
-    JOIN orders USING (supplier_id)
-    JOIN Supplier_SKUs AS ss ON ss.supplier_id = w.supplier_id AND ss.sku_id = w.sku_id
-    ORDER BY w.n
-    RETURNING po_id, sku_id, quantity_ordered, unit_cost
-)
-SELECT orders.po_id, orders.supplier_id,
-       (SELECT jsonb_agg(jsonb_build_object('sku_id', l.sku_id, 'quantity', l.quantity_ordered,
-                                            'unit_cost', l.unit_cost) ORDER BY l.sku_id)
-        FROM lines AS l WHERE l.po_id = orders.po_id) AS lines
-FROM orders
-ORDER BY orders.po_id;
-
 -- name: lock_order
 -- The purchase order's row, locked until commit (no row: no such order), with its supplier.
 SELECT o.po_id, o.supplier_id, o.status, o.note, o.closed_short, sup.is_active AS supplier_active,
@@ -146,14 +120,14 @@ WHERE po_id = %(po_id)s;
 
 -- name: cancel_order
 UPDATE Purchase_Orders
-SET status = 'cancelled', closed_at = now(), note = coalesce(%(note)s, note), updated_at = now()
+SET status = 'cancelled', closed_at = now(), note = nullif(concat_ws(E'\n', note, %(note)s::text), ''), updated_at = now()
 WHERE po_id = %(po_id)s;
 
 -- name: close_short
 -- The supplier will not deliver the rest: received, closed short; what is outstanding stops
 -- being incoming stock (stockline_po_open).
 UPDATE Purchase_Orders
-SET status = 'received', closed_short = true, closed_at = now(), note = coalesce(%(note)s, note),
+SET status = 'received', closed_short = true, closed_at = now(), note = nullif(concat_ws(E'\n', note, %(note)s::text), ''),
     updated_at = now()
 WHERE po_id = %(po_id)s;
 
@@ -171,7 +145,7 @@ WHERE l.po_line_id = arrived.po_line_id AND l.po_id = %(po_id)s;
 -- received. Answers the new status.
 UPDATE Purchase_Orders AS o
 SET status = CASE WHEN complete THEN 'received' ELSE 'partly_received' END,
-    closed_at = CASE WHEN complete THEN now() END,
+    closed_at = CASE WHEN complete THEN coalesce(o.closed_at, now()) END,
     updated_at = now()
 FROM (SELECT bool_and(quantity_received >= quantity_ordered) AS complete
       FROM Purchase_Order_Lines WHERE po_id = %(po_id)s) AS lines

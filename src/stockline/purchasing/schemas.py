@@ -17,7 +17,8 @@ PHONE_PATTERN = r"^\+?[0-9][0-9 ()./-]{2,39}$"
 MAX_UNITS = 1_000_000
 MAX_LINES = 500
 PoStatus = Literal["draft", "sent", "partly_received", "received", "cancelled"]
-LeadTime = Annotated[int, Field(ge=0, le=365, description="days from sending a purchase order to the goods arriving")]
+LeadTime = Annotated[int, Field(ge=0, le=365,
+                                description="days from sending a purchase order to the goods arriving")]
 UnitCost = Annotated[Decimal, Field(ge=0, le=Decimal("9999999999.99"), decimal_places=2)]
 Id = Annotated[int, Field(ge=1, le=INT4_MAX)]
 BatchNo = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ./_#-]*$")]
@@ -61,8 +62,9 @@ class SupplierSkuSet(BaseModel):
     unit_cost: UnitCost
     supplier_sku_code: MaybeText = Field(default=None, min_length=1, max_length=64,
                                          description="the supplier's own code for it")
-    is_preferred: bool = Field(default=False, description="true: the SKU's one preferred supplier (the one "
-                                                          "reorder suggestions order from); un-prefers any other")
+    is_preferred: bool = Field(default=False, description=(
+        "true: the SKU's one preferred supplier (the one reorder suggestions order from); un-prefers any "
+        "other"))
 
 
 class SupplierSku(BaseModel):
@@ -120,7 +122,8 @@ def _lines_once(lines: list[PoLineRequest] | None) -> list[PoLineRequest] | None
 class PurchaseOrderCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     supplier_id: Id
-    lines: list[PoLineRequest] = Field(min_length=1, max_length=MAX_LINES, description="each SKU at most once")
+    lines: list[PoLineRequest] = Field(min_length=1, max_length=MAX_LINES,
+                                       description="each SKU at most once")
     note: MaybeText = Field(default=None, max_length=2000)
 
     @field_validator("lines")
@@ -153,11 +156,13 @@ class PurchaseOrderReceipt(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     lines: list[ReceiptLine] = Field(min_length=1, max_length=MAX_LINES,
                                      description="several batches of one line may arrive at once")
-    accept_over_delivery: bool = Field(default=False, description="true: take more than a line's outstanding units")
+    accept_over_delivery: bool = Field(default=False,
+                                       description="true: take more than a line's outstanding units")
     note: MaybeText = Field(default=None, max_length=500)
 
 
-class PurchaseOrderClose(BaseModel):
+class PurchaseOrderNote(BaseModel):
+    """Why an order is cancelled or closed short (optional, kept on the order)."""
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     note: MaybeText = Field(default=None, max_length=500)
 
@@ -239,4 +244,5 @@ class SkippedSuggestion(BaseModel):
 
 class FromSuggestionsResult(BaseModel):
     created: list[PurchaseOrderSummary] = Field(description="one draft per preferred supplier")
-    skipped: list[SkippedSuggestion] = Field(description="suggested SKUs without an active preferred supplier")
+    skipped: list[SkippedSuggestion] = Field(
+        description="suggested SKUs without an active preferred supplier")

@@ -178,11 +178,13 @@ async def set_supplier_sku(ctx: Context, actor: CurrentUser, supplier_id: int, s
     return await ctx.transaction(work, after_commit=read_back)
 
 
-async def remove_supplier_sku(ctx: Context, actor: CurrentUser, supplier_id: int, sku_id: int) -> dict[str, Any]:
+async def remove_supplier_sku(ctx: Context, actor: CurrentUser, supplier_id: int,
+                              sku_id: int) -> dict[str, Any]:
     """The supplier no longer supplies the SKU (its purchase orders keep their lines)."""
     async def work(conn: psycopg.AsyncConnection) -> None:
         await db.send(conn, Q["lock_preferred"], {"sku_id": sku_id})
-        removed = await db.fetch_one(conn, Q["delete_supplier_sku"], {"supplier_id": supplier_id, "sku_id": sku_id})
+        removed = await db.fetch_one(conn, Q["delete_supplier_sku"],
+                                     {"supplier_id": supplier_id, "sku_id": sku_id})
         if removed is None:
             raise NotFound(f"Supplier {supplier_id} does not supply SKU {sku_id}")
         await audit.record(conn, actor, "supplier.remove_sku", supplier_id, _audited_sku(sku_id, removed),

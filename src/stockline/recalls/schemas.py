@@ -66,7 +66,8 @@ class DestructionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     batch_id: int = Field(ge=1, le=INT4_MAX)
     quantity: int = Field(ge=1, le=MAX_UNITS, description="units destroyed")
-    note: MaybeText = Field(default=None, max_length=2000, description="how: e.g. the destruction certificate")
+    note: MaybeText = Field(default=None, max_length=2000,
+                            description="how: e.g. the destruction certificate")
 
 
 class RecallClose(BaseModel):
@@ -91,7 +92,8 @@ class RecallBatch(BaseModel):
     on_hand_at_recall: int = Field(description="what the warehouse held when the batch was recalled")
     on_hand: int = Field(description="what it holds now (on hold)")
     delivered: int = Field(description="units of shipped orders")
-    held: int = Field(description="units of pending or processed orders: still in the warehouse, never shipped")
+    held: int = Field(description="units of pending or processed orders: still in the warehouse, "
+                                  "never shipped")
     returned: int = Field(description="units customers sent back under this recall (recall_return movements)")
     destroyed: int = Field(description="units written off under this recall")
 

@@ -12,7 +12,8 @@
 
 -- name: low_stock
 -- SKUs low on stock (on sale, available units below their reorder level): out of stock
--- first, then the smallest stock.
+-- first, then the smallest stock. Incoming: what open purchase orders still bring
+-- (Incoming_Stock); a SKU on order stays low until the goods arrive, and shows it.
 WITH stock AS (
     SELECT b.sku_id, sum(b.quantity_on_hand)::int AS available
     FROM Inventory_Batches AS b
@@ -21,10 +22,13 @@ WITH stock AS (
 ), matching AS (
     SELECT s.sku_id, s.sku_code, p.product_id, p.name AS product_name, p.manufacturer, s.package_size,
            s.unit_type, coalesce(stock.available, 0) AS available, s.reorder_level,
-           s.reorder_level - coalesce(stock.available, 0) AS shortfall
+           s.reorder_level - coalesce(stock.available, 0) AS shortfall, coalesce(inc.incoming, 0) AS incoming,
+           greatest(s.reorder_level - coalesce(stock.available, 0) - coalesce(inc.incoming, 0), 0)
+               AS shortfall_after_incoming
     FROM Product_SKUs AS s
     JOIN Products AS p USING (product_id)
     LEFT JOIN stock USING (sku_id)
+    LEFT JOIN Incoming_Stock AS inc USING (sku_id)
     WHERE stockline_low_stock(s.is_active AND p.is_active, coalesce(stock.available, 0), s.reorder_level)
 )
 SELECT totals.*, page.*
@@ -85,48 +89,6 @@ LEFT JOIN (
     LIMIT %(limit)s::bigint OFFSET %(offset)s::bigint
 ) AS page ON true
 ORDER BY page.expiry_date, page.batch_id;
-
--- name: reorder_suggestions
--- Active SKUs sold in the window (%(from)s on, %(window_days)s days) whose available units
--- cover fewer than %(cover_days)s days at that rate: daily rate = units sold / window days,
--- days of cover = available / daily rate, suggested quantity = what brings cover up to
--- %(cover_days)s days, rounded up. Least cover first.
-WITH sold AS (
-    SELECT oi.sku_id, sum(oi.quantity_ordered)::int AS units_sold
-    FROM Orders AS o
-    JOIN Order_Items AS oi USING (order_id)
-    WHERE o.status <> 'cancelled' AND o.order_date >= %(from)s
-    GROUP BY oi.sku_id
-), stock AS (
-    SELECT b.sku_id, sum(b.quantity_on_hand)::int AS available
-    FROM Inventory_Batches AS b
-    WHERE b.sku_id IN (SELECT sku_id FROM sold)
-      AND stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s, b.quarantined)
-    GROUP BY b.sku_id
-), matching AS (
-    SELECT s.sku_id, s.sku_code, p.product_id, p.name AS product_name, p.manufacturer, s.package_size,
-           s.unit_type, s.reorder_level, sold.units_sold, coalesce(stock.available, 0) AS available,
-           round(sold.units_sold::numeric / %(window_days)s, 3) AS daily_rate,
-           -- available / (units_sold / window_days), in integers until the one division
-           round(coalesce(stock.available, 0)::numeric * %(window_days)s / sold.units_sold, 1) AS days_of_cover,
-           ceil((sold.units_sold::numeric * %(cover_days)s - coalesce(stock.available, 0)::numeric * %(window_days)s)
-                / %(window_days)s)::int AS suggested_quantity
-    FROM sold
-    JOIN Product_SKUs AS s USING (sku_id)
-    JOIN Products AS p USING (product_id)
-    LEFT JOIN stock USING (sku_id)
-    WHERE s.is_active AND p.is_active
-      AND coalesce(stock.available, 0)::bigint * %(window_days)s < sold.units_sold::bigint * %(cover_days)s
-)
-SELECT totals.*, page.*
-FROM (SELECT count(*)::int AS total_items, coalesce(sum(suggested_quantity), 0)::bigint AS total_suggested
-      FROM matching) AS totals
-LEFT JOIN (
-    SELECT * FROM matching
-    ORDER BY days_of_cover, sku_id
-    LIMIT %(limit)s::bigint OFFSET %(offset)s::bigint
-) AS page ON true
-ORDER BY page.days_of_cover, page.sku_id;
 
 -- name: stock_valuation
 -- Stock on hand at cost per SKU (every SKU holding stock, sellable or not), of which

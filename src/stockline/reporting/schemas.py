@@ -9,7 +9,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class ExportFormat(StrEnum):
@@ -39,6 +39,8 @@ class LowStockItem(SkuColumns):
     available: int
     reorder_level: int
     shortfall: int
+    incoming: int = Field(description="units open purchase orders still bring")
+    shortfall_after_incoming: int = Field(description="what the incoming units leave short, never below 0")
 
 
 class LowStockPage(Page):
@@ -83,6 +85,10 @@ class ReorderItem(SkuColumns):
     available: int
     daily_rate: str
     days_of_cover: str
+    incoming: int = Field(description="units open purchase orders still bring; the suggestion counts them")
+    lead_time_days: int = Field(description="the preferred supplier's lead time, also covered (0: none)")
+    supplier_id: int | None = Field(description="the SKU's preferred active supplier, if any")
+    supplier_name: str | None
     suggested_quantity: int
 
 

@@ -3,16 +3,20 @@ reorder suggestions, stock valuation and loss-making sales.
 
 Each report is one named query that returns its totals and one page of rows in a single
 statement, and one column list (`Report.columns`) that renders both the JSON items and the
-CSV export. A CSV export is every row, not one page. "Today" is the UTC business day
+CSV export (the reorder suggestions' query is the reorder rule's own, in
+stockline.purchasing.suggestions). A CSV export is every row, not one page. "Today" is the UTC business day
 (stockline.kernel.expiry); a sales window of N days is the N UTC calendar days ending
 today, today included.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+
+import psycopg
 
 from stockline import db
 from stockline.config import Settings
@@ -20,13 +24,15 @@ from stockline.errors import ValidationFailed
 from stockline.kernel.context import Context
 from stockline.kernel.expiry import business_day, sellable_after
 from stockline.pagination import PageRequest
+from stockline.purchasing import suggestions
 from stockline.reporting.export import Column, csv_text, item
 from stockline.sqlfile import queries_beside
 
 Q = queries_beside(__file__)
 
-SALES_WINDOW_DAYS = 30  # reorder suggestions: the sales rate is read over this many days
-COVER_DAYS = 30  # ... and the suggested quantity brings stock up to this many days of it
+# the reorder rule's figures, written once in stockline.purchasing.suggestions
+SALES_WINDOW_DAYS = suggestions.SALES_WINDOW_DAYS
+COVER_DAYS = suggestions.COVER_DAYS
 MAX_EXPIRING_DAYS = 365
 
 SKU_COLUMNS = (Column("sku_id", "int"), Column("sku_code"), Column("product_id", "int"),
@@ -52,7 +58,8 @@ class CsvExport:
 
 LOW_STOCK = Report(
     "low-stock", "low_stock",
-    (*SKU_COLUMNS, Column("available", "int"), Column("reorder_level", "int"), Column("shortfall", "int")),
+    (*SKU_COLUMNS, Column("available", "int"), Column("reorder_level", "int"), Column("shortfall", "int"),
+     Column("incoming", "int"), Column("shortfall_after_incoming", "int")),
     (Column("total_shortfall", "int"),))
 EXPIRING = Report(
     "expiring", "expiring", (*SKU_COLUMNS, *BATCH_COLUMNS, Column("days_left", "int")),
@@ -63,7 +70,8 @@ EXPIRED = Report(
 REORDER_SUGGESTIONS = Report(
     "reorder-suggestions", "reorder_suggestions",
     (*SKU_COLUMNS, Column("reorder_level", "int"), Column("units_sold", "int"), Column("available", "int"),
-     Column("daily_rate", "decimal"), Column("days_of_cover", "decimal"),
+     Column("daily_rate", "decimal"), Column("days_of_cover", "decimal"), Column("incoming", "int"),
+     Column("lead_time_days", "int"), Column("supplier_id", "int"), Column("supplier_name"),
      Column("suggested_quantity", "int")),
     (Column("total_suggested", "int"),))
 STOCK_VALUATION = Report(
@@ -93,13 +101,21 @@ def window_start(today: date, days: int) -> date:
     return today - timedelta(days=days - 1)
 
 
+Fetch = Callable[[psycopg.AsyncConnection, dict[str, Any]], Awaitable[list[dict[str, Any]]]]
+
+
 async def _run(ctx: Context, report: Report, params: dict[str, Any], paging: PageRequest | None,
-               extra: dict[str, Any], filename: str) -> dict[str, Any] | CsvExport:
+               extra: dict[str, Any], filename: str,
+               fetch: Fetch | None = None) -> dict[str, Any] | CsvExport:
     """One page as the envelope (totals and `extra` as extra keys), or, without `paging`,
-    every row as CSV."""
+    every row as CSV. `fetch(conn, limits)`: the rows from another package's query instead
+    of this package's `report.query`."""
     limits = {"limit": paging.limit, "offset": paging.offset} if paging else {"limit": None, "offset": 0}
     async with ctx.pool.connection() as conn:
-        rows = await db.fetch_all(conn, Q[report.query], params | limits)
+        if fetch is None:
+            rows = await db.fetch_all(conn, Q[report.query], params | limits)
+        else:
+            rows = await fetch(conn, limits)
     present = [row for row in rows if row[report.columns[0].name] is not None]
     if paging is None:
         return CsvExport(filename, csv_text(present, report.columns))
@@ -144,16 +160,18 @@ async def expired(ctx: Context,
 
 async def reorder_suggestions(ctx: Context,
                               paging: PageRequest | None) -> dict[str, Any] | CsvExport:
-    """Active SKUs whose available units last fewer than COVER_DAYS days at the rate they
-    sold over the last SALES_WINDOW_DAYS days (non-cancelled orders), and how many to order
-    to reach COVER_DAYS days of cover."""
+    """The reorder rule's suggestions (stockline.purchasing.suggestions): active SKUs whose
+    available and incoming units last fewer than COVER_DAYS days plus their preferred
+    supplier's lead time at the rate they sold over the last SALES_WINDOW_DAYS days, and how
+    many to order."""
     today = business_day()
-    sales_from = window_start(today, SALES_WINDOW_DAYS)
-    params = _stock_params(ctx.settings, today) | {"from": utc_midnight(sales_from),
-                                               "window_days": SALES_WINDOW_DAYS, "cover_days": COVER_DAYS}
-    extra = {"as_of": today.isoformat(), "sales_from": sales_from.isoformat(),
+
+    async def fetch(conn: psycopg.AsyncConnection, limits: dict[str, Any]) -> list[dict[str, Any]]:
+        return await suggestions.suggestion_rows(conn, ctx.settings, today, **limits)
+
+    extra = {"as_of": today.isoformat(), "sales_from": suggestions.sales_from(today).isoformat(),
              "window_days": SALES_WINDOW_DAYS, "cover_days": COVER_DAYS}
-    return await _run(ctx, REORDER_SUGGESTIONS, params, paging, extra, f"reorder-suggestions-{today}.csv")
+    return await _run(ctx, REORDER_SUGGESTIONS, {}, paging, extra, f"reorder-suggestions-{today}.csv", fetch)
 
 
 async def stock_valuation(ctx: Context,

@@ -12,6 +12,9 @@ reject the request.
   order named) and, for a write-off, takes them out again (`write_off`), so the ledger shows
   they came back and were destroyed; issues the credit note (credit_notes), which credits the
   order's invoice; and records the decision in the audit log. Rejecting records why.
+- Under a recall (`record_recall_return`, called by recalls.service), staff record units a
+  customer sent back: the same locks and caps, only items of the recalled batches, approved at
+  once, the units back into their batch on hold (`recall_return`), credited when invoiced.
 """
 
 from __future__ import annotations
@@ -328,10 +331,11 @@ async def record_recall_return(conn: psycopg.AsyncConnection, actor: CurrentUser
         for item_id, quantity in lines])
     issued = None
     if order["invoice_id"] is not None:
-        rows = await db.fetch_all(conn, Q["approval_lines"], {"return_id": return_id, "invoice_id": order["invoice_id"]})
+        rows = await db.fetch_all(conn, Q["approval_lines"],
+                                  {"return_id": return_id, "invoice_id": order["invoice_id"]})
         if any(row["invoice_line_no"] is None for row in rows):
-            raise Conflict(f"Order {order_id}'s invoice has no line for every returned item, so no credit note "
-                           "can be issued", code="order_not_invoiced", details={"order_id": order_id})
+            raise Conflict(f"Order {order_id}'s invoice has no line for every returned item, so no credit "
+                           "note can be issued", code="order_not_invoiced", details={"order_id": order_id})
         issued = await issue_credit_note(conn, return_id=return_id, invoice_id=order["invoice_id"],
                                          lines=_credit_lines(rows), issued_on=business_day(), seller=seller)
     return {"return_id": return_id, "order_id": order_id, "customer_id": order["customer_id"],

@@ -546,9 +546,9 @@ async def batch(ctx: Context, batch_id: int) -> dict[str, Any]:
 STATUS_HISTORY_LIMIT = 50
 
 
-async def _detail(conn: psycopg.AsyncConnection, batch_id: int) -> dict[str, Any] | None:
+async def detail(conn: psycopg.AsyncConnection, batch_id: int) -> dict[str, Any] | None:
     """The batch, its open recall and its status history (the latest STATUS_HISTORY_LIMIT
-    changes, newest first, and how many there are), in one round trip; None: no such batch."""
+    changes, newest first, and how many there are), in two statements; None: no such batch."""
     found = await db.send(conn, Q["batch_views"], {"batch_ids": [batch_id]})
     changes = await db.send(conn, status.Q["status_history"],
                             {"batch_id": batch_id, "limit": STATUS_HISTORY_LIMIT})
@@ -563,10 +563,10 @@ async def batch_detail(ctx: Context, batch_id: int) -> dict[str, Any]:
     """One batch with its open recall and status history (GET /api/admin/inventory/batches/{id});
     404 when there is no such batch."""
     async with ctx.pool.connection() as conn:
-        detail = await _detail(conn, batch_id)
-    if detail is None:
+        found = await detail(conn, batch_id)
+    if found is None:
         raise NotFound(f"No batch {batch_id}")
-    return detail
+    return found
 
 
 async def _status_change(ctx: Context, work) -> dict[str, Any]:
@@ -575,7 +575,7 @@ async def _status_change(ctx: Context, work) -> dict[str, Any]:
 
     async def after_commit(conn: psycopg.AsyncConnection, batch_id: int) -> dict[str, Any]:
         await ctx.versions.announce_change(conn)
-        return await _detail(conn, batch_id)
+        return await detail(conn, batch_id)
 
     return await ctx.transaction(work, after_commit=after_commit)
 

@@ -1,8 +1,9 @@
 -- The staff's read-only stock views: batches with their SKU's stock, and the ledger.
 
 -- name: inventory_page
--- Batches with their SKU's available stock and low-stock flag, filtered and sorted; one row
--- always (the total, and the page's columns NULL past the end).
+-- Batches with their SKU's available stock, low-stock flag and incoming units (open purchase
+-- orders, Incoming_Stock), filtered and sorted; one row always (the total, and the page's
+-- columns NULL past the end).
 -- filter: low_stock (stockline_low_stock), critical (on sale, available below half the
 -- reorder level), expiring (sellable, expiring within %(expiring_by)s), expired (expired,
 -- stock left), recent (received within 7 days).
@@ -16,12 +17,13 @@ WITH sku_stock AS (
 ), matching AS (
     SELECT b.batch_id, b.batch_no, b.expiry_date, b.quantity_on_hand, b.cost_price, b.received_at, b.quarantined,
            s.sku_id, s.sku_code, s.package_size, s.unit_type, s.reorder_level, p.product_id,
-           p.name AS product_name, p.manufacturer, st.available,
+           p.name AS product_name, p.manufacturer, st.available, coalesce(inc.incoming, 0) AS incoming,
            stockline_low_stock(s.is_active AND p.is_active, st.available, s.reorder_level) AS low_stock
     FROM Inventory_Batches AS b
     JOIN Product_SKUs AS s USING (sku_id)
     JOIN Products AS p USING (product_id)
     JOIN sku_stock AS st USING (sku_id)
+    LEFT JOIN Incoming_Stock AS inc USING (sku_id)
     WHERE (cardinality(%(patterns)s::text[]) = 0 OR NOT EXISTS (
               SELECT 1 FROM unnest(%(patterns)s::text[]) AS t (pattern)
               WHERE (p.name ILIKE t.pattern OR s.package_size ILIKE t.pattern OR b.batch_no ILIKE t.pattern

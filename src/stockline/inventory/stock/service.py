@@ -29,8 +29,10 @@ async def inventory_page(
     flags: bool = False,
 ) -> CachedResponse:
     """One page of batches, rendered, with an ETag over the whole body, so the ETag changes
-    whenever any listed field does. `flags`: each item also says whether its SKU is low on
-    stock (`low_stock`, by stockline_low_stock), for the staff page; the API answers without."""
+    whenever any listed field does. Each item carries its SKU's available units, reorder level
+    and incoming units (what open purchase orders still bring). `flags`: each item also says
+    whether its SKU is low on stock (`low_stock`, by stockline_low_stock), for the staff page;
+    the API answers without."""
     today = business_day()
     async with ctx.pool.connection() as conn:
         rows = await db.fetch_all(
@@ -49,7 +51,8 @@ async def inventory_page(
             },
         )
     items = [
-        batch_document(row) | {"sku_available": row["available"], "reorder_level": row["reorder_level"]}
+        batch_document(row) | {"sku_available": row["available"], "reorder_level": row["reorder_level"],
+                               "sku_incoming": row["incoming"]}
         | ({"low_stock": row["low_stock"]} if flags else {})
         for row in rows
         if row["batch_id"] is not None

@@ -1,7 +1,8 @@
 """Inventory pages for staff: the batch list (the API's GET /api/admin/inventory: same
 filters, search and sorts) with the bulk write-off of expired stock, receiving stock, and a
-batch's own page with its ledger and edit history, where it is adjusted, written off,
-corrected (cost, expiry) or deleted. Every write is `inventory.batches`' function the API
+batch's own page with its ledger, edit and status history, where it is adjusted, written off,
+corrected (cost, expiry), deleted, quarantined or released (its traceability report is
+web/staff/trace.py). Every write is `inventory.batches`' function the API
 route calls, with the same arguments; every role is the API's (staff or admin)."""
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ from fastapi.responses import HTMLResponse, Response
 from stockline.catalog.admin import service as catalog_admin
 from stockline.errors import DomainError, NotFound
 from stockline.inventory.batches import service as batches
+from stockline.inventory.batches.schemas import BatchHold
 from stockline.inventory.stock import service as stock
 from stockline.inventory.stock.schemas import InventoryFilter, InventorySort
 from stockline.kernel.context import Context, Ctx, context_of
 from stockline.kernel.expiry import business_day
 from stockline.kernel.inputs import INT4_MAX, read_int
 from stockline.pagination import PageRequest
-from stockline.web.render import day, money, redirect, render
+from stockline.web.forms import FormInvalid, validated
+from stockline.web.render import day, form_text, money, redirect, render
 from stockline.web.session import CsrfChecked, StaffPage
 from stockline.web.staff import stock_forms as forms
 
@@ -159,9 +162,10 @@ async def receive(request: Request, ctx: Ctx, user: StaffPage) -> Response:
 
 async def _batch_page(request: Request, ctx: Context, batch_id: int, *, adjust: dict[str, str] | None = None,
                       errors: dict[str, str] | None = None, edit: dict[str, str] | None = None,
-                      edit_errors: dict[str, str] | None = None, error: str | None = None,
+                      edit_errors: dict[str, str] | None = None, hold: dict[str, str] | None = None,
+                      hold_errors: dict[str, str] | None = None, error: str | None = None,
                       status_code: int = 200) -> HTMLResponse:
-    batch = with_expiry_flags(await batches.batch(ctx, batch_id), ctx.settings.expiring_soon_days)
+    batch = with_expiry_flags(await batches.batch_detail(ctx, batch_id), ctx.settings.expiring_soon_days)
     movements = await stock.movements_page(
         ctx, PageRequest(page_number(request), MOVEMENTS_PAGE_SIZE), batch_id=batch_id, sku_id=None,
         order_id=None, reason=None, created_from=None, created_before=None)
@@ -171,6 +175,7 @@ async def _batch_page(request: Request, ctx: Context, batch_id: int, *, adjust: 
         "errors": errors or {}, "error": error, "reasons": forms.REASONS,
         "edit": edit or shown | {f"{name}{forms.SHOWN_SUFFIX}": value for name, value in shown.items()},
         "edit_errors": edit_errors or {}, "edits": await batches.edit_history(ctx, batch_id),
+        "hold": hold or {}, "hold_errors": hold_errors or {},
         "deletion_refusal": await batches.deletion_refusal(ctx, batch_id)}, status_code=status_code)
 
 
@@ -259,3 +264,36 @@ async def delete(batch_id: BatchId, request: Request, ctx: Ctx, user: StaffPage)
     return redirect(request, "/staff/inventory", notice=(
         f"Deleted batch {batch['batch_no']} of {batch['product_name']} ({batch['sku_code']}) with the "
         f"{batch['quantity_on_hand']:,} units it received."))
+
+
+_HOLDS = {"quarantine": (batches.quarantine, "is quarantined: no order can take it until it is released"),
+          "release": (batches.release, "is released: it is sellable again while in date and in stock")}
+
+
+async def _hold(batch_id: int, request: Request, ctx: Context, user: StaffPage, action: str) -> Response:
+    """Quarantine or release from the batch page: the API's reason rules and service call."""
+    values = {"reason": form_text(await request.form(), "reason")}
+    try:
+        reason = validated(BatchHold, values, {"reason": "Reason"}).reason
+    except FormInvalid as exc:
+        return await _batch_page(request, ctx, batch_id, hold=values, hold_errors=exc.fields,
+                                 error=exc.message, status_code=422)
+    change, done = _HOLDS[action]
+    try:
+        result = await change(ctx, user, batch_id, reason)
+    except NotFound:
+        raise
+    except DomainError as exc:
+        return await _batch_page(request, ctx, batch_id, hold=values, error=exc.message,
+                                 status_code=exc.status)
+    return redirect(request, f"/staff/batches/{batch_id}", notice=f"Batch {result['batch_no']} {done}.")
+
+
+@router.post("/staff/batches/{batch_id}/quarantine", dependencies=[CsrfChecked])
+async def quarantine(batch_id: BatchId, request: Request, ctx: Ctx, user: StaffPage) -> Response:
+    return await _hold(batch_id, request, ctx, user, "quarantine")
+
+
+@router.post("/staff/batches/{batch_id}/release", dependencies=[CsrfChecked])
+async def release(batch_id: BatchId, request: Request, ctx: Ctx, user: StaffPage) -> Response:
+    return await _hold(batch_id, request, ctx, user, "release")

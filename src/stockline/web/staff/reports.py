@@ -26,7 +26,8 @@ router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 
 # (key, heading, kind): kinds the template knows: text, int, money, decimal, date, timestamp,
-# product (name and pack), sku (code, linked to its batches), batch (linked to its page), order (linked)
+# product (name and pack), sku (code, linked to its batches), batch (linked to its page), order (linked),
+# supplier (name, linked to its page)
 PRODUCT, SKU = ("product_name", "Product", "product"), ("sku_code", "SKU", "sku")
 BATCH, EXPIRY = ("batch_no", "Batch", "batch"), ("expiry_date", "Expiry", "date")
 
@@ -44,7 +45,8 @@ class Tab:
 TABS = {tab.name: tab for tab in (
     Tab("low-stock", "Low stock", "Active SKUs whose available units are below their reorder level.",
         (PRODUCT, SKU, ("available", "Available", "int"), ("reorder_level", "Reorder level", "int"),
-         ("shortfall", "Shortfall", "int")),
+         ("shortfall", "Shortfall", "int"), ("incoming", "On order", "int"),
+         ("shortfall_after_incoming", "Short after orders", "int")),
         (("total_shortfall", "Total shortfall", "int"),),
         "Every active SKU is at or above its reorder level."),
     Tab("expiring", "Expiring", "Sellable batches with stock that expire within the window.",
@@ -59,10 +61,12 @@ TABS = {tab.name: tab for tab in (
         (("total_units", "Units", "int"), ("total_value", "Value at cost", "money")),
         "No expired stock is waiting to be written off."),
     Tab("reorder-suggestions", "Reorder suggestions",
-        "What to order to reach {cover_days} days of cover at the last {window_days} days' sales rate.",
+        "What to order so that stock and what is on order last {cover_days} days beyond the preferred "
+        "supplier's lead time, at the last {window_days} days' sales rate.",
         (PRODUCT, SKU, ("available", "Available", "int"), ("units_sold", "Sold", "int"),
          ("daily_rate", "Per day", "decimal"), ("days_of_cover", "Days of cover", "decimal"),
-         ("reorder_level", "Reorder level", "int"), ("suggested_quantity", "Suggested order", "int")),
+         ("incoming", "On order", "int"), ("supplier_name", "Preferred supplier", "supplier"),
+         ("lead_time_days", "Lead time (days)", "int"), ("suggested_quantity", "Suggested order", "int")),
         (("total_suggested", "Units to order", "int"),), "Every SKU has enough cover for its recent sales."),
     Tab("stock-valuation", "Stock valuation", "Stock on hand at batch cost, per SKU.",
         (PRODUCT, SKU, ("batches", "Batches", "int"), ("units_on_hand", "Units", "int"),
