@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from stockline.invariants import check_invariants
 
-STOCK_SIDE = {"po_received_mismatch", "po_status_mismatch", "batch_status_mismatch", "sale_while_quarantined",
-              "recalled_batch_not_quarantined", "recall_movement_outside_recall", "closed_recall_holding_stock"}
+STOCK_SIDE = {"po_received_mismatch", "po_status_mismatch", "receipt_on_closed_po", "batch_status_mismatch",
+              "sale_while_quarantined", "recalled_batch_not_quarantined", "recall_movement_outside_recall",
+              "closed_recall_holding_stock", "recall_destroyed_beyond_held"}
 
 
 def broken(conn) -> dict[str, list]:
@@ -78,6 +79,7 @@ def test_each_stock_side_invariant_reports_what_breaks_it(conn, world):
     over_counted = purchase_order(conn, "partly_received", 2, 10, 4)
     conn.execute("UPDATE Purchase_Order_Lines SET quantity_received = 6 WHERE po_id = %s", (over_counted,))
     received_while_sent = purchase_order(conn, "sent", 3, 10, 3)
+    received_then_cancelled = purchase_order(conn, "cancelled", 3, 10, 2)
     conn.execute("UPDATE Inventory_Batches SET quarantined = true WHERE batch_id = %s", (world["b"],))
     quarantine(conn, world["a_soon"])
     sold = conn.execute("INSERT INTO Orders (customer_id, user_id, total_amount) VALUES (1, 1, 0) "
@@ -93,10 +95,25 @@ def test_each_stock_side_invariant_reports_what_breaks_it(conn, world):
                  (world["a_later"],))
     quarantine(conn, world["d"])
     closed = recall(conn, [world["d"]], status="closed")
+    # 9 units destroyed under a recall of a batch that held 4 when recalled, nothing since
+    over_destroyed = recall(conn, [world["a_soon"]])
+    conn.execute("UPDATE Inventory_Batches SET quantity_on_hand = quantity_on_hand + 6 WHERE batch_id = %s",
+                 (world["a_soon"],))
+    conn.execute("INSERT INTO Stock_Movements (batch_id, quantity_delta, reason) VALUES (%s, 6, 'adjustment')",
+                 (world["a_soon"],))
+    conn.execute("INSERT INTO Batch_Status_Changes (batch_id, quarantined, reason, recall_id, ledger_position) "
+                 "SELECT %s, true, 'recalled', %s, max(movement_id) FROM Stock_Movements",
+                 (world["a_soon"], over_destroyed))
+    conn.execute("UPDATE Inventory_Batches SET quantity_on_hand = quantity_on_hand - 9 WHERE batch_id = %s",
+                 (world["a_soon"],))
+    conn.execute("INSERT INTO Stock_Movements (batch_id, quantity_delta, reason, recall_id) "
+                 "VALUES (%s, -9, 'write_off', %s)", (world["a_soon"], over_destroyed))
     found = broken(conn)
     assert set(found) >= STOCK_SIDE, found
     assert [row["po_id"] for row in found["po_received_mismatch"]] == [over_counted]
-    assert [row["po_id"] for row in found["po_status_mismatch"]] == [received_while_sent]
+    assert [row["po_id"] for row in found["po_status_mismatch"]] == [received_while_sent, received_then_cancelled]
+    assert [row["po_id"] for row in found["receipt_on_closed_po"]] == [received_then_cancelled]
+    assert [row["recall_id"] for row in found["recall_destroyed_beyond_held"]] == [over_destroyed]
     assert [row["batch_id"] for row in found["batch_status_mismatch"]] == [world["b"]]
     assert [row["order_id"] for row in found["sale_while_quarantined"]] == [sold]
     assert [row["batch_id"] for row in found["recalled_batch_not_quarantined"]] == [world["c"]]

@@ -34,12 +34,12 @@ from stockline.errors import install_error_handlers
 from stockline.inventory.batches import routes as batch_routes
 from stockline.inventory.entry import routes as stock_entry_routes
 from stockline.inventory.stock import routes as stock_routes
+from stockline.inventory.trace import routes as trace_routes
 from stockline.kernel.catalog_version import CatalogVersion
 from stockline.kernel.context import Context
 from stockline.kernel.limits import ConcurrencyLimit
 from stockline.observability import Metrics, ObservabilityMiddleware
 from stockline.ordering import routes as ordering_routes
-from stockline.inventory.trace import routes as trace_routes
 from stockline.ordering.admin import routes as ordering_admin_routes
 from stockline.pricing.admin import routes as pricing_admin_routes
 from stockline.purchasing import routes as purchasing_routes

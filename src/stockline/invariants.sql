@@ -350,3 +350,13 @@ LEFT JOIN LATERAL (
 ) AS gone ON true
 WHERE coalesce(gone.units, 0) > r.on_hand_at_recall + coalesce(came.units, 0)
 ORDER BY 1, 2;
+
+-- name: receipt_on_closed_po
+-- Receipts naming a line of a draft or cancelled purchase order: goods taken in against an
+-- order that was never sent, or was called off.
+SELECT m.movement_id, m.po_line_id, l.po_id, o.status
+FROM Stock_Movements AS m
+JOIN Purchase_Order_Lines AS l ON l.po_line_id = m.po_line_id
+JOIN Purchase_Orders AS o ON o.po_id = l.po_id
+WHERE m.reason = 'receipt' AND o.status IN ('draft', 'cancelled')
+ORDER BY m.movement_id;

@@ -2,6 +2,10 @@
 -- purchase order lines and suppliers its receipts name, forward to the orders and customers
 -- its units went to and came back from, and the recalls it is in.
 
+-- name: snapshot
+-- The trace reads every part of it from one snapshot (the first statement of its transaction).
+SET LOCAL transaction_isolation = 'repeatable read';
+
 -- name: receipts
 -- The batch's receipts, oldest first: who, when, how many, and the purchase order line each
 -- was for (with its order, supplier and cost), if any; with the count of all.

@@ -53,7 +53,9 @@ RECALL_COLUMNS = (
 
 async def _read(ctx: Context, batch_id: int, limit: int | None, offset: int) -> dict[str, Any]:
     params = {"batch_id": batch_id}
-    async with ctx.pool.connection() as conn:
+    # one snapshot, so the receipts, the ledger page, the per-customer units and the totals agree
+    async with ctx.pool.connection() as conn, conn.transaction():
+        await db.execute(conn, Q["snapshot"])
         batch = await batches.detail(conn, batch_id)
         if batch is None:
             raise NotFound(f"No batch {batch_id}")
