@@ -291,6 +291,8 @@ async def test_reports_count_a_held_batch_as_unavailable(client, staff, world):
     valuation = (await client.get("/api/admin/reports/stock-valuation", headers=staff)).json()
     row = _item(valuation, 2)
     assert (row["units_on_hand"], row["sellable_units"]) == (30, 0)
+    assert (row["quarantined_units"], row["quarantined_value"]) == (30, "600.00")  # at 20.00 a unit
+    assert valuation["total_quarantined_value"] == "600.00"
 
 
 # --- the race: an order racing the quarantine committed before it or cannot take the batch ---

@@ -92,31 +92,35 @@ ORDER BY page.expiry_date, page.batch_id;
 
 -- name: stock_valuation
 -- Stock on hand at cost per SKU (every SKU holding stock, sellable or not), of which
--- sellable and of which expired; the largest value first. Totals over every such SKU. Each
--- batch's value is worked out once, into its SKU's sellable, expired or (inside the minimum
--- shelf life) unsellable bucket.
+-- sellable, of which expired and of which quarantined (on hold, or recalled, whatever its
+-- expiry); the largest value first. Totals over every such SKU. Each batch's value is worked
+-- out once, into its SKU's sellable, expired or (inside the minimum shelf life, or on hold)
+-- unsellable bucket.
 WITH per_bucket AS (
     SELECT b.sku_id,
            CASE WHEN stockline_sellable(b.quantity_on_hand, b.expiry_date, %(sellable_after)s, b.quarantined) THEN 'sellable'
                 WHEN stockline_expired(b.expiry_date, %(today)s) THEN 'expired' ELSE 'unsellable' END AS bucket,
-           count(*)::int AS batches, sum(b.quantity_on_hand)::bigint AS units,
+           b.quarantined, count(*)::int AS batches, sum(b.quantity_on_hand)::bigint AS units,
            sum(b.quantity_on_hand * b.cost_price) AS value
     FROM Inventory_Batches AS b
     WHERE b.quantity_on_hand > 0
-    GROUP BY 1, 2
+    GROUP BY 1, 2, 3
 ), per_sku AS (
     SELECT sku_id, sum(batches)::int AS batches, sum(units)::bigint AS units_on_hand, sum(value) AS value_at_cost,
            coalesce(sum(units) FILTER (WHERE bucket = 'sellable'), 0)::bigint AS sellable_units,
            coalesce(sum(value) FILTER (WHERE bucket = 'sellable'), 0) AS sellable_value,
            coalesce(sum(units) FILTER (WHERE bucket = 'expired'), 0)::bigint AS expired_units,
-           coalesce(sum(value) FILTER (WHERE bucket = 'expired'), 0) AS expired_value
+           coalesce(sum(value) FILTER (WHERE bucket = 'expired'), 0) AS expired_value,
+           coalesce(sum(units) FILTER (WHERE quarantined), 0)::bigint AS quarantined_units,
+           coalesce(sum(value) FILTER (WHERE quarantined), 0) AS quarantined_value
     FROM per_bucket
     GROUP BY sku_id
 ), matching AS (
     SELECT s.sku_id, s.sku_code, p.product_id, p.name AS product_name, p.manufacturer, s.package_size,
            s.unit_type, s.is_active AND p.is_active AS is_active, per_sku.batches, per_sku.units_on_hand,
            per_sku.value_at_cost, round(per_sku.value_at_cost / per_sku.units_on_hand, 2) AS average_unit_cost,
-           per_sku.sellable_units, per_sku.sellable_value, per_sku.expired_units, per_sku.expired_value
+           per_sku.sellable_units, per_sku.sellable_value, per_sku.expired_units, per_sku.expired_value,
+           per_sku.quarantined_units, per_sku.quarantined_value
     FROM per_sku
     JOIN Product_SKUs AS s USING (sku_id)
     JOIN Products AS p USING (product_id)
@@ -125,7 +129,8 @@ SELECT totals.*, page.*
 FROM (SELECT count(*)::int AS total_items, coalesce(sum(units_on_hand), 0)::bigint AS total_units,
              coalesce(sum(value_at_cost), 0) AS total_value,
              coalesce(sum(sellable_value), 0) AS total_sellable_value,
-             coalesce(sum(expired_value), 0) AS total_expired_value
+             coalesce(sum(expired_value), 0) AS total_expired_value,
+             coalesce(sum(quarantined_value), 0) AS total_quarantined_value
       FROM matching) AS totals
 LEFT JOIN (
     SELECT * FROM matching

@@ -110,6 +110,8 @@ class ValuationItem(SkuColumns):
     sellable_value: str
     expired_units: int
     expired_value: str
+    quarantined_units: int  # on hold or recalled, whatever their expiry
+    quarantined_value: str
 
 
 class ValuationPage(Page):
@@ -118,6 +120,7 @@ class ValuationPage(Page):
     total_value: str
     total_sellable_value: str
     total_expired_value: str
+    total_quarantined_value: str
 
 
 class LossItem(BaseModel):

@@ -78,9 +78,10 @@ STOCK_VALUATION = Report(
     "stock-valuation", "stock_valuation",
     (*SKU_COLUMNS, Column("is_active", "bool"), Column("batches", "int"), Column("units_on_hand", "int"),
      Column("value_at_cost", "money"), Column("average_unit_cost", "money"), Column("sellable_units", "int"),
-     Column("sellable_value", "money"), Column("expired_units", "int"), Column("expired_value", "money")),
+     Column("sellable_value", "money"), Column("expired_units", "int"), Column("expired_value", "money"),
+     Column("quarantined_units", "int"), Column("quarantined_value", "money")),
     (Column("total_units", "int"), Column("total_value", "money"), Column("total_sellable_value", "money"),
-     Column("total_expired_value", "money")))
+     Column("total_expired_value", "money"), Column("total_quarantined_value", "money")))
 LOSS_MAKING_SALES = Report(
     "loss-making-sales", "loss_making_sales",
     (Column("order_item_id", "int"), Column("order_id", "int"), Column("order_date", "timestamp"),

@@ -100,8 +100,8 @@ def stock_suppliers(conn: psycopg.Connection, admin_user_id: int) -> None:
     """The demo's suppliers, two per SKU (one preferred), and two purchase orders for the
     SKUs lowest on stock: one sent (so the stock views show incoming units), one draft."""
     with conn.transaction():
-        conn.execute(Q["demo_suppliers"].sql, {})
-        conn.execute(Q["demo_supplier_skus"].sql, {})
+        conn.execute(Q["demo_suppliers"].sql)
+        conn.execute(Q["demo_supplier_skus"].sql)
         conn.execute(Q["demo_purchase_orders"].sql, {"today": business_day(), "user_id": admin_user_id})
 
 

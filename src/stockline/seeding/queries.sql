@@ -172,7 +172,7 @@ SELECT sup.supplier_id, k.sku_id, CASE WHEN pick.rank = 0 THEN k.cost ELSE round
        'S' || sup.supplier_id || '-' || lpad(k.sku_id::text, 6, '0'), pick.rank = 0
 FROM skus AS k
 CROSS JOIN (VALUES (0), (1)) AS pick (rank)
-JOIN suppliers AS sup ON sup.n = (k.sku_id + pick.rank * 2) %% sup.total
+JOIN suppliers AS sup ON sup.n = mod(k.sku_id + pick.rank * 2, sup.total)
 ON CONFLICT DO NOTHING;
 
 -- name: demo_purchase_orders
