@@ -57,7 +57,8 @@ def recall(conn, batch_id: int) -> int:
                  (recall_id, batch_id))
     conn.execute("UPDATE Inventory_Batches SET quarantined = true WHERE batch_id = %s", (batch_id,))
     conn.execute("INSERT INTO Batch_Status_Changes (batch_id, quarantined, reason, recall_id, user_id, ledger_position) "
-                 "SELECT %s, true, 'recall', %s, 4, max(movement_id) FROM Stock_Movements WHERE batch_id = %s",
+                 "SELECT %s, true, 'recall', %s, 4, coalesce(max(movement_id), 0) FROM Stock_Movements "
+                 "WHERE batch_id = %s",
                  (batch_id, recall_id, batch_id))
     return recall_id
 
@@ -174,6 +175,16 @@ async def test_a_recalled_batch_is_never_released_adjusted_written_off_edited_re
     assert stock(conn, world["a_later"]) == 20
     assert conn.execute("SELECT count(*) AS n FROM Batch_Edits").fetchone()["n"] == 0
     assert broken(conn) == {}
+
+
+async def test_a_batch_stays_on_hold_after_its_recall_closed(client, staff, conn, world):
+    recall_id = recall(conn, world["a_empty"])  # holds nothing, so its recall may close
+    conn.execute("UPDATE Recalls SET status = 'closed', closed_at = now() WHERE recall_id = %s", (recall_id,))
+    refused = await client.post(f"/api/admin/inventory/batches/{world['a_empty']}/release", json={"reason": "x"},
+                                headers=staff)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (409, "batch_recalled")
+    assert conn.execute("SELECT quarantined FROM Inventory_Batches WHERE batch_id = %s",
+                        (world["a_empty"],)).fetchone()["quarantined"] is True
 
 
 async def test_an_expired_recalled_batch_is_left_to_the_recall_by_every_write_off(client, staff, conn, world):

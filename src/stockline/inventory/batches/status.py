@@ -59,16 +59,16 @@ async def quarantine(conn: psycopg.AsyncConnection, user: CurrentUser, batch_ids
 async def release(conn: psycopg.AsyncConnection, user: CurrentUser, batch_id: int,
                   reason: str) -> dict[str, Any]:
     """Release a batch from quarantine: sellable again from commit (if in date and in stock).
-    Refused while the batch is not on hold, or is in an open recall (recalled stock is
-    returned and destroyed, never sold)."""
+    Refused while the batch is not on hold, or when it was ever recalled (recalled stock is
+    returned and destroyed, never sold, even after its recall closed)."""
     [batch] = await _locked(conn, [batch_id])
     if not batch["quarantined"]:
         raise Conflict(f"Batch {batch['batch_no']} is not quarantined", code="batch_not_quarantined",
                        details={"batch_id": batch_id})
-    if batch["open_recall_id"] is not None:
-        raise Conflict(f"Batch {batch['batch_no']} is recalled ({batch['open_recall_no']}); recalled stock "
-                       "is destroyed, never released", code="batch_recalled",
-                       details={"batch_id": batch_id, "recall_id": batch["open_recall_id"]})
+    if batch["last_recall_id"] is not None:
+        raise Conflict(f"Batch {batch['batch_no']} was recalled; recalled stock is destroyed, never released",
+                       code="batch_recalled",
+                       details={"batch_id": batch_id, "recall_id": batch["last_recall_id"]})
     await db.send(conn, Q["set_quarantined"], {
         "batch_ids": [batch_id], "quarantined": False, "reason": reason, "recall_id": None,
         "user_id": user.user_id})
