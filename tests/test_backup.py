@@ -11,6 +11,7 @@ import asyncio
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -101,14 +102,45 @@ async def _invoice_pay_and_return(client, customer: dict[str, str], order: dict)
     response = await client.post(f"/api/admin/returns/{response.json()['return_id']}/approve", headers=staff,
                                  json={"lines": [{"order_item_id": item_id, "disposition": "restock"}]})
     assert response.status_code == 200, response.text
+    await _purchase_and_recall(client, staff, order)
+
+
+async def _purchase_and_recall(client, staff: dict[str, str], order: dict) -> None:
+    """A supplier of the order's SKU, a purchase order sent and partly received; then the
+    order's batch recalled and its last delivered unit sent back under the recall."""
+    item = order["items"][0]
+    response = await client.post("/api/admin/suppliers", headers=staff,
+                                 json={"name": "Backup Wholesale", "lead_time_days": 4})
+    assert response.status_code == 201, response.text
+    supplier_id = response.json()["supplier_id"]
+    response = await client.put(f"/api/admin/suppliers/{supplier_id}/skus/{item['sku_id']}", headers=staff,
+                                json={"unit_cost": "2.40", "is_preferred": True})
+    assert response.status_code == 200, response.text
+    response = await client.post("/api/admin/purchase-orders", headers=staff, json={
+        "supplier_id": supplier_id, "lines": [{"sku_id": item["sku_id"], "quantity": 10}]})
+    assert response.status_code == 201, response.text
+    po = response.json()
+    assert (await client.post(f"/api/admin/purchase-orders/{po['po_id']}/send", headers=staff)).status_code == 200
+    response = await client.post(f"/api/admin/purchase-orders/{po['po_id']}/receive", headers=staff, json={
+        "lines": [{"po_line_id": po["lines"][0]["po_line_id"], "batch_no": "BACKUP-PO-1",
+                   "expiry_date": (business_day() + timedelta(days=400)).isoformat(), "quantity": 4}]})
+    assert response.status_code == 200, response.text
+    response = await client.post("/api/admin/recalls", headers=staff, json={
+        "batch_ids": [item["batch_id"]], "reason": "label misprint", "class": 2})
+    assert response.status_code == 201, response.text
+    response = await client.post(f"/api/admin/recalls/{response.json()['recall_id']}/returns", headers=staff,
+                                 json={"order_id": order["order_id"],
+                                       "lines": [{"order_item_id": item["order_item_id"], "quantity": 1}]})
+    assert response.status_code == 201, response.text
 
 
 @pytest.fixture(scope="module")
 def source(server_url):
     """A seeded database: customers with logins, catalog, batches, pricing rules, 90 days of
     orders, plus an order placed through the app (taxed, invoiced, part paid, a unit returned
-    and credited), an open cart, a failed login, a batch edit, an audit entry, an invitation
-    to sign in with an identity provider."""
+    and credited; a supplier and a purchase order partly received; the order's batch recalled
+    and a unit sent back under the recall), an open cart, a failed login, a batch edit, an
+    audit entry, an invitation to sign in with an identity provider."""
     url = create_database(server_url, prefix="stockline_backup_src")
     with db.connect(url) as conn, open(os.devnull, "w") as quiet:
         db.apply_schema(conn)
