@@ -1210,6 +1210,13 @@ CREATE TABLE IF NOT EXISTS Recall_Batches (
     CONSTRAINT recall_batches_pkey PRIMARY KEY (recall_id, batch_id)
 );
 CREATE INDEX IF NOT EXISTS recall_batches_batch_idx ON Recall_Batches (batch_id);
+-- The open recall a batch is in: at most one (stockline.recalls refuses a batch already in
+-- an open recall). While it is, only the recall moves the batch.
+CREATE OR REPLACE VIEW Open_Recall_Batches AS
+    SELECT rb.batch_id, r.recall_id, r.recall_no
+    FROM Recall_Batches AS rb
+    JOIN Recalls AS r USING (recall_id)
+    WHERE r.status = 'open';
 
 -- A batch's status history: each quarantine and release, who, when, why, and the recall
 -- that put it on hold. Inventory_Batches.quarantined is the latest change's status (stockline

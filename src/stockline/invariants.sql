@@ -302,10 +302,9 @@ ORDER BY m.movement_id;
 -- name: recalled_batch_not_quarantined
 -- Batches of an open recall that are not on hold: recalled stock could be sold.
 SELECT r.recall_id, r.recall_no, b.batch_id, b.batch_no
-FROM Recalls AS r
-JOIN Recall_Batches AS rb USING (recall_id)
+FROM Open_Recall_Batches AS r
 JOIN Inventory_Batches AS b USING (batch_id)
-WHERE r.status = 'open' AND NOT b.quarantined
+WHERE NOT b.quarantined
 ORDER BY r.recall_id, b.batch_id;
 
 -- name: recall_movement_outside_recall

@@ -11,29 +11,17 @@ WHERE (%(sku_id)s::int IS NOT NULL AND sku_id = %(sku_id)s::int)
 -- name: batch_by_number
 -- A batch by its number, with the open recall it is in (if any: no stock is received into it).
 SELECT b.batch_id, b.sku_id, b.batch_no, b.expiry_date, b.quantity_on_hand, b.cost_price, b.quarantined,
-       recall.open_recall_id, recall.open_recall_no
+       recall.recall_id AS open_recall_id, recall.recall_no AS open_recall_no
 FROM Inventory_Batches AS b
-LEFT JOIN LATERAL (
-    SELECT r.recall_id AS open_recall_id, r.recall_no AS open_recall_no
-    FROM Recall_Batches AS rb JOIN Recalls AS r USING (recall_id)
-    WHERE rb.batch_id = b.batch_id AND r.status = 'open'
-    ORDER BY r.recall_id
-    LIMIT 1
-) AS recall ON true
+LEFT JOIN Open_Recall_Batches AS recall USING (batch_id)
 WHERE b.sku_id = %(sku_id)s AND b.batch_no = %(batch_no)s;
 
 -- name: batch_by_id
 -- A batch, with the open recall it is in (if any: only the recall's destruction moves it).
 SELECT b.batch_id, b.sku_id, b.batch_no, b.expiry_date, b.quantity_on_hand, b.cost_price, b.quarantined,
-       recall.open_recall_id, recall.open_recall_no
+       recall.recall_id AS open_recall_id, recall.recall_no AS open_recall_no
 FROM Inventory_Batches AS b
-LEFT JOIN LATERAL (
-    SELECT r.recall_id AS open_recall_id, r.recall_no AS open_recall_no
-    FROM Recall_Batches AS rb JOIN Recalls AS r USING (recall_id)
-    WHERE rb.batch_id = b.batch_id AND r.status = 'open'
-    ORDER BY r.recall_id
-    LIMIT 1
-) AS recall ON true
+LEFT JOIN Open_Recall_Batches AS recall USING (batch_id)
 WHERE b.batch_id = %(batch_id)s;
 
 -- name: insert_batch
@@ -80,8 +68,7 @@ DELETE FROM Inventory_Batches WHERE batch_id = %(batch_id)s;
 SELECT b.batch_id, b.sku_id, b.batch_no, b.expiry_date, b.quantity_on_hand, b.cost_price
 FROM Inventory_Batches AS b
 WHERE b.quantity_on_hand > 0 AND stockline_expired(b.expiry_date, %(today)s)
-  AND NOT EXISTS (SELECT 1 FROM Recall_Batches AS rb JOIN Recalls AS r USING (recall_id)
-                  WHERE rb.batch_id = b.batch_id AND r.status = 'open')
+  AND NOT EXISTS (SELECT 1 FROM Open_Recall_Batches AS recall WHERE recall.batch_id = b.batch_id)
 ORDER BY b.sku_id, b.batch_id;
 
 -- name: batch_views
@@ -89,17 +76,11 @@ ORDER BY b.sku_id, b.batch_id;
 -- open recall each is in, if any.
 SELECT b.batch_id, b.batch_no, b.expiry_date, b.quantity_on_hand, b.cost_price, b.received_at, b.quarantined,
        s.sku_id, s.sku_code, s.package_size, s.unit_type, s.reorder_level, p.product_id, p.name AS product_name,
-       p.manufacturer, recall.open_recall_id, recall.open_recall_no
+       p.manufacturer, recall.recall_id AS open_recall_id, recall.recall_no AS open_recall_no
 FROM Inventory_Batches AS b
 JOIN Product_SKUs AS s USING (sku_id)
 JOIN Products AS p USING (product_id)
-LEFT JOIN LATERAL (
-    SELECT r.recall_id AS open_recall_id, r.recall_no AS open_recall_no
-    FROM Recall_Batches AS rb JOIN Recalls AS r USING (recall_id)
-    WHERE rb.batch_id = b.batch_id AND r.status = 'open'
-    ORDER BY r.recall_id
-    LIMIT 1
-) AS recall ON true
+LEFT JOIN Open_Recall_Batches AS recall USING (batch_id)
 WHERE b.batch_id = ANY(%(batch_ids)s::int[]);
 
 -- name: batch_edit_history
@@ -117,5 +98,4 @@ SELECT count(*)::int AS batches, coalesce(sum(b.quantity_on_hand), 0)::int AS un
        coalesce(sum(b.quantity_on_hand * b.cost_price), 0)::numeric(14, 2) AS value
 FROM Inventory_Batches AS b
 WHERE b.quantity_on_hand > 0 AND stockline_expired(b.expiry_date, %(today)s)
-  AND NOT EXISTS (SELECT 1 FROM Recall_Batches AS rb JOIN Recalls AS r USING (recall_id)
-                  WHERE rb.batch_id = b.batch_id AND r.status = 'open');
+  AND NOT EXISTS (SELECT 1 FROM Open_Recall_Batches AS recall WHERE recall.batch_id = b.batch_id);

@@ -9,16 +9,10 @@ SELECT batch_id, sku_id FROM Inventory_Batches WHERE batch_id = ANY(%(batch_ids)
 -- The batches as a status change sees them (read under their SKU locks), with the open
 -- recall each is in, if any, and the latest recall it was ever in (open or closed).
 SELECT b.batch_id, b.sku_id, b.batch_no, b.expiry_date, b.quantity_on_hand, b.quarantined,
-       r.recall_id AS open_recall_id, r.recall_no AS open_recall_no,
+       recall.recall_id AS open_recall_id, recall.recall_no AS open_recall_no,
        (SELECT max(rb.recall_id) FROM Recall_Batches AS rb WHERE rb.batch_id = b.batch_id) AS last_recall_id
 FROM Inventory_Batches AS b
-LEFT JOIN LATERAL (
-    SELECT r.recall_id, r.recall_no
-    FROM Recall_Batches AS rb JOIN Recalls AS r USING (recall_id)
-    WHERE rb.batch_id = b.batch_id AND r.status = 'open'
-    ORDER BY r.recall_id
-    LIMIT 1
-) AS r ON true
+LEFT JOIN Open_Recall_Batches AS recall USING (batch_id)
 WHERE b.batch_id = ANY(%(batch_ids)s::int[])
 ORDER BY b.batch_id;
 
