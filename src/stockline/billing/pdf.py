@@ -64,10 +64,13 @@ def _amount(text: str) -> str:
     return ("-" if text.startswith("-") else "") + f"{int(whole):,}.{cents or '00'}"
 
 
-class _DocumentPdf(FPDF):
-    def __init__(self, document: Mapping[str, Any], font_path: Path | None) -> None:
+class StocklinePdf(FPDF):
+    """An A4 page of Stockline's documents (invoices, credit notes, recall notices): the
+    Unicode font when it is installed (`body_family`, `text_of` = str), else Helvetica with
+    text folded to Latin-1 (`text_of` = latin1); the margins every document has."""
+
+    def __init__(self, font_path: Path | None) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
-        self.document = document
         if font_path is not None and font_path.exists():
             bold = font_path.with_name(font_path.stem + "-Bold" + font_path.suffix)
             self.add_font("Body", "", str(font_path))
@@ -77,8 +80,14 @@ class _DocumentPdf(FPDF):
             self.body_family, self.text_of = "Helvetica", latin1
         self.set_margins(PAGE_MARGIN, PAGE_MARGIN, PAGE_MARGIN)
         self.set_auto_page_break(auto=True, margin=PAGE_MARGIN + 5)
-        self.set_title(self.text_of(f"{document['title']} {document['number']}"))
         self.set_creator("Stockline")
+
+
+class _DocumentPdf(StocklinePdf):
+    def __init__(self, document: Mapping[str, Any], font_path: Path | None) -> None:
+        super().__init__(font_path)
+        self.document = document
+        self.set_title(self.text_of(f"{document['title']} {document['number']}"))
 
     def footer(self) -> None:
         self.set_y(-PAGE_MARGIN)

@@ -14,12 +14,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fpdf import FPDF
 from fpdf.enums import Align, TableBordersLayout, XPos, YPos
 from fpdf.fonts import FontFace
 
 from stockline import db
-from stockline.billing.pdf import GREY, PAGE_MARGIN, UNICODE_FONT, Pdf, latin1
+from stockline.billing.pdf import GREY, UNICODE_FONT, Pdf, StocklinePdf
 from stockline.errors import NotFound
 from stockline.kernel.context import Context
 from stockline.recalls import progress
@@ -45,20 +44,7 @@ def _day(value: str | None) -> str:
     return datetime.fromisoformat(value).strftime("%d %b %Y") if value else ""
 
 
-class _NoticePdf(FPDF):
-    def __init__(self, font_path: Path | None) -> None:
-        super().__init__(orientation="portrait", unit="mm", format="A4")
-        if font_path is not None and font_path.exists():
-            bold = font_path.with_name(font_path.stem + "-Bold" + font_path.suffix)
-            self.add_font("Body", "", str(font_path))
-            self.add_font("Body", "B", str(bold if bold.exists() else font_path))
-            self.body_family, self.text_of = "Body", str
-        else:
-            self.body_family, self.text_of = "Helvetica", latin1
-        self.set_margins(PAGE_MARGIN, PAGE_MARGIN, PAGE_MARGIN)
-        self.set_auto_page_break(auto=True, margin=PAGE_MARGIN + 5)
-        self.set_creator("Stockline")
-
+class _NoticePdf(StocklinePdf):
     def para(self, value: str, *, size: float = 9, bold: bool = False, height: float = 5) -> None:
         self.set_font(self.body_family, "B" if bold else "", size)
         self.multi_cell(0, height, self.text_of(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
