@@ -1078,29 +1078,6 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
                        AND i.gross_amount <> i.amount_paid + i.amount_credited), 0)
 $$;
 
--- Returned units come back into the batch they left (reason 'return', naming the order);
--- units destroyed on return are a 'return' and a 'write_off' of the same units. (The table's
--- definition above has the reason; this brings a database made before it up to date.)
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_constraint
-                   WHERE conname = 'stock_movements_reason_valid'
-                     AND pg_get_constraintdef(oid) LIKE '%return%') THEN
-        ALTER TABLE Stock_Movements DROP CONSTRAINT IF EXISTS stock_movements_reason_valid;
-        ALTER TABLE Stock_Movements ADD CONSTRAINT stock_movements_reason_valid
-            CHECK (reason IN ('receipt', 'sale', 'cancel', 'adjustment', 'write_off', 'return'));
-        ALTER TABLE Stock_Movements DROP CONSTRAINT IF EXISTS stock_movements_sign_matches_reason;
-        ALTER TABLE Stock_Movements ADD CONSTRAINT stock_movements_sign_matches_reason CHECK (
-            (reason = 'receipt' AND quantity_delta > 0)
-            OR (reason = 'sale' AND quantity_delta < 0 AND order_id IS NOT NULL)
-            OR (reason = 'cancel' AND quantity_delta > 0 AND order_id IS NOT NULL)
-            OR (reason = 'return' AND quantity_delta > 0 AND order_id IS NOT NULL)
-            OR (reason = 'write_off' AND quantity_delta < 0)
-            OR reason = 'adjustment');
-    END IF;
-END
-$$;
-
 -- ==========================================================================================
 -- The stock side (issue 18): suppliers, purchase orders, quarantine, recalls.
 -- docs/stock-side.md describes the rules; the code lives in src/stockline/purchasing,
@@ -1239,7 +1216,9 @@ CREATE INDEX IF NOT EXISTS batch_status_changes_batch_idx ON Batch_Status_Change
 
 -- The ledger names the purchase order line a receipt was for, and the recall a unit came
 -- back or was destroyed under. 'recall_return': units a customer sent back under a recall,
--- into the (quarantined) batch they left, naming the order and the recall.
+-- into the (quarantined) batch they left, naming the order and the recall. (The table's
+-- definition above has every reason; the block below brings an older database up to date:
+-- the reasons, their signs and these links, rewritten together once.)
 ALTER TABLE Stock_Movements ADD COLUMN IF NOT EXISTS po_line_id integer
     CONSTRAINT stock_movements_po_line_fk REFERENCES Purchase_Order_Lines (po_line_id);
 ALTER TABLE Stock_Movements ADD COLUMN IF NOT EXISTS recall_id integer
