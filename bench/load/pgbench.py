@@ -52,7 +52,7 @@ SELECT (array_agg(batch_id ORDER BY expiry_date, batch_id) FILTER (WHERE sku_id 
        (array_agg(batch_id ORDER BY expiry_date, batch_id) FILTER (WHERE sku_id = :s3::int))[1] AS b3
 FROM Inventory_Batches
 WHERE sku_id = ANY(ARRAY[:s1::int, :s2::int, :s3::int]) AND quantity_on_hand > 0
-  AND expiry_date > current_date
+  AND expiry_date > current_date AND NOT quarantined
 \gset
 WITH new_order AS (
     INSERT INTO Orders (customer_id, user_id, total_amount, idempotency_key, request_hash)
