@@ -54,3 +54,27 @@ async def wait_until_blocked(url: str, holder_pid: int, request: asyncio.Future 
             if loop.time() > deadline:
                 raise AssertionError(f"nothing waited for a lock of session {holder_pid} within {seconds:g} s")
             await asyncio.sleep(0.01)
+
+
+_WAITING = ("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = current_database()")
+
+
+async def wait_until_waiting(url: str, count: int, requests: tuple[asyncio.Future, ...] = (), *,
+                             seconds: float = DEADLINE_SECONDS) -> None:
+    """Returns as soon as `count` backends of this database wait for a lock: for several
+    requests queued behind one holder (the second in the queue waits for the first, not for
+    the holder, so `wait_until_blocked` would see only one). Any of `requests` finishing
+    first fails the test at once."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as watcher:
+        while (await (await watcher.execute(_WAITING)).fetchone())[0] < count:
+            for request in requests:
+                if request.done():
+                    answer = request.result()
+                    raise AssertionError("a request finished without waiting for the lock: "
+                                         f"{answer!r} {getattr(answer, 'text', '')}")
+            if loop.time() > deadline:
+                raise AssertionError(f"{count} sessions did not come to wait for a lock within {seconds:g} s")
+            await asyncio.sleep(0.01)

@@ -16,9 +16,8 @@ import pytest
 from stockline.kernel.expiry import business_day
 from tests.ordering_world import TODAY, stock
 from tests.purchasing_world import line_ids, ok, receipt, sent_order, staff, supplier, supplies
+from tests.races import wait_until_waiting
 from tests.returns_world import broken
-
-DEADLINE_SECONDS = 10.0
 
 
 @pytest.fixture
@@ -158,22 +157,6 @@ async def test_the_minimum_shelf_life_sets_the_first_acceptable_expiry(settings,
         await ok(await http.post(path, json=receipt([(line_ids(order)[3], "P-1", 5)], days=61), headers=headers))
 
 
-async def _wait_for_waiters(url: str, count: int) -> None:
-    """Until `count` sessions of this database wait for a lock (bounded: fails loudly)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + DEADLINE_SECONDS
-    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as watcher:
-        while True:
-            row = await (await watcher.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock'")).fetchone()
-            if row[0] >= count:
-                return
-            if loop.time() > deadline:
-                raise AssertionError(f"{count} sessions did not come to wait within {DEADLINE_SECONDS:g} s")
-            await asyncio.sleep(0.01)
-
-
 async def test_two_staff_receiving_the_same_delivery_at_once_receive_it_once(client, conn, order, clean_db):
     headers, lines = await staff(client), line_ids(order)
     body = receipt([(lines[3], "P-1", 10), (lines[2], "Q-1", 4)])
@@ -182,7 +165,7 @@ async def test_two_staff_receiving_the_same_delivery_at_once_receive_it_once(cli
     with psycopg.connect(clean_db) as rival:
         rival.execute("SELECT 1 FROM Purchase_Orders WHERE po_id = %s FOR UPDATE", (order["po_id"],))
         requests = [asyncio.create_task(client.post(path, json=body, headers=headers)) for _ in range(2)]
-        await _wait_for_waiters(clean_db, 2)
+        await wait_until_waiting(clean_db, 2, tuple(requests))
         rival.commit()
         answers = await asyncio.gather(*requests)
     assert sorted(a.status_code for a in answers) == [200, 409]

@@ -15,6 +15,7 @@ import pytest
 from stockline.invariants import check_invariants
 from tests.conftest import serve
 from tests.ordering_world import PASSWORD, TODAY, bearer, receive, stock
+from tests.races import wait_until_waiting
 from tests.web_support import HTML, sign_in_by_form
 
 QUARANTINE = "/api/admin/inventory/batches/{}/quarantine"
@@ -308,23 +309,6 @@ async def test_reports_count_a_held_batch_as_unavailable(client, staff, world):
 
 # --- the race: an order racing the quarantine committed before it or cannot take the batch ---
 
-_WAITING = ("SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND datname = current_database()")
-
-
-async def _until_waiting(url: str, count: int, tasks: list[asyncio.Task]) -> None:
-    """Until `count` backends of this database wait for a lock (bounded, like tests/races.py)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 10
-    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as watcher:
-        while (await (await watcher.execute(_WAITING)).fetchone())[0] < count:
-            for task in tasks:
-                if task.done():
-                    raise AssertionError(f"finished without waiting: {task.result().text}")
-            assert loop.time() < deadline, "the requests never waited for the SKU lock"
-            await asyncio.sleep(0.01)
-
-
 def _sold_before_the_hold(conn, batch_id: int, received: int) -> int:
     """The units sold from the batch, proven to be exactly those sold before the quarantine
     read it under the SKU lock. The quarantine's audit entry says what the batch held at that moment; the race is right
@@ -350,9 +334,9 @@ async def test_an_order_queued_behind_the_sku_lock_with_a_quarantine(client, sta
     with psycopg.connect(clean_db) as rival:
         rival.execute("SELECT * FROM stockline_lock_skus(ARRAY[2])")
         tasks = {first: asyncio.create_task(requests[first]())}
-        await _until_waiting(clean_db, 1, list(tasks.values()))
+        await wait_until_waiting(clean_db, 1, tuple(tasks.values()))
         tasks[second] = asyncio.create_task(requests[second]())
-        await _until_waiting(clean_db, 2, list(tasks.values()))
+        await wait_until_waiting(clean_db, 2, tuple(tasks.values()))
         rival.commit()
         answers = {name: await task for name, task in tasks.items()}
     assert answers["checkout"].status_code == 201, answers["checkout"].text

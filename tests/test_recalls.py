@@ -12,7 +12,7 @@ import pytest
 
 from stockline.audit import record as audit
 from tests.ordering_world import bearer, stock
-from tests.races import wait_until_blocked
+from tests.races import wait_until_blocked, wait_until_waiting
 from tests.returns_world import broken, ship, taxed
 
 
@@ -262,20 +262,6 @@ async def test_the_customer_sees_their_recalls_and_never_anothers(client, conn, 
     assert other_order.status_code == 404
 
 
-async def _waiters(url: str, count: int) -> None:
-    """Until `count` backends of the test database wait for a lock (the second in the queue
-    waits for the first, not for the holder)."""
-    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as watcher:
-        for _ in range(1000):
-            row = await (await watcher.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND datname = current_database()")).fetchone()
-            if row[0] >= count:
-                return
-            await asyncio.sleep(0.01)
-    raise AssertionError("the requests did not both wait for the lock")
-
-
 @pytest.mark.parametrize("checkout_first", [True, False])
 async def test_a_checkout_racing_the_recall_is_traced_or_cannot_take_the_batch(client, conn, world, clean_db,
                                                                                checkout_first):
@@ -292,7 +278,7 @@ async def test_a_checkout_racing_the_recall_is_traced_or_cannot_take_the_batch(c
         await wait_until_blocked(clean_db, rival.info.backend_pid, first)
         second = asyncio.create_task(client.post("/api/admin/recalls", json=body, headers=staff) if checkout_first
                                      else client.post("/api/checkout", headers=headers))
-        await _waiters(clean_db, 2)
+        await wait_until_waiting(clean_db, 2)
         rival.commit()
         answers = await asyncio.gather(first, second)
     placed, recalled = answers if checkout_first else answers[::-1]
