@@ -16,6 +16,7 @@ import psycopg
 from stockline import backup, bench_cli, db
 from stockline.accounts import commands as accounts_commands
 from stockline.cli_args import add_command, whole_number
+from stockline.cluster import commands as cluster_commands
 from stockline.config import Settings, get_settings
 from stockline.errors import StocklineError
 from stockline.invariants import check_invariants
@@ -255,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     seeding_commands.register(commands)
     accounts_commands.register(commands)
     bench_cli.register(commands)  # `stockline bench load`: the load suite (bench/load/)
+    cluster_commands.register(commands)  # `stockline cluster up/down/status`: the scale-out topology
 
     check = add_command(commands, "check", cmd_check,
                  "Verify data invariants (ledger = stock, no negative stock, order totals, no sale "
