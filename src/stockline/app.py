@@ -43,6 +43,7 @@ from stockline.ordering import routes as ordering_routes
 from stockline.ordering.admin import routes as ordering_admin_routes
 from stockline.pricing.admin import routes as pricing_admin_routes
 from stockline.purchasing import routes as purchasing_routes
+from stockline.read_routing import ReadRouter, WritePositions
 from stockline.recalls import customer_routes as recall_customer_routes
 from stockline.recalls import routes as recall_routes
 from stockline.reporting import dashboard, finance_routes
@@ -120,17 +121,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pool = db.create_pool(settings, url)
         await pool.open(wait=False)  # start even if the database is down; /ready tells
         app.state.metrics.watch_pool(pool)
+        read_pool = None
+        if settings.database_read_url:  # a replica for lag-tolerant reads (stockline.read_routing)
+            read_pool = db.create_read_pool(settings, settings.database_read_url)
+            app.state.metrics.watch_pool(read_pool, replica=True)
+        reads = ReadRouter(settings, pool, read_pool, WritePositions(
+            settings.read_your_writes_seconds, settings.redis_url if read_pool is not None else None))
+        app.state.metrics.watch_reads(reads)
+        # LISTEN needs a session of its own: behind PgBouncer, DATABASE_LISTEN_URL names the primary
+        versions = CatalogVersion(settings.database_listen_url or url, settings.db_connect_timeout,
+                                  track_lsn=reads.enabled)
         ctx = app.state.context = Context(
-            settings=settings, pool=pool, versions=CatalogVersion(url, settings.db_connect_timeout),
+            settings=settings, pool=pool, versions=versions,
             secret_key=secret_key, catalog_cache=create_response_cache(settings),
             user_cache=new_user_state_cache(), dashboard_cache=dashboard.new_cache(),
             hashing=ConcurrencyLimit(settings.hash_concurrency, settings.hash_wait_seconds,
-                                     "password checks"))
+                                     "password checks"),
+            reads=reads)
+        await reads.start()
         await ctx.versions.start()
         try:
             yield
         finally:
             await ctx.versions.stop()
+            await reads.stop()
             await ctx.catalog_cache.close()
             await pool.close()
 

@@ -201,6 +201,10 @@ class OidcSettings:
 class Settings:
     env: str = "production"
     database_url: str | None = None
+    database_read_url: str | None = None  # a streaming replica for lag-tolerant reads (read_routing)
+    database_listen_url: str | None = None  # LISTEN for catalog versions; None: the primary's URL
+    read_your_writes_seconds: int = 30  # how long a user's last write position is remembered
+    replica_max_lag_seconds: int = 5  # a replica further behind than this serves nothing
     data_dir: Path = field(default_factory=lambda: Path(".stockline").resolve())
     secret_key: str | None = None
     host: str = "127.0.0.1"
@@ -261,6 +265,10 @@ class Settings:
         return cls(
             env=env,
             database_url=environ.get("DATABASE_URL", "").strip() or None,
+            database_read_url=environ.get("DATABASE_READ_URL", "").strip() or None,
+            database_listen_url=environ.get("DATABASE_LISTEN_URL", "").strip() or None,
+            read_your_writes_seconds=_int(environ, "READ_YOUR_WRITES_SECONDS", 30, minimum=1),
+            replica_max_lag_seconds=_int(environ, "REPLICA_MAX_LAG_SECONDS", 5, minimum=1),
             data_dir=Path(environ.get("STOCKLINE_DATA_DIR", "").strip() or ".stockline").resolve(),
             secret_key=environ.get("SECRET_KEY", "").strip() or None,
             host=environ.get("HOST", "").strip() or "127.0.0.1",
@@ -307,6 +315,11 @@ class Settings:
         )
 
     def __post_init__(self) -> None:
+        if self.read_your_writes_seconds < self.replica_max_lag_seconds + 2:
+            # a write older than the window must be on any replica still in use (its lag is at
+            # most REPLICA_MAX_LAG_SECONDS, measured every second)
+            raise ConfigError(f"READ_YOUR_WRITES_SECONDS ({self.read_your_writes_seconds}) must be at least "
+                              f"REPLICA_MAX_LAG_SECONDS + 2 ({self.replica_max_lag_seconds + 2})")
         if self.cors_allow_credentials and "*" in self.cors_origins:
             raise ConfigError("CORS_ORIGINS=* cannot be used with CORS_ALLOW_CREDENTIALS=1: list the "
                               "origins that may send credentials")

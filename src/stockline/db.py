@@ -292,11 +292,13 @@ class Pool(AsyncConnectionPool):
         await self.drain()
 
 
-def create_pool(settings: Settings, url: str) -> Pool:
+def create_pool(settings: Settings, url: str, *, name: str = "stockline") -> Pool:
+    """The pool of the primary (`name` "stockline"), or of a read replica ("stockline-read",
+    `create_read_pool`): the same settings, sizes and watchdog."""
     kwargs: dict[str, Any] = {
         "autocommit": True,
         "row_factory": dict_row,
-        "application_name": "stockline",
+        "application_name": name,
         "connect_timeout": settings.db_connect_timeout,
         "options": session_options(settings),
     }
@@ -307,9 +309,14 @@ def create_pool(settings: Settings, url: str) -> Pool:
     # an outage is found within seconds, not after a delay that doubled all through it.
     return Pool(
         url, min_size=settings.db_pool_min, max_size=settings.db_pool_max, kwargs=kwargs,
-        open=False, name="stockline", timeout=float(settings.db_connect_timeout),
+        open=False, name=name, timeout=float(settings.db_connect_timeout),
         reconnect_timeout=float(2 * settings.db_connect_timeout), hang_seconds=settings.db_hang_seconds,
     )
+
+
+def create_read_pool(settings: Settings, url: str) -> Pool:
+    """The pool of the replica DATABASE_READ_URL names (stockline.read_routing uses it)."""
+    return create_pool(settings, url, name="stockline-read")
 
 
 # --- queries -------------------------------------------------------------------------------
@@ -474,13 +481,21 @@ def _answered() -> None:
         attempt.answered = True
 
 
+# the primary's WAL position right after a COMMIT: at or past the commit's record, so a
+# replica that replayed it has the transaction (stockline.read_routing, read-your-writes)
+COMMIT_POSITION_SQL = "SELECT pg_current_wal_insert_lsn()::text AS position"
+
+CommitPosition = Callable[[str], Awaitable[None]]
+
+
 async def _in_transaction(conn: psycopg.AsyncConnection, attempt: _Attempt,
                           work: Callable[[psycopg.AsyncConnection], Awaitable[T]],
                           after_commit: Callable[[psycopg.AsyncConnection, T], Awaitable[R]] | None,
+                          commit_position: CommitPosition | None = None,
                           ) -> T | R:
     """One attempt, pipelined: BEGIN travels with the first statements of `work`, COMMIT
-    with its last ones and with what `after_commit` sends. A transaction that failed is
-    rolled back before the error goes up."""
+    with its last ones and with what `after_commit` sends (and the WAL position asked for
+    `commit_position`). A transaction that failed is rolled back before the error goes up."""
     token = _attempt.set(attempt)
     try:
         with _translated("(sent with COMMIT)"):
@@ -489,7 +504,12 @@ async def _in_transaction(conn: psycopg.AsyncConnection, attempt: _Attempt,
                 result = await work(conn)
                 attempt.committing = True
                 await conn.execute("COMMIT")
-                return result if after_commit is None else await after_commit(conn, result)
+                position = await conn.execute(COMMIT_POSITION_SQL) if commit_position else None
+                answer = result if after_commit is None else await after_commit(conn, result)
+            if position is not None and commit_position is not None:
+                row = await position.fetchone()
+                await commit_position(row["position"] if isinstance(row, dict) else row[0])
+            return answer
     except Exception:
         if not conn.broken:  # the pipeline has synced: the status is the server's
             if conn.pgconn.transaction_status == pq.TransactionStatus.IDLE:
@@ -506,6 +526,7 @@ async def run_transaction(pool: Pool,
                           work: Callable[[psycopg.AsyncConnection], Awaitable[T]],
                           *, attempts: int = 5,
                           after_commit: Callable[[psycopg.AsyncConnection, T], Awaitable[R]] | None = None,
+                          commit_position: CommitPosition | None = None,
                           ) -> T | R:
     """Run `work(conn)` in one transaction; retry it whole on serialization failure or
     deadlock, up to `attempts` times with jittered backoff, and on a pooled connection that
@@ -518,12 +539,16 @@ async def run_transaction(pool: Pool,
     Idempotency-Key does).
 
     The connection is in pipeline mode throughout: `send` queues a statement, and the
-    first answer read sends everything queued in one round trip."""
+    first answer read sends everything queued in one round trip.
+
+    `commit_position(lsn)`, when given, is called once the transaction committed with the
+    primary's WAL position read right after COMMIT (`pg_current_wal_insert_lsn()`, sent with it):
+    read routing remembers it so the writer's next reads see the write."""
     for number in range(1, attempts + 1):
         async with pool.connection() as conn:
             attempt = _Attempt()
             try:
-                return await _in_transaction(conn, attempt, work, after_commit)
+                return await _in_transaction(conn, attempt, work, after_commit, commit_position)
             except _RETRYABLE as exc:
                 if attempt.committed:
                     raise

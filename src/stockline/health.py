@@ -1,4 +1,10 @@
-"""Liveness, readiness and metrics: the routes operators and load balancers poll."""
+"""Liveness, readiness and metrics: the routes operators and load balancers poll.
+
+With a read replica (DATABASE_READ_URL), /ready also reports it — state (`up`, `lagging`,
+`down`, `not_standby`, `starting`), lag and replay position as the read router last saw
+them — but readiness depends on the primary only: a replica that is down or behind sends
+its reads to the primary, so the node still serves everything.
+"""
 
 from __future__ import annotations
 
@@ -45,14 +51,16 @@ async def health(request: Request) -> dict[str, str]:
             responses={503: {"description": "database down or schema not applied"}})
 async def ready(request: Request) -> Response:
     missing = await _missing_tables(request)
+    replica = context_of(request).reads.describe()  # None without DATABASE_READ_URL
+    extra = {} if replica is None else {"replica": replica}
     if missing is None:
         return error_response(503, "not_ready", "The database is not answering",
-                              {"database": "down"}, headers={"Retry-After": "2"})
+                              {"database": "down", **extra}, headers={"Retry-After": "2"})
     if missing:
         return error_response(503, "not_ready", "The schema is not applied (run `stockline db init`)",
-                              {"database": "up", "missing_tables": missing},
+                              {"database": "up", "missing_tables": missing, **extra},
                               headers={"Retry-After": "2"})
-    return JSONResponse({"status": "ready", "database": "up"})
+    return JSONResponse({"status": "ready", "database": "up", **extra})
 
 
 def _check_metrics_access(request: Request) -> None:

@@ -1,5 +1,8 @@
 """Request id, Prometheus metrics and Server-Timing, as one pure ASGI middleware.
 
+With a read replica, a response whose reads were routed says where they ran:
+`X-Stockline-Read: replica`, `primary` or `mixed` (stockline.read_routing).
+
 Metrics are labelled by route template (`/api/my-orders/{order_id}`), never by raw path,
 so label cardinality stays bounded. Each process has its own registry: with several
 workers, each worker's /metrics reports that worker (scrape them all, or run one worker per
@@ -20,6 +23,7 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stockline.db import measure_db_time
+from stockline.read_routing import READ_HEADER, request_scope
 
 REQUEST_ID_HEADER = "x-request-id"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -41,9 +45,47 @@ class Metrics:
             "(503 database_unavailable / busy_retry / database_timeout: the database is failing)",
             ("status", "code"), registry=self.registry)
 
-    def watch_pool(self, pool: Any) -> None:
-        """Report the database pool's state and its failures at every scrape."""
-        self.registry.register(_PoolCollector(pool))
+    def watch_pool(self, pool: Any, *, replica: bool = False) -> None:
+        """Report the database pool's state and its failures at every scrape (`replica`:
+        the read replica's pool, as `stockline_db_read_pool_*` and so on)."""
+        self.registry.register(_PoolCollector(pool, "stockline_db_read_" if replica else "stockline_db_"))
+
+    def watch_reads(self, router: Any) -> None:
+        """Report where routed reads went, and the replica's state (stockline.read_routing)."""
+        self.registry.register(_ReadsCollector(router))
+
+
+class _ReadsCollector(Collector):
+    """Reads by where they were served and why (nothing without a replica), the replica's
+    state and lag, commit positions kept for read-your-writes, Redis failures there."""
+
+    def __init__(self, router: Any) -> None:
+        self.router = router
+
+    def collect(self) -> Iterator[Metric]:
+        router = self.router
+        if not router.enabled:
+            return
+        reads = CounterMetricFamily(
+            "stockline_db_reads", "Reads that tolerate lag, by where they ran: served_by replica (reason "
+            "ok, or not_cached: behind the catalog version, so served but not cached) or primary "
+            "(reason own_write: the user's last write is not replayed yet; the rest are fallbacks: "
+            "replica_down, replica_lagging, replica_starting, replica_not_standby, replica_error, "
+            "replica_busy, redis_unknown)",
+            labels=("served_by", "reason"))
+        for (served_by, reason), count in sorted(router.counts.items()):
+            reads.add_metric((served_by, reason), count)
+        yield reads
+        status = router.status
+        yield GaugeMetricFamily("stockline_replica_up", "1 while the read replica is in use, else 0",
+                                value=1 if status.state == "up" else 0)
+        if status.lag_seconds is not None and status.lag_seconds != float("inf"):
+            yield GaugeMetricFamily("stockline_replica_lag_seconds", "How far the replica is behind the "
+                                    "primary (an upper bound), at the last check", value=status.lag_seconds)
+        yield CounterMetricFamily("stockline_db_write_positions", "Commit positions kept for "
+                                  "read-your-writes", value=router.write_positions_kept)
+        yield CounterMetricFamily("stockline_read_your_writes_redis_errors", "Redis failures reading or "
+                                  "keeping users' write positions", value=router.positions.redis_errors)
 
 
 class _PoolCollector(Collector):
@@ -64,20 +106,24 @@ class _PoolCollector(Collector):
          "requests_errors"),
     )
 
-    def __init__(self, pool: Any) -> None:
+    def __init__(self, pool: Any, prefix: str = "stockline_db_") -> None:
         self.pool = pool
+        self.prefix = prefix
+
+    def _name(self, name: str) -> str:
+        return self.prefix + name.removeprefix("stockline_db_")
 
     def collect(self) -> Iterator[Metric]:
         stats = self.pool.get_stats()
         stats["pool_max"] = self.pool.max_size
         for name, description, key in self._GAUGES:
-            yield GaugeMetricFamily(name, description, value=stats.get(key, 0))
+            yield GaugeMetricFamily(self._name(name), description, value=stats.get(key, 0))
         for name, description, key in self._COUNTERS:
-            yield CounterMetricFamily(name, description, value=stats.get(key, 0))
-        yield CounterMetricFamily("stockline_db_connections_cut", "Connections cut because the database "
-                                  "stopped answering on them", value=self.pool.cuts)
-        yield CounterMetricFamily("stockline_db_pool_drains", "Times every idle connection was replaced "
-                                  "after one was found dead", value=self.pool.drains)
+            yield CounterMetricFamily(self._name(name), description, value=stats.get(key, 0))
+        yield CounterMetricFamily(self._name("stockline_db_connections_cut"), "Connections cut because the "
+                                  "database stopped answering on them", value=self.pool.cuts)
+        yield CounterMetricFamily(self._name("stockline_db_pool_drains"), "Times every idle connection was "
+                                  "replaced after one was found dead", value=self.pool.drains)
 
 
 def _route_template(scope: Scope) -> str:
@@ -101,7 +147,7 @@ class ObservabilityMiddleware:
         started = time.perf_counter()
         status_holder: dict[str, Any] = {}
 
-        with measure_db_time() as db_usage:
+        with measure_db_time() as db_usage, request_scope() as reads:
             async def send_wrapper(message: Message) -> None:
                 if message["type"] == "http.response.start":
                     elapsed = time.perf_counter() - started
@@ -109,6 +155,9 @@ class ObservabilityMiddleware:
                     status_holder["elapsed"] = elapsed
                     headers = list(message.get("headers", []))
                     headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
+                    served = reads.header()  # with a read replica: where this request's reads ran
+                    if served is not None:
+                        headers.append((READ_HEADER.encode(), served.encode()))
                     if self.server_timing:
                         timing = (f"app;dur={elapsed * 1000:.1f}, "
                                   f'db;dur={db_usage.seconds * 1000:.1f};desc="{db_usage.queries} queries"')

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 
-from stockline import db
+from stockline import db, read_routing
 from stockline.auth import passwords, throttle, tokens
 from stockline.auth.schemas import LoginResponse
 from stockline.cache import TtlCache
@@ -113,6 +113,7 @@ async def authenticate(ctx: Context, token: str) -> CurrentUser:
             or claims.token_id in state["revoked_token_ids"]):
         raise Unauthorized("The token is no longer valid; sign in again", code="token_revoked",
                            headers=_BEARER)
+    read_routing.identify(state["user_id"])  # this request's writes and reads are this user's
     return CurrentUser(state["user_id"], state["username"], state["role"], state["customer_id"],
                        state["must_change_password"])
 

@@ -14,6 +14,12 @@ but not with stock (see kernel/catalog_version.py), so a skeleton survives sales
 What changes with every sale — the page's stock figures — is read per request by one cheap
 query and spliced in. The body is byte for byte what one statement rendering it whole
 would give (tests/test_catalog.py checks it against page_by_stock_or_price).
+
+Pages and product details are read through `ctx.read`: on a read replica when there is one
+and it may serve this caller (stockline.read_routing). What is cached under a version
+(pages, skeletons) is read with `ctx.read_for_cache`, which says whether the answer holds
+every change the version covers: a page a lagging replica rendered is served but not kept,
+so no older page is ever stored under a newer version.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from psycopg_pool import AsyncConnectionPool
+import psycopg
 
 from stockline import db
 from stockline.cache import TtlCache
@@ -133,28 +139,35 @@ def _page_params(query: CatalogQuery, customer_id: int | None, today: date, afte
     }
 
 
-async def _listing_page(pool: AsyncConnectionPool, skeletons: TtlCache[ListingSkeleton] | None,
-                        listing_version: int, today: date, after: date, customer_id: int | None,
-                        query: CatalogQuery) -> tuple[str, int]:
+async def _listing_page(ctx: Context, skeletons: TtlCache[ListingSkeleton] | None,
+                        versions: tuple[int, int], today: date, after: date, customer_id: int | None,
+                        query: CatalogQuery) -> tuple[str, int, bool]:
     """The common listing's items JSON and total: the skeleton (cached, or computed and
-    cached), then the page's stock figures."""
-    key = (listing_version, today, customer_id, query)
+    cached), then the page's stock figures; and whether they may be cached under `versions`
+    (catalog, listing): false when a lagging replica read them (`ctx.read_for_cache`)."""
+    key = (versions[1], today, customer_id, query)
     skeleton = skeletons.get(key) if skeletons is not None else None
     if skeleton is None:
-        async with pool.connection() as conn:
+        async def skeleton_and_stock(conn: psycopg.AsyncConnection) -> tuple[ListingSkeleton, dict[int, str]]:
             params = _page_params(query, customer_id, today, after)
             row = await db.fetch_one(conn, Q["page_by_product"], params)
             skeleton = ListingSkeleton(row["total_items"], row["sku_ids"], tuple(zip(
                 row["sku_ids"], row["reorder_levels"], row["heads"], row["tails"], strict=True)))
-            stock = await _page_stock(conn, skeleton, after)
-        if skeletons is not None:
+            return skeleton, await _page_stock(conn, skeleton, after)
+
+        (skeleton, stock), fresh = await ctx.read_for_cache(skeleton_and_stock, versions=versions)
+        if skeletons is not None and fresh:
             skeletons.set(key, skeleton)
     elif skeleton.sku_ids:
-        async with pool.connection() as conn:
-            stock = await _page_stock(conn, skeleton, after)
+        found = skeleton
+
+        async def stock_of(conn: psycopg.AsyncConnection) -> dict[int, str]:
+            return await _page_stock(conn, found, after)
+
+        stock, fresh = await ctx.read_for_cache(stock_of, versions=versions)
     else:
-        stock = {}  # past the end: nothing to ask
-    return skeleton.render(stock), skeleton.total_items
+        stock, fresh = {}, True  # past the end: nothing to ask
+    return skeleton.render(stock), skeleton.total_items, fresh
 
 
 async def _page_stock(conn, skeleton: ListingSkeleton, after: date) -> dict[int, str]:
@@ -175,19 +188,22 @@ async def list_products(ctx: Context, *, customer_id: int | None, query: Catalog
         return cached
     after = sellable_after(ctx.settings, today)
     if query.needs_every_row():
-        async with ctx.pool.connection() as conn:
-            row = await db.fetch_one(conn, Q["page_by_stock_or_price"],
-                                     _page_params(query, customer_id, today, after))
+        async def whole_page(conn: psycopg.AsyncConnection) -> dict[str, Any]:
+            return await db.fetch_one(conn, Q["page_by_stock_or_price"],
+                                      _page_params(query, customer_id, today, after))
+
+        row, fresh = await ctx.read_for_cache(whole_page, versions=(version, listing_version))
         items, total = row["items"], row["total_items"]
     else:
         skeletons = _skeleton_cache(ctx.versions, ctx.settings)
-        items, total = await _listing_page(ctx.pool, skeletons, listing_version, today, after, customer_id,
-                                           query)
+        items, total, fresh = await _listing_page(ctx, skeletons, (version, listing_version), today, after,
+                                                  customer_id, query)
     rendered = _render_page(
         items, total_items=total, total_pages=math.ceil(total / query.limit), current_page=query.page,
         page_size=query.limit, assumed_quantity_for_pricing=query.quantity, customer_id=customer_id,
         search=query.search)
-    await ctx.catalog_cache.set(key, rendered)
+    if fresh:  # a replica's page older than `version` is served, never kept under it
+        await ctx.catalog_cache.set(key, rendered)
     return rendered
 
 
@@ -195,7 +211,8 @@ async def product_detail(ctx: Context, *, sku_id: int, customer_id: int | None,
                          quantity: int) -> CachedResponse:
     today = business_day()
     after = sellable_after(ctx.settings, today)
-    async with ctx.pool.connection() as conn:
+
+    async def detail(conn: psycopg.AsyncConnection) -> tuple[dict[str, Any], list[dict[str, Any]], list]:
         row = await db.fetch_one(conn, Q["sku_detail"], {
             "sku_id": sku_id, "customer_id": customer_id, "quantity": quantity, "today": today,
             "sellable_after": after})
@@ -204,6 +221,9 @@ async def product_detail(ctx: Context, *, sku_id: int, customer_id: int | None,
         batches = await db.fetch_all(conn, Q["sellable_batches"], {"sku_id": sku_id,
                                                                     "sellable_after": after})
         rules = await pricing.applicable_rules(conn, sku_ids=[sku_id], customer_id=customer_id, on=today)
+        return row, batches, rules
+
+    row, batches, rules = await ctx.read(detail)  # not cached: read-your-writes is enough
     document = json.loads(row["item"]) | {
         "category": row["category"], "reorder_level": row["reorder_level"],
         "assumed_quantity_for_pricing": quantity, "customer_id": customer_id,
@@ -231,6 +251,7 @@ def _price_ladder(base_price: Decimal, sku_id: int, customer_id: int | None, tod
 
 async def manufacturers(ctx: Context) -> list[str]:
     """Manufacturers with something on sale: the choices of the catalog's filter."""
-    async with ctx.pool.connection() as conn:
-        rows = await db.fetch_all(conn, Q["manufacturers"], {})
-    return [row["manufacturer"] for row in rows]
+    async def named(conn: psycopg.AsyncConnection) -> list[dict[str, Any]]:
+        return await db.fetch_all(conn, Q["manufacturers"], {})
+
+    return [row["manufacturer"] for row in await ctx.read(named)]

@@ -21,6 +21,18 @@ notification takes (about a millisecond on one host). While the listener is down
 read from the sequences on every request instead: never stale, only slower.
 A listener that heard nothing for a few seconds checks that its connection still answers,
 so a connection lost without a word (a network cut, a failover) is noticed within seconds.
+
+The listener connects to DATABASE_LISTEN_URL (default DATABASE_URL): LISTEN needs a session
+of its own, which PgBouncer's transaction pooling does not give, so behind PgBouncer it
+names the primary directly.
+
+With a read replica (`track_lsn`), each version also has a WAL position: one at or past
+the commit of every change the version covers (the primary's `pg_current_wal_insert_lsn()` read
+after the version was learnt: on the listener's connection after each batch of
+notifications, or with the versions when they are read from the sequences). A page
+rendered on the replica is cached under a version only if the replica had replayed that
+far (`lsn_covering`; stockline.read_routing), so a lagging replica never stores an older
+catalog under a newer version.
 """
 
 from __future__ import annotations
@@ -33,6 +45,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from stockline import db
+from stockline.read_routing import parse_lsn
 from stockline.sqlfile import queries_beside
 
 log = logging.getLogger(__name__)
@@ -41,14 +54,18 @@ CHANNEL = "stockline_catalog"
 LISTING_CHANNEL = "stockline_listing"
 _RECONNECT_SECONDS = 1.0
 _QUIET_SECONDS = 5.0  # after this long without a notification, ping the connection
+POSITION_SQL = "SELECT pg_current_wal_insert_lsn()::text"
 
 
 class CatalogVersion:
-    def __init__(self, url: str, connect_timeout: int = 5) -> None:
+    def __init__(self, url: str, connect_timeout: int = 5, *, track_lsn: bool = False) -> None:
         self.url = url
         self.connect_timeout = connect_timeout
+        self.track_lsn = track_lsn
         self.value = 0
         self.listing = 0
+        self.lsn: int | None = None  # a WAL position covering the versions in `lsn_covers`
+        self.lsn_covers = (0, 0)
         self.listening = False
         self._task: asyncio.Task | None = None
         self._ready = asyncio.Event()
@@ -73,10 +90,31 @@ class CatalogVersion:
         if listing is not None:
             self.listing = max(self.listing, listing)
 
+    def _covered(self, position: str | None, versions: tuple[int, int]) -> None:
+        """`position`, read after `versions` were committed, covers them (and whatever an
+        earlier, lower position covered)."""
+        if position is None:
+            return
+        lsn = parse_lsn(position)
+        if self.lsn is None or lsn >= self.lsn:
+            self.lsn = lsn
+            self.lsn_covers = (max(self.lsn_covers[0], versions[0]), max(self.lsn_covers[1], versions[1]))
+
+    def lsn_covering(self, version: int, listing: int = 0) -> int | None:
+        """A WAL position at or past the commit of every change up to these versions, or
+        None when none is known yet (the caller then reads the primary)."""
+        covered_version, covered_listing = self.lsn_covers
+        if self.lsn is None or version > covered_version or listing > covered_listing:
+            return None
+        return self.lsn
+
     async def _read(self, pool: AsyncConnectionPool) -> None:
         async with pool.connection() as conn:
-            row = await db.fetch_one(conn, Q["catalog_version"])
+            row = await db.fetch_one(conn, Q["catalog_version_and_position" if self.track_lsn
+                                             else "catalog_version"])
         self._saw(row["version"], row["listing_version"])
+        if self.track_lsn:  # read in one statement: the position covers the versions read
+            self._covered(row["position"], (row["version"], row["listing_version"]))
 
     async def refresh(self, pool: AsyncConnectionPool) -> None:
         """Read both versions from the sequences now, not waiting for their NOTIFY: a change
@@ -152,17 +190,36 @@ class CatalogVersion:
                     await conn.execute(f"LISTEN {CHANNEL}")
                     await conn.execute(f"LISTEN {LISTING_CHANNEL}")
                     # read after LISTEN, so a bump between the two is not missed
-                    version, listing = await (await conn.execute(Q["catalog_version"].sql)).fetchone()
-                    self._saw(version, listing)
+                    if self.track_lsn:
+                        version, listing, position = await (await conn.execute(
+                            Q["catalog_version_and_position"].sql)).fetchone()
+                        self._saw(version, listing)
+                        self._covered(position, (version, listing))
+                    else:
+                        version, listing = await (await conn.execute(Q["catalog_version"].sql)).fetchone()
+                        self._saw(version, listing)
                     self.listening = True
                     self._ready.set()
                     while True:
-                        async for notice in conn.notifies(timeout=_QUIET_SECONDS):
+                        heard = False
+                        # tracking positions: stop at the first packet, to learn the position
+                        async for notice in conn.notifies(timeout=_QUIET_SECONDS,
+                                                          stop_after=1 if self.track_lsn else None):
+                            heard = True
                             if notice.channel == LISTING_CHANNEL:
                                 self.listing = max(self.listing, int(notice.payload))
                             else:
                                 self._saw(int(notice.payload))
-                        await self._ping(conn)
+                        if heard and self.track_lsn:
+                            # what is known before the position is asked for is covered by it
+                            # (a bump this worker makes meanwhile is not); notifications
+                            # arriving meanwhile wait in psycopg's backlog
+                            known = (self.value, self.listing)
+                            with db.deadline(conn, self.connect_timeout):
+                                row = await (await conn.execute(POSITION_SQL)).fetchone()
+                            self._covered(row[0], known)
+                        elif not heard:
+                            await self._ping(conn)
             except asyncio.CancelledError:
                 self.listening = False
                 raise

@@ -8,6 +8,13 @@
 SELECT (SELECT last_value FROM catalog_version) AS version,
        (SELECT last_value FROM catalog_listing_version) AS listing_version;
 
+-- name: catalog_version_and_position
+-- The same, and the primary's WAL position read after them: at or past the commit of every
+-- change they cover (with a read replica, kernel/catalog_version.py lsn_covering).
+SELECT (SELECT last_value FROM catalog_version) AS version,
+       (SELECT last_value FROM catalog_listing_version) AS listing_version,
+       pg_current_wal_insert_lsn()::text AS position;
+
 -- name: bump_stock_version
 -- After a committed change to stock only (a sale, a receipt, an adjustment): a new catalog
 -- version, announced to every worker. The listing version stays.

@@ -27,6 +27,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+import psycopg
+
 from stockline import db
 from stockline.cache import TtlCache
 from stockline.config import Settings
@@ -90,14 +92,23 @@ def _render(row: dict[str, Any], today: date) -> dict[str, Any]:
     }
 
 
-async def read_stats(ctx: Context,
-                     today: date | None = None) -> dict[str, Any]:
-    """The figures as of `today` (default: the UTC business day), uncached."""
-    today = today or business_day()
-    async with ctx.pool.connection() as conn:
-        row = await db.fetch_one(conn, Q["dashboard_stats"], _params(ctx.settings, today))
+async def read_stats(ctx: Context, today: date | None = None) -> dict[str, Any]:
+    """The figures as of `today` (default: the UTC business day), uncached; a replica may
+    answer (stockline.read_routing)."""
+    figures, _ = await _read_stats(ctx, today or business_day(), None)
+    return figures
+
+
+async def _read_stats(ctx: Context, today: date, version: int | None) -> tuple[dict[str, Any], bool]:
+    async def read(conn: psycopg.AsyncConnection) -> dict[str, Any] | None:
+        return await db.fetch_one(conn, Q["dashboard_stats"], _params(ctx.settings, today))
+
+    if version is None:
+        row, fresh = await ctx.read(read), False
+    else:  # to be cached under `version`: only if it holds every change the version covers
+        row, fresh = await ctx.read_for_cache(read, versions=(version, 0))
     assert row is not None  # an aggregate over one row always answers
-    return _render(row, today)
+    return _render(row, today), fresh
 
 
 async def stats(ctx: Context) -> dict[str, Any]:
@@ -106,6 +117,7 @@ async def stats(ctx: Context) -> dict[str, Any]:
     key = (version, today)
     figures = ctx.dashboard_cache.get(key)
     if figures is None:
-        figures = await read_stats(ctx, today)
-        ctx.dashboard_cache.set(key, figures)
+        figures, fresh = await _read_stats(ctx, today, version)
+        if fresh:  # a lagging replica's figures are shown, not kept under the version
+            ctx.dashboard_cache.set(key, figures)
     return figures

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import psycopg
+
 from stockline import db
 from stockline.errors import NotFound, ValidationFailed
 from stockline.kernel.context import Context
@@ -148,8 +150,11 @@ def _period_params(period: Period, date_from: date, date_to: date) -> dict[str, 
 async def _rows(ctx: Context, report: Report, params: dict[str, Any],
                 paging: PageRequest | None) -> list[dict[str, Any]]:
     limits = {"limit": paging.limit, "offset": paging.offset} if paging else {"limit": None, "offset": 0}
-    async with ctx.pool.connection() as conn:
+
+    async def read(conn: psycopg.AsyncConnection) -> list[dict[str, Any]]:
         return await db.fetch_all(conn, Q[report.query], params | limits)
+
+    return await ctx.read(read)  # a replica may answer (stockline.read_routing)
 
 
 def _page_rows(report: Report, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

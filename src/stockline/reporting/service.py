@@ -112,11 +112,13 @@ async def _run(ctx: Context, report: Report, params: dict[str, Any], paging: Pag
     every row as CSV. `fetch(conn, limits)`: the rows from another package's query instead
     of this package's `report.query`."""
     limits = {"limit": paging.limit, "offset": paging.offset} if paging else {"limit": None, "offset": 0}
-    async with ctx.pool.connection() as conn:
+
+    async def read(conn: psycopg.AsyncConnection) -> list[dict[str, Any]]:
         if fetch is None:
-            rows = await db.fetch_all(conn, Q[report.query], params | limits)
-        else:
-            rows = await fetch(conn, limits)
+            return await db.fetch_all(conn, Q[report.query], params | limits)
+        return await fetch(conn, limits)
+
+    rows = await ctx.read(read)  # a replica may answer (stockline.read_routing)
     present = [row for row in rows if row[report.columns[0].name] is not None]
     if paging is None:
         return CsvExport(filename, csv_text(present, report.columns))
