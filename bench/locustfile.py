@@ -39,10 +39,16 @@ Settings (environment):
                          the statistics are reset (the steady state starts; default 0: never)
   LOAD_STEADY_SECONDS    then run this long and stop (default 0: until Locust's --run-time)
   LOAD_OUTCOMES_FILE     where the status counts go (default: not written)
+  LOAD_REQUEST_LOG       also write every request, as it ends, to this file: JSON Lines of
+                         {"start", "end" (epoch seconds), "method", "name", "status" (0: no
+                         answer), "read" (the X-Stockline-Read header, or null), "key" (the
+                         Idempotency-Key sent, or null), "order_id" (a checkout's 2xx answer)}
+                         (default: not written; `stockline cluster test` reads it)
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -106,6 +112,7 @@ WEIGHTS = _weights(os.environ.get("LOAD_WEIGHTS", ""), CUSTOMER_TASKS)
 STAFF_WEIGHTS = _weights(os.environ.get("LOAD_STAFF_WEIGHTS", ""), STAFF_TASKS)
 BUYER_SKUS = _ids(os.environ["LOAD_BUYER_SKUS"]) if os.environ.get("LOAD_BUYER_SKUS") else []
 OUTCOMES_FILE = os.environ.get("LOAD_OUTCOMES_FILE", "")
+REQUEST_LOG = os.environ.get("LOAD_REQUEST_LOG", "")
 SIGN_INS = int(os.environ.get("LOAD_SIGN_INS", "0"))
 SIGN_IN_ATTEMPTS = 3
 STEADY_SECONDS = float(os.environ.get("LOAD_STEADY_SECONDS", "0"))
@@ -130,6 +137,28 @@ def _count_status(name: str, response=None, exception=None, **_kwargs) -> None:
     outcomes[(name, int(status))] += 1
     if exception is not None:
         failures[name] += 1
+
+
+_request_log = open(REQUEST_LOG, "a", buffering=1) if REQUEST_LOG else None  # noqa: SIM115 - for the run
+
+
+@events.request.add_listener
+def _log_request(request_type: str, name: str, response=None, start_time: float | None = None,
+                 **_kwargs) -> None:
+    """One JSON line per request (LOAD_REQUEST_LOG): when, what, the status, where its reads
+    ran, and for a checkout its Idempotency-Key and the order it answered with."""
+    if _request_log is None:
+        return
+    status = int(getattr(response, "status_code", None) or 0)
+    headers = getattr(response, "headers", None) or {}
+    sent = getattr(getattr(response, "request", None), "headers", None) or {}
+    key, order_id = sent.get("Idempotency-Key"), None
+    if key is not None and 200 <= status < 300:
+        with contextlib.suppress(Exception):  # an answer without a readable body: no order to name
+            order_id = response.json().get("order_id")
+    _request_log.write(json.dumps({
+        "start": start_time, "end": time.time(), "method": request_type, "name": name, "status": status,
+        "read": headers.get("X-Stockline-Read"), "key": key, "order_id": order_id}) + "\n")
 
 
 @events.test_start.add_listener

@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from stockline.cli_args import add_command, whole_number
+from stockline.cluster import scenario
 from stockline.cluster.components import ClusterError, MissingPackage, missing_packages, service_account
 from stockline.cluster.topology import (
     STATE_FILE,
@@ -150,3 +151,4 @@ def register(commands) -> None:
     status = add_command(sub, "status", cmd_status, "Say which processes of a cluster are running",
                          "stockline cluster status")
     status.add_argument("--dir", type=Path, help=DIR_HELP)
+    scenario.register(sub)  # `stockline cluster test` (cluster/scenario.py)
