@@ -1263,3 +1263,28 @@ END
 $$;
 ALTER TABLE Returns ADD COLUMN IF NOT EXISTS recall_id integer CONSTRAINT returns_recall_fk REFERENCES Recalls (recall_id);
 CREATE INDEX IF NOT EXISTS returns_recall_idx ON Returns (recall_id) WHERE recall_id IS NOT NULL;
+
+-- ==========================================================================================
+-- Scale-out (issue 19): every app node caches users' token state for a few seconds
+-- (stockline/auth/service.py). A change to what a token check reads (a deactivation, a role
+-- or password change bumping token_version, a sign-out revoking one token) is announced on
+-- `stockline_user_state` when it commits, so every node's listener drops that user's cached
+-- state at once instead of within the cache's TTL. Triggers, so no writer can forget it.
+-- ==========================================================================================
+CREATE OR REPLACE FUNCTION users_announce_state_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('stockline_user_state', CASE WHEN TG_OP = 'DELETE' THEN OLD.user_id ELSE NEW.user_id END::text);
+    RETURN NULL;
+END
+$$;
+CREATE OR REPLACE TRIGGER users_announce_state_change
+    AFTER UPDATE ON Users FOR EACH ROW
+    WHEN ((OLD.username, OLD.role, OLD.customer_id, OLD.is_active, OLD.must_change_password, OLD.token_version)
+          IS DISTINCT FROM
+          (NEW.username, NEW.role, NEW.customer_id, NEW.is_active, NEW.must_change_password, NEW.token_version))
+    EXECUTE FUNCTION users_announce_state_change();
+CREATE OR REPLACE TRIGGER users_announce_deletion
+    AFTER DELETE ON Users FOR EACH ROW EXECUTE FUNCTION users_announce_state_change();
+CREATE OR REPLACE TRIGGER revoked_tokens_announce
+    AFTER INSERT ON Revoked_Tokens FOR EACH ROW EXECUTE FUNCTION users_announce_state_change();

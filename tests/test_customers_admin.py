@@ -321,23 +321,55 @@ async def test_deactivation_stops_sign_in_and_the_token_at_once_in_this_worker(c
     assert conn.execute("SELECT token_version FROM Users WHERE user_id = 1").fetchone()["token_version"] == 1
 
 
-async def test_deactivation_reaches_other_workers_within_the_user_cache_ttl(settings, world):
-    """Another worker may hold the user as active for at most USER_STATE_TTL_SECONDS (well
-    under a minute); once its entry is gone, the old token is refused there too."""
-    assert USER_STATE_TTL_SECONDS <= 60
-    other_worker = []
-    async with serve(settings) as admin_worker, \
-            serve(settings, app_setup=other_worker.append) as user_worker:
+async def _refused_within(client, token: dict[str, str], seconds: float) -> float:
+    """Polls GET /api/me with `token` until it is refused; how long that took (bounded)."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    while (await client.get("/api/me", headers=token)).status_code != 401:
+        assert loop.time() - started < seconds, f"the token still worked after {seconds:g} s"
+        await asyncio.sleep(0.02)
+    return loop.time() - started
+
+
+async def test_a_deactivation_reaches_every_worker_at_once_not_at_the_end_of_their_cache(settings, world):
+    """The user's row changing announces it (a trigger's NOTIFY); every worker's listener drops
+    the user's cached state, so the old token is refused there long before the cache's TTL."""
+    async with serve(settings) as admin_worker, serve(settings) as user_worker:
         token = await bearer(user_worker, "cust_1")
         assert (await user_worker.get("/api/me", headers=token)).status_code == 200  # now cached there
         admin = await bearer(admin_worker, "boss")
         assert (await admin_worker.post("/api/admin/users/1/deactivate", headers=admin)).status_code == 200
         assert (await admin_worker.get("/api/me", headers=token)).status_code == 401
+        assert await _refused_within(user_worker, token, USER_STATE_TTL_SECONDS / 3) < USER_STATE_TTL_SECONDS
+        refused = await user_worker.get("/api/me", headers=token)
+        assert refused.json()["error"]["code"] == "token_revoked"
+        assert (await login(user_worker, "cust_1")).status_code == 401
+
+
+async def test_a_sign_out_on_one_worker_revokes_the_token_on_the_others(settings, world):
+    async with serve(settings) as one, serve(settings) as other:
+        token = await bearer(one, "cust_2")
+        assert (await other.get("/api/me", headers=token)).status_code == 200  # cached there
+        assert (await one.post("/api/logout", headers=token)).status_code == 204
+        await _refused_within(other, token, USER_STATE_TTL_SECONDS / 3)
+
+
+async def test_without_the_listener_a_worker_still_drops_a_users_state_within_its_ttl(settings, world):
+    """The fallback when notifications cannot arrive: another worker may hold the user as active
+    for at most USER_STATE_TTL_SECONDS (well under a minute)."""
+    assert USER_STATE_TTL_SECONDS <= 60
+    other_worker = []
+    async with serve(settings) as admin_worker, \
+            serve(settings, app_setup=other_worker.append) as user_worker:
+        await other_worker[0].state.context.versions.stop()  # no listener there
+        token = await bearer(user_worker, "cust_1")
+        assert (await user_worker.get("/api/me", headers=token)).status_code == 200  # now cached there
+        admin = await bearer(admin_worker, "boss")
+        assert (await admin_worker.post("/api/admin/users/1/deactivate", headers=admin)).status_code == 200
         assert (await user_worker.get("/api/me", headers=token)).status_code == 200  # its cache, for now
         other_worker[0].state.context.user_cache.discard(1)  # what the TTL does at the latest
         refused = await user_worker.get("/api/me", headers=token)
         assert refused.status_code == 401 and refused.json()["error"]["code"] == "token_revoked"
-        assert (await login(user_worker, "cust_1")).status_code == 401
 
 
 async def test_reactivation_lets_them_sign_in_again_but_old_tokens_stay_dead(client, admin):

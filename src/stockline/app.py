@@ -138,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             hashing=ConcurrencyLimit(settings.hash_concurrency, settings.hash_wait_seconds,
                                      "password checks"),
             reads=reads)
+        ctx.versions.on_user_state = ctx.user_cache.discard  # a revoked token fails on every node at once
         await reads.start()
         await ctx.versions.start()
         try:

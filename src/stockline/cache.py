@@ -18,6 +18,7 @@ class TtlCache(Generic[V]):
         self.ttl = ttl_seconds
         self.max_entries = max_entries
         self._entries: OrderedDict[object, tuple[float, V]] = OrderedDict()
+        self.discards = 0  # how many discards so far: a reader started before one may hold stale data
 
     def get(self, key: object) -> V | None:
         entry = self._entries.get(key)
@@ -37,3 +38,4 @@ class TtlCache(Generic[V]):
 
     def discard(self, key: object) -> None:
         self._entries.pop(key, None)
+        self.discards += 1

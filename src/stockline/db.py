@@ -613,6 +613,7 @@ def drop_schema(conn: psycopg.Connection) -> None:
                      "integer[], integer[], text[], bigint[], integer[], text[], integer[], integer[])")
         conn.execute("DROP FUNCTION IF EXISTS stockline_po_open(text) CASCADE")  # and the Incoming_Stock view
         conn.execute("DROP FUNCTION IF EXISTS issued_document_immutable() CASCADE")
+        conn.execute("DROP FUNCTION IF EXISTS users_announce_state_change() CASCADE")
         conn.execute("DROP FUNCTION IF EXISTS stockline_tax_rate(text, date)")
         conn.execute("DROP FUNCTION IF EXISTS stockline_line_tax(numeric, numeric)")
         conn.execute("DROP FUNCTION IF EXISTS stockline_take_document_number(text, date)")

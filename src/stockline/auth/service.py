@@ -98,10 +98,13 @@ def signed_in(ctx: Context, user: dict, ttl_seconds: int) -> LoginResponse:
 async def _user_state(ctx: Context, user_id: int) -> dict:
     state = ctx.user_cache.get(user_id)
     if state is None:
+        discards = ctx.user_cache.discards
         async with ctx.pool.connection() as conn:
             state = await db.fetch_one(conn, Q["user_state"], {"user_id": user_id})
         state = state or {"is_active": False}
-        ctx.user_cache.set(user_id, state)
+        # a change announced while this was read may be newer than what was read: not cached
+        if ctx.user_cache.discards == discards:
+            ctx.user_cache.set(user_id, state)
     return state
 
 
@@ -160,4 +163,4 @@ async def change_password(ctx: Context, user: CurrentUser, old_password: str, ne
                            code="password_changed")
 
     await ctx.transaction(work)
-    ctx.user_cache.discard(user.user_id)  # this worker sees the change at once; others within the TTL
+    ctx.user_cache.discard(user.user_id)  # this worker at once; the others when the change's NOTIFY arrives

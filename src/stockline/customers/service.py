@@ -253,7 +253,7 @@ async def _change_user(ctx: Context, user_id: int,
     try:
         return await ctx.transaction(work, after_commit=read_back)
     finally:
-        ctx.user_cache.discard(user_id)  # this worker sees the change at once; others within the TTL
+        ctx.user_cache.discard(user_id)  # this worker at once; the others when the change's NOTIFY arrives
 
 
 async def reset_password(ctx: Context, actor: CurrentUser, user_id: int,

@@ -19,6 +19,10 @@ LISTENs on its own connection and keeps the highest value seen of each, so readi
 costs nothing per request, and a change reaches every worker within the time a
 notification takes (about a millisecond on one host). While the listener is down, both are
 read from the sequences on every request instead: never stale, only slower.
+The same listener hears `stockline_user_state` (a user's token state changed: db/schema.sql
+announces it by trigger) and tells `on_user_state`, which drops that user's cached state, so
+a deactivation or a sign-out takes effect on every node at once; while the listener is down,
+within the cache's TTL (stockline.auth.service).
 A listener that heard nothing for a few seconds checks that its connection still answers,
 so a connection lost without a word (a network cut, a failover) is noticed within seconds.
 
@@ -40,6 +44,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
@@ -52,6 +57,7 @@ log = logging.getLogger(__name__)
 Q = queries_beside(__file__)
 CHANNEL = "stockline_catalog"
 LISTING_CHANNEL = "stockline_listing"
+USER_STATE_CHANNEL = "stockline_user_state"  # a user's token state changed (db/schema.sql's triggers)
 _RECONNECT_SECONDS = 1.0
 _QUIET_SECONDS = 5.0  # after this long without a notification, ping the connection
 POSITION_SQL = "SELECT pg_current_wal_insert_lsn()::text"
@@ -71,6 +77,9 @@ class CatalogVersion:
         self._ready = asyncio.Event()
         self._bump: asyncio.Future | None = None  # the shared bump not sent yet
         self._bump_task: asyncio.Task | None = None  # the latest one's sender (kept referenced)
+        # called with a user_id whose token state changed (a deactivation, a sign-out...), so
+        # this worker's cached state of that user goes at once, not at the end of its TTL
+        self.on_user_state: Callable[[int], None] | None = None
 
     async def start(self, wait_seconds: float = 2.0) -> None:
         """Start listening; wait (briefly) until the listener is up, so the first requests
@@ -189,6 +198,7 @@ class CatalogVersion:
                         connect_timeout=self.connect_timeout) as conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
                     await conn.execute(f"LISTEN {LISTING_CHANNEL}")
+                    await conn.execute(f"LISTEN {USER_STATE_CHANNEL}")
                     # read after LISTEN, so a bump between the two is not missed
                     if self.track_lsn:
                         version, listing, position = await (await conn.execute(
@@ -206,7 +216,10 @@ class CatalogVersion:
                         async for notice in conn.notifies(timeout=_QUIET_SECONDS,
                                                           stop_after=1 if self.track_lsn else None):
                             heard = True
-                            if notice.channel == LISTING_CHANNEL:
+                            if notice.channel == USER_STATE_CHANNEL:
+                                if self.on_user_state is not None:
+                                    self.on_user_state(int(notice.payload))
+                            elif notice.channel == LISTING_CHANNEL:
                                 self.listing = max(self.listing, int(notice.payload))
                             else:
                                 self._saw(int(notice.payload))
