@@ -12,13 +12,23 @@ history); tests/test_stock_rules.py proves each agrees with its SQL function.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from stockline.config import Settings
 
 
 def business_day() -> date:
     return datetime.now(UTC).date()
+
+
+def utc_midnight(day: date) -> datetime:
+    """The moment a UTC business day begins (orders of a day: midnight <= order_date < the next)."""
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def window_start(today: date, days: int) -> date:
+    """The first of the `days` UTC calendar days that end today (a sales window)."""
+    return today - timedelta(days=days - 1)
 
 
 def sellable_after(settings: Settings, today: date | None = None) -> date:

@@ -17,7 +17,7 @@ run right after the first suggests, and drafts, nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 
 import psycopg
@@ -26,7 +26,7 @@ from stockline import db
 from stockline.audit import record as audit
 from stockline.config import Settings
 from stockline.kernel.context import Context
-from stockline.kernel.expiry import business_day, sellable_after
+from stockline.kernel.expiry import business_day, sellable_after, utc_midnight, window_start
 from stockline.kernel.identity import CurrentUser
 from stockline.purchasing.purchase_orders import order_summaries
 from stockline.sqlfile import queries_beside
@@ -38,11 +38,6 @@ COVER_DAYS = 30  # ... and stock plus incoming should last this many days beyond
 DRAFT_NOTE = "Drafted from reorder suggestions"
 
 
-def sales_from(today: date) -> date:
-    """The first of the SALES_WINDOW_DAYS UTC calendar days that end today."""
-    return today - timedelta(days=SALES_WINDOW_DAYS - 1)
-
-
 async def suggestion_rows(conn: psycopg.AsyncConnection, settings: Settings, today: date, *,
                           limit: int | None, offset: int = 0,
                           sku_ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
@@ -50,7 +45,7 @@ async def suggestion_rows(conn: psycopg.AsyncConnection, settings: Settings, tod
     total_suggested, every row one SKU (its columns None when the page is past the end);
     limit None: every row. sku_ids: only those SKUs."""
     return await db.fetch_all(conn, Q["reorder_suggestions"], {
-        "from": datetime.combine(sales_from(today), time.min, tzinfo=UTC), "window_days": SALES_WINDOW_DAYS,
+        "from": utc_midnight(window_start(today, SALES_WINDOW_DAYS)), "window_days": SALES_WINDOW_DAYS,
         "cover_days": COVER_DAYS, "sellable_after": sellable_after(settings, today),
         "sku_ids": None if sku_ids is None else list(sku_ids), "limit": limit, "offset": offset})
 

@@ -33,9 +33,8 @@ from stockline import db
 from stockline.cache import TtlCache
 from stockline.config import Settings
 from stockline.kernel.context import Context
-from stockline.kernel.expiry import business_day, sellable_after
+from stockline.kernel.expiry import business_day, sellable_after, utc_midnight, window_start
 from stockline.kernel.money import money
-from stockline.reporting.service import utc_midnight, window_start
 from stockline.sqlfile import queries_beside
 
 Q = queries_beside(__file__)

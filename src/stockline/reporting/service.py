@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import psycopg
@@ -22,7 +22,7 @@ from stockline import db
 from stockline.config import Settings
 from stockline.errors import ValidationFailed
 from stockline.kernel.context import Context
-from stockline.kernel.expiry import business_day, sellable_after
+from stockline.kernel.expiry import business_day, sellable_after, utc_midnight, window_start
 from stockline.pagination import PageRequest
 from stockline.purchasing import suggestions
 from stockline.reporting.export import Column, csv_text, item
@@ -91,15 +91,6 @@ LOSS_MAKING_SALES = Report(
      Column("pricing_rule_id", "int"), Column("sale_price", "money"), Column("unit_cost", "money"),
      Column("loss_per_unit", "money"), Column("loss", "money")),
     (Column("total_units", "int"), Column("total_loss", "money")))
-
-
-def utc_midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
-def window_start(today: date, days: int) -> date:
-    """The first of the `days` UTC calendar days that end today."""
-    return today - timedelta(days=days - 1)
 
 
 Fetch = Callable[[psycopg.AsyncConnection, dict[str, Any]], Awaitable[list[dict[str, Any]]]]
@@ -172,7 +163,7 @@ async def reorder_suggestions(ctx: Context,
     async def fetch(conn: psycopg.AsyncConnection, limits: dict[str, Any]) -> list[dict[str, Any]]:
         return await suggestions.suggestion_rows(conn, ctx.settings, today, **limits)
 
-    extra = {"as_of": today.isoformat(), "sales_from": suggestions.sales_from(today).isoformat(),
+    extra = {"as_of": today.isoformat(), "sales_from": window_start(today, SALES_WINDOW_DAYS).isoformat(),
              "window_days": SALES_WINDOW_DAYS, "cover_days": COVER_DAYS}
     return await _run(ctx, REORDER_SUGGESTIONS, {}, paging, extra, f"reorder-suggestions-{today}.csv", fetch)
 
