@@ -69,9 +69,12 @@ def _per_customer(trace: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _batches(rows: list[dict[str, Any]], trace: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by_batch: dict[int, list[dict[str, Any]]] = {}
+    for item in trace:  # once over the trace, however many batches the recall has
+        by_batch.setdefault(item["batch_id"], []).append(item)
     batches = []
     for row in rows:
-        mine = [item for item in trace if item["batch_id"] == row["batch_id"]]
+        mine = by_batch.get(row["batch_id"], [])
         batches.append({
             "batch_id": row["batch_id"], "batch_no": row["batch_no"], "sku_id": row["sku_id"],
             "sku_code": row["sku_code"], "product_name": row["product_name"],
